@@ -1,0 +1,98 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Stable `extensions.code` values of GraphQL errors. UserErrors in mutation
+// payloads are for expected input problems; these are for everything else.
+const (
+	ErrCodeUnauthenticated = "UNAUTHENTICATED"
+	ErrCodeForbidden       = "FORBIDDEN"
+	ErrCodeNotFound        = "NOT_FOUND"
+	ErrCodeBadUserInput    = "BAD_USER_INPUT"
+	ErrCodeInternal        = "INTERNAL_SERVER_ERROR"
+)
+
+// CodedError is an error whose message is safe to show to the client, with a
+// stable code. Any other error a resolver returns is logged and masked.
+type CodedError struct {
+	Code    string
+	Message string
+}
+
+func (e *CodedError) Error() string { return e.Message }
+
+// Unauthenticated is returned when a field needs a signed-in caller.
+func Unauthenticated() error {
+	return &CodedError{Code: ErrCodeUnauthenticated, Message: "authentication required"}
+}
+
+// Forbidden is returned when the caller lacks the right to a field.
+func Forbidden(what string) error {
+	return &CodedError{Code: ErrCodeForbidden, Message: "not allowed: " + what}
+}
+
+// BadUserInput is returned for arguments that fail validation outside a mutation payload.
+func BadUserInput(format string, args ...any) error {
+	return &CodedError{Code: ErrCodeBadUserInput, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorPresenter turns resolver errors into GraphQL errors with a stable
+// extensions.code. Errors the server did not mean to show (database faults,
+// bugs) are logged with their path and replaced by a generic message, so no
+// internals (SQL, hashes, stack traces) ever reach a client.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var coded *CodedError
+		if errors.As(err, &coded) {
+			gerr := graphql.DefaultErrorPresenter(ctx, err)
+			gerr.Message = coded.Message
+			setCode(gerr, coded.Code)
+			return gerr
+		}
+		if gerr, ok := err.(*gqlerror.Error); ok {
+			// Made by gqlgen itself while coercing arguments: the message
+			// describes the client's input and is safe to return.
+			if gerr.Path == nil {
+				gerr.Path = graphql.GetPath(ctx)
+			}
+			setCode(gerr, ErrCodeBadUserInput)
+			return gerr
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, "resolver interrupted", "path", graphql.GetPath(ctx).String(), "err", err)
+		} else {
+			log.ErrorContext(ctx, "resolver failed", "path", graphql.GetPath(ctx).String(), "err", err)
+		}
+		return &gqlerror.Error{
+			Message:    "internal server error",
+			Path:       graphql.GetPath(ctx),
+			Extensions: map[string]any{"code": ErrCodeInternal},
+		}
+	}
+}
+
+// RecoverFunc logs a resolver panic with its stack and answers with a masked error.
+func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": ErrCodeInternal}}
+	}
+}
+
+func setCode(e *gqlerror.Error, code string) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	if _, ok := e.Extensions["code"]; !ok {
+		e.Extensions["code"] = code
+	}
+}

@@ -1,0 +1,58 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/ravilushqa/otelgqlgen"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// HandlerConfig configures a subgraph's GraphQL endpoint.
+type HandlerConfig struct {
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	// ComplexityLimit refuses operations whose gqlgen complexity exceeds it (0 = none).
+	// The router enforces the public limits; this protects a subgraph reached directly.
+	ComplexityLimit int
+}
+
+// NewHandler serves es over HTTP (GET and POST, JSON) with the behaviour every
+// subgraph shares: masked internal errors with stable codes, panic recovery,
+// parsed-query and persisted-query caches, per-resolver metrics and tracing.
+func NewHandler(es graphql.ExecutableSchema, cfg HandlerConfig) http.Handler {
+	srv := handler.New(es)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetErrorPresenter(ErrorPresenter(cfg.Logger))
+	srv.SetRecoverFunc(RecoverFunc(cfg.Logger))
+	// Subgraphs sit behind the router, which composes from introspection-free
+	// `_service { sdl }`; introspection stays on for the playground and tools.
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	if cfg.ComplexityLimit > 0 {
+		srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	}
+	srv.Use(otelgqlgen.Middleware())
+	srv.Use(NewMetrics(cfg.Registry))
+	// A deadline on the context (not http.TimeoutHandler, which buffers the
+	// response and answers in plain text) cancels database work of a request
+	// whose client is gone or that runs away.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		srv.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+const requestTimeout = 30 * time.Second

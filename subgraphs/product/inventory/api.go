@@ -1,0 +1,134 @@
+package inventory
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// The internal HTTP API the order service uses to hold stock during checkout.
+// It is not part of the public graph: the router never routes to it, and in
+// production it requires a bearer token shared with the order service.
+//
+//	POST /internal/v1/reservations                   reserve (201 new, 200 repeated)
+//	GET  /internal/v1/reservations/{orderId}         read
+//	POST /internal/v1/reservations/{orderId}/commit  commit (idempotent)
+//	POST /internal/v1/reservations/{orderId}/release release (idempotent)
+//
+// Errors are JSON: {"error": {"code": "INSUFFICIENT_STOCK", "message": "...", "shortages": [...]}}
+// with 400 (malformed), 401 (token), 404, 409 (stock, conflicting state), 422 (invalid).
+
+// ReserveRequest is the body of POST /reservations.
+type ReserveRequest struct {
+	OrderID  string `json:"orderId"`
+	Currency string `json:"currency"`
+	Lines    []Line `json:"lines"`
+	// TTLSeconds overrides the default hold time (0 = default).
+	TTLSeconds int `json:"ttlSeconds,omitempty"`
+}
+
+// APIError is the error body of the internal API.
+type APIError struct {
+	Code      string     `json:"code"`
+	Message   string     `json:"message"`
+	Shortages []Shortage `json:"shortages,omitempty"`
+}
+
+// maxBody caps request bodies: 100 lines of JSON fit in a few kilobytes.
+const maxBody = 64 << 10
+
+// Handler returns the internal API. With a non-empty token every request must
+// carry "Authorization: Bearer <token>".
+func (inv *Inventory) Handler(token string, log *slog.Logger) http.Handler {
+	r := chi.NewRouter()
+	if token != "" {
+		r.Use(requireToken(token))
+	}
+	r.Post("/reservations", func(w http.ResponseWriter, r *http.Request) {
+		var req ReserveRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, APIError{Code: "MALFORMED_REQUEST", Message: "body must be a JSON reservation request: " + err.Error()})
+			return
+		}
+		res, created, err := inv.Reserve(r.Context(), req.OrderID, req.Currency, req.Lines, time.Duration(req.TTLSeconds)*time.Second)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		code := http.StatusOK
+		if created {
+			code = http.StatusCreated
+		}
+		writeJSON(w, code, res)
+	})
+	r.Get("/reservations/{orderID}", func(w http.ResponseWriter, r *http.Request) {
+		respond(w, r, log)(inv.Get(r.Context(), chi.URLParam(r, "orderID")))
+	})
+	r.Post("/reservations/{orderID}/commit", func(w http.ResponseWriter, r *http.Request) {
+		respond(w, r, log)(inv.Commit(r.Context(), chi.URLParam(r, "orderID")))
+	})
+	r.Post("/reservations/{orderID}/release", func(w http.ResponseWriter, r *http.Request) {
+		respond(w, r, log)(inv.Release(r.Context(), chi.URLParam(r, "orderID")))
+	})
+	return r
+}
+
+func respond(w http.ResponseWriter, r *http.Request, log *slog.Logger) func(Reservation, error) {
+	return func(res Reservation, err error) {
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	}
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var short *InsufficientStockError
+	switch {
+	case errors.As(err, &short):
+		writeJSON(w, http.StatusConflict, APIError{Code: "INSUFFICIENT_STOCK", Message: err.Error(), Shortages: short.Shortages})
+	case errors.Is(err, ErrConflict):
+		writeJSON(w, http.StatusConflict, APIError{Code: "CONFLICT", Message: err.Error()})
+	case errors.Is(err, ErrNotFound):
+		writeJSON(w, http.StatusNotFound, APIError{Code: "NOT_FOUND", Message: err.Error()})
+	case errors.Is(err, ErrInvalid):
+		writeJSON(w, http.StatusUnprocessableEntity, APIError{Code: "INVALID_REQUEST", Message: err.Error()})
+	case errors.Is(err, ErrProductNotFound):
+		writeJSON(w, http.StatusUnprocessableEntity, APIError{Code: "PRODUCT_NOT_FOUND", Message: err.Error()})
+	case errors.Is(err, ErrProductUnavailable):
+		writeJSON(w, http.StatusUnprocessableEntity, APIError{Code: "PRODUCT_UNAVAILABLE", Message: err.Error()})
+	default:
+		log.ErrorContext(r.Context(), "internal API failed", "path", r.URL.Path, "err", err)
+		writeJSON(w, http.StatusInternalServerError, APIError{Code: "INTERNAL", Message: "internal error"})
+	}
+}
+
+func requireToken(token string) func(http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+				writeJSON(w, http.StatusUnauthorized, APIError{Code: "UNAUTHORIZED", Message: "missing or wrong bearer token"})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	if e, ok := v.(APIError); ok {
+		v = map[string]APIError{"error": e}
+	}
+	_ = json.NewEncoder(w).Encode(v)
+}

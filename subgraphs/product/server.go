@@ -1,0 +1,102 @@
+// Package product wires the product subgraph: configuration → PostgreSQL
+// (migrated at start) → catalog and inventory → GraphQL and internal HTTP API.
+package product
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/postgres"
+	"github.com/virtual-store/virtual-store/internal/service"
+	productsql "github.com/virtual-store/virtual-store/sql/product"
+	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
+	"github.com/virtual-store/virtual-store/subgraphs/product/generated"
+	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
+	"github.com/virtual-store/virtual-store/subgraphs/product/resolvers"
+	"github.com/virtual-store/virtual-store/subgraphs/product/seed"
+)
+
+// Config is the product service's configuration, read from PRODUCT_* variables.
+type Config struct {
+	HTTPAddr    string `env:"HTTP_ADDR" envDefault:":4002"`
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/virtual_store_product?sslmode=disable"`
+	// InternalToken guards the reservation API; empty leaves it open (development).
+	InternalToken string `env:"INTERNAL_TOKEN"`
+	// ReservationTTL is how long a reservation holds stock unless committed.
+	ReservationTTL time.Duration `env:"RESERVATION_TTL" envDefault:"15m"`
+	// SweepInterval is how often expired reservations are released.
+	SweepInterval time.Duration `env:"RESERVATION_SWEEP_INTERVAL" envDefault:"5s"`
+	// Seed loads the demo catalog into an empty database at start.
+	Seed bool `env:"SEED" envDefault:"false"`
+	// ComplexityLimit caps the gqlgen complexity of one operation.
+	ComplexityLimit int `env:"COMPLEXITY_LIMIT" envDefault:"5000"`
+}
+
+// Service is a running product subgraph's parts.
+type Service struct {
+	Handler   http.Handler
+	Pool      *pgxpool.Pool
+	Catalog   *catalog.Catalog
+	Inventory *inventory.Inventory
+	// Background runs the reservation expiry sweeper until ctx ends.
+	Background func(ctx context.Context) error
+}
+
+// New connects to the database, migrates it, seeds it if asked, and builds
+// the HTTP handler. Close the pool when done.
+func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL, productsql.Migrations(), log)
+	if err != nil {
+		return nil, fmt.Errorf("product database: %w", err)
+	}
+	if cfg.Seed {
+		if _, err := seed.Load(ctx, pool, log); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	cat := catalog.New(pool)
+	inv := inventory.New(pool, log, cfg.ReservationTTL)
+	if common.IdentitySecret == service.DevIdentitySecret {
+		log.Warn("IDENTITY_SECRET is the development default; set it in any shared environment")
+	}
+	if cfg.InternalToken == "" {
+		log.Warn("PRODUCT_INTERNAL_TOKEN is empty; the reservation API accepts any caller")
+	}
+
+	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Catalog: cat, Inventory: inv}})
+	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
+
+	r := service.Router(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
+	r.With(auth.Middleware(auth.SignedHeader{Secret: []byte(common.IdentitySecret)}), resolvers.WithRequestCache).
+		Handle("/graphql", gql)
+	r.Mount("/internal/v1", inv.Handler(cfg.InternalToken, log))
+
+	return &Service{
+		Handler: r, Pool: pool, Catalog: cat, Inventory: inv,
+		Background: func(ctx context.Context) error { return inv.RunExpiry(ctx, cfg.SweepInterval) },
+	}, nil
+}
+
+// Start is the product binary's service.Starter.
+func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*service.Server, func(), error) {
+	svc, err := New(ctx, cfg, common, log, reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &service.Server{
+		Addr:            cfg.HTTPAddr,
+		Handler:         svc.Handler,
+		Logger:          log,
+		ShutdownTimeout: common.ShutdownTimeout,
+		Background:      []func(context.Context) error{svc.Background},
+	}, svc.Pool.Close, nil
+}
