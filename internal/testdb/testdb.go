@@ -100,3 +100,27 @@ func randomSuffix() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// RunPackage is a TestMain body: it creates one fresh database for the test
+// package, hands its URL to setup, runs the tests and drops the database.
+// Without a reachable PostgreSQL it fails loudly instead of skipping: these
+// are the tests that prove the SQL.
+func RunPackage(m *testing.M, label string, setup func(url string) (teardown func(), err error)) int {
+	url, drop, err := Create(context.Background(), label)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testdb:", err)
+		return 1
+	}
+	defer func() {
+		if err := drop(); err != nil {
+			fmt.Fprintln(os.Stderr, "testdb: drop:", err)
+		}
+	}()
+	teardown, err := setup(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testdb: setup:", err)
+		return 1
+	}
+	defer teardown()
+	return m.Run()
+}

@@ -57,9 +57,18 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("product database: %w", err)
 	}
+	svc, err := NewWithPool(ctx, pool, cfg, common, log, reg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return svc, nil
+}
+
+// NewWithPool is New over an open, migrated pool (tests bring their own).
+func NewWithPool(ctx context.Context, pool *pgxpool.Pool, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
 	if cfg.Seed {
 		if _, err := seed.Load(ctx, pool, log); err != nil {
-			pool.Close()
 			return nil, err
 		}
 	}

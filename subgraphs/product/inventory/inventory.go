@@ -68,13 +68,13 @@ type Reservation struct {
 // Errors of reservation operations. Callers match them with errors.Is; the
 // errors carry details (which product, which state) in their messages.
 var (
-	ErrInvalid           = errors.New("invalid reservation request")
-	ErrNotFound          = errors.New("reservation not found")
-	ErrConflict          = errors.New("reservation conflict")
-	ErrProductNotFound   = errors.New("product not found")
+	ErrInvalid            = errors.New("invalid reservation request")
+	ErrNotFound           = errors.New("reservation not found")
+	ErrConflict           = errors.New("reservation conflict")
+	ErrProductNotFound    = errors.New("product not found")
 	ErrProductUnavailable = errors.New("product unavailable")
-	ErrInsufficientStock = errors.New("insufficient stock")
-	ErrStockBelowReserve = errors.New("stock would fall below zero or below reserved units")
+	ErrInsufficientStock  = errors.New("insufficient stock")
+	ErrStockBelowReserve  = errors.New("stock would fall below zero or below reserved units")
 )
 
 // Shortage tells, for one line that could not be reserved, what was there.
@@ -254,7 +254,7 @@ func sameRequest(res Reservation, currency string, lines []Line) error {
 // its expiry that the sweeper has not yet expired still holds its stock, so
 // it commits normally; one that was released or expired cannot.
 func (inv *Inventory) Commit(ctx context.Context, orderID string) (Reservation, error) {
-	return inv.transition(ctx, orderID, StatusCommitted, func(q *store.Queries, l ReservedLine) error {
+	return inv.transition(ctx, orderID, StatusCommitted, nil, func(q *store.Queries, l ReservedLine) error {
 		if err := q.ConsumeStock(ctx, store.ConsumeStockParams{ProductID: l.ProductID, Quantity: int32(l.Quantity)}); err != nil {
 			return fmt.Errorf("consume stock: %w", err)
 		}
@@ -280,7 +280,8 @@ func (inv *Inventory) Release(ctx context.Context, orderID string) (Reservation,
 	if n == 1 {
 		return load(ctx, inv.q, orderID)
 	}
-	return inv.transition(ctx, orderID, StatusReleased, inv.giveBack(ctx, orderID, "RELEASED"))
+	// An expired reservation has already given its stock back: nothing to do.
+	return inv.transition(ctx, orderID, StatusReleased, []Status{StatusExpired}, inv.giveBack(ctx, orderID, "RELEASED"))
 }
 
 func (inv *Inventory) giveBack(ctx context.Context, orderID, kind string) func(*store.Queries, ReservedLine) error {
@@ -293,9 +294,10 @@ func (inv *Inventory) giveBack(ctx context.Context, orderID, kind string) func(*
 }
 
 // transition moves an ACTIVE reservation to target, applying perLine to each
-// line in the same transaction. A reservation already in target is returned
-// as is (idempotency); any other state is ErrConflict.
-func (inv *Inventory) transition(ctx context.Context, orderID string, target Status, perLine func(*store.Queries, ReservedLine) error) (Reservation, error) {
+// line in the same transaction. A reservation already in target, or in one of
+// the equivalent states, is returned as is (idempotency); any other state is
+// ErrConflict.
+func (inv *Inventory) transition(ctx context.Context, orderID string, target Status, equivalent []Status, perLine func(*store.Queries, ReservedLine) error) (Reservation, error) {
 	var res Reservation
 	err := postgres.InTx(ctx, inv.pool, func(tx pgx.Tx) error {
 		q := inv.q.WithTx(tx)
@@ -310,7 +312,7 @@ func (inv *Inventory) transition(ctx context.Context, orderID string, target Sta
 			return err
 		}
 		switch {
-		case res.Status == target:
+		case res.Status == target || slices.Contains(equivalent, res.Status):
 			return nil
 		case res.Status != StatusActive:
 			return fmt.Errorf("%w: order %s is %s", ErrConflict, orderID, res.Status)
