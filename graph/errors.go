@@ -58,7 +58,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gerr, coded.Code)
 			return gerr
 		}
-		if gerr, ok := err.(*gqlerror.Error); ok {
+		if gerr, ok := err.(*gqlerror.Error); ok && (gerr.Err == nil || isArgumentError(ctx, gerr)) {
 			// Made by gqlgen itself while coercing arguments: the message
 			// describes the client's input and is safe to return.
 			if gerr.Path == nil {
@@ -86,6 +86,14 @@ func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": ErrCodeInternal}}
 	}
+}
+
+// isArgumentError tells an error from coercing a field's arguments (gqlgen
+// reports it at a path below the field: the argument's name) from an error
+// the field's resolver returned (reported at the field's own path).
+func isArgumentError(ctx context.Context, e *gqlerror.Error) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && len(e.Path) > len(fc.Path())
 }
 
 func setCode(e *gqlerror.Error, code string) {

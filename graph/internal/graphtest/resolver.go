@@ -1,0 +1,61 @@
+// Package graphtest is an executable schema over graph/'s shared types, used
+// only by graph's tests (generated from the top-level gqlgen.yml).
+package graphtest
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/virtual-store/virtual-store/graph"
+)
+
+// Resolver implements the test schema.
+type Resolver struct{}
+
+// Query implements ResolverRoot.
+func (Resolver) Query() QueryResolver { return query{} }
+
+// Mutation implements ResolverRoot.
+func (Resolver) Mutation() MutationResolver { return mutation{} }
+
+type query struct{}
+
+func (query) Price(_ context.Context, amount int, currency string) (*graph.Money, error) {
+	if !graph.ValidCurrency(currency) {
+		return nil, graph.BadUserInput("unknown currency %q", currency)
+	}
+	return &graph.Money{Amount: int64(amount), Currency: currency}, nil
+}
+
+func (query) Page(context.Context) (*graph.PageInfo, error) {
+	_, _, pi := graph.Paginate([]int{1, 2, 3}, 2, false, func(i int) string { return graph.EncodeCursor(i) })
+	return &pi, nil
+}
+
+func (query) Forbidden(context.Context) (*string, error) { return nil, graph.Forbidden("test") }
+
+func (query) Broken(context.Context) (*string, error) {
+	return nil, errors.New("pq: relation secret_table does not exist")
+}
+
+func (query) Panics(context.Context) (*string, error) { panic("boom") }
+
+func (query) When(context.Context) (*time.Time, error) {
+	t := time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
+	return &t, nil
+}
+
+type mutation struct{}
+
+func (mutation) Validate(_ context.Context, name string) (*ValidatePayload, error) {
+	var err error
+	if name == "" {
+		err = graph.UserErrors{graph.NewUserError(graph.CodeInvalidInput, "name is required", "name")}
+	}
+	ues, err := graph.UserErrorsFrom(err)
+	if err != nil {
+		return nil, err
+	}
+	return &ValidatePayload{Ok: len(ues) == 0, UserErrors: ues}, nil
+}
