@@ -1,0 +1,26 @@
+package main
+
+// process is one service of the local stack.
+type process struct {
+	name   string
+	binary string   // in the --bin directory
+	port   int      // checked free before start; /readyz polled on it
+	env    []string // added to the inherited environment
+	// databases are created on the local PostgreSQL if missing.
+	databases []string
+	// urls are printed once the stack is ready (relative to the port).
+	urls []string
+}
+
+// stack is the whole store as `make run` starts it, in start order. Each
+// service's issue adds its entry here.
+var stack = []process{
+	{
+		name:      "product",
+		binary:    "product",
+		port:      4002,
+		env:       []string{"PRODUCT_SEED=true"},
+		databases: []string{"virtual_store_product"},
+		urls:      []string{"/graphql", "/metrics", "/internal/v1/reservations/{orderId}"},
+	},
+}

@@ -1,0 +1,126 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadiness(t *testing.T) {
+	ok := Check{Name: "db", Func: func(context.Context) error { return nil }}
+	down := Check{Name: "cache", Func: func(context.Context) error { return errors.New("connection refused") }}
+
+	w := httptest.NewRecorder()
+	Readiness(ok).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("all up: %d", w.Code)
+	}
+	w = httptest.NewRecorder()
+	Readiness(ok, down).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	var body struct {
+		Status string            `json:"status"`
+		Checks map[string]string `json:"checks"`
+	}
+	_ = json.NewDecoder(w.Body).Decode(&body)
+	if w.Code != http.StatusServiceUnavailable || body.Checks["cache"] != "connection refused" || body.Checks["db"] != "ok" {
+		t.Fatalf("one down: %d %+v", w.Code, body)
+	}
+}
+
+func TestRouterServesMetricsWithRoutePatterns(t *testing.T) {
+	reg := NewRegistry()
+	r := Router(reg)
+	r.Get("/items/{id}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	for _, id := range []string{"1", "2"} {
+		resp, err := http.Get(srv.URL + "/items/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), `http_requests_total{code="418",method="GET",route="/items/{id}"} 2`) {
+		t.Fatalf("metrics lack the route-pattern counter:\n%s", b)
+	}
+	if !strings.Contains(string(b), "go_goroutines") {
+		t.Fatal("metrics lack the Go collector")
+	}
+}
+
+func TestServerDrainsInFlightRequestsOnShutdown(t *testing.T) {
+	started := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		_, _ = io.WriteString(w, "finished")
+	})
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{Addr: "127.0.0.1:0", Handler: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ShutdownTimeout: 5 * time.Second, OnListen: func(a net.Addr) { addr <- a }}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	url := "http://" + (<-addr).String()
+
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(url)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- string(b)
+	}()
+	<-started
+	cancel() // SIGTERM arrives mid-request
+	if body := <-got; body != "finished" {
+		t.Fatalf("in-flight request got %q, want it to finish", body)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Fatal("server still accepts connections after shutdown")
+	}
+}
+
+func TestBackgroundFailureStopsServer(t *testing.T) {
+	s := &Server{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Background: []func(context.Context) error{func(context.Context) error { return errors.New("sweeper broke") }}}
+	if err := s.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "sweeper broke") {
+		t.Fatalf("Run = %v, want the background error", err)
+	}
+}
+
+func TestLoadConfigWithPrefix(t *testing.T) {
+	type cfg struct {
+		Addr    string        `env:"HTTP_ADDR" envDefault:":1"`
+		Timeout time.Duration `env:"TIMEOUT" envDefault:"1s"`
+	}
+	t.Setenv("X_HTTP_ADDR", ":4242")
+	var c cfg
+	if err := LoadConfig(&c, "X_"); err != nil || c.Addr != ":4242" || c.Timeout != time.Second {
+		t.Fatalf("config = %+v, %v", c, err)
+	}
+	t.Setenv("X_TIMEOUT", "soon")
+	if err := LoadConfig(&c, "X_"); err == nil {
+		t.Fatal("a malformed duration was accepted")
+	}
+}
