@@ -9,9 +9,10 @@ BINARIES  := product devstack
 # build cache, outside the repository); never a downloaded binary.
 SQLC      := cd tools && $(GO) tool sqlc -f ../sqlc.yaml
 GQLGEN    := $(GO) tool gqlgen
-SUBGRAPHS := product
+SUBGRAPHS := user product
 # Directories that hold only generated code (checked for drift by make test).
-GENERATED := graph/internal/graphtest subgraphs/product/generated subgraphs/product/model subgraphs/product/store
+GENERATED := graph/internal/graphtest subgraphs/product/generated subgraphs/product/model subgraphs/product/store \
+             subgraphs/user/generated subgraphs/user/model
 
 .PHONY: help
 help: ## list the targets
@@ -25,6 +26,9 @@ run: build ## build and start the whole store locally (Ctrl-C stops it)
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
+	# The local user binary embeds a MongoDB-compatible server (FerretDB) for
+	# when USER_MONGO_URI is unset; the production image builds without the tag.
+	$(GO) build -tags embedmongo -o $(BIN)/user ./cmd/user
 
 .PHONY: test
 test: check-generated vet ## run every test against the real databases

@@ -20,6 +20,14 @@ const (
 	CodeInvalidCurrency    UserErrorCode = "INVALID_CURRENCY"
 	CodeInsufficientStock  UserErrorCode = "INSUFFICIENT_STOCK"
 	CodeStockBelowReserved UserErrorCode = "STOCK_BELOW_RESERVED"
+	CodeInvalidEmail       UserErrorCode = "INVALID_EMAIL"
+	CodeEmailTaken         UserErrorCode = "EMAIL_TAKEN"
+	CodeWeakPassword       UserErrorCode = "WEAK_PASSWORD"
+	CodeInvalidCredentials UserErrorCode = "INVALID_CREDENTIALS"
+	CodeRateLimited        UserErrorCode = "RATE_LIMITED"
+	CodeInvalidToken       UserErrorCode = "INVALID_TOKEN"
+	CodeTokenExpired       UserErrorCode = "TOKEN_EXPIRED"
+	CodeTokenReused        UserErrorCode = "TOKEN_REUSED"
 )
 
 // MarshalGQL implements graphql.Marshaler.

@@ -180,6 +180,7 @@ func printBanner() {
 			fmt.Printf("  %-10s http://localhost:%d%s\n", p.name, p.port, u)
 		}
 	}
+	fmt.Printf("  admin sign-in: %s / %s (local development only)\n", DevAdminEmail, DevAdminPassword)
 	fmt.Println(bold("Press Ctrl-C to stop.\n"))
 }
 

@@ -12,9 +12,27 @@ type process struct {
 	urls []string
 }
 
+// The administrator `make run` creates on a fresh data directory (printed in
+// the banner and the README; local use only).
+const (
+	DevAdminEmail    = "admin@virtual-store.local"
+	DevAdminPassword = "admin-password-dev"
+)
+
 // stack is the whole store as `make run` starts it, in start order. Each
 // service's issue adds its entry here.
 var stack = []process{
+	{
+		name:   "user",
+		binary: "user",
+		port:   4001,
+		env: []string{
+			"USER_DATA_DIR=.data/user",
+			"USER_BOOTSTRAP_ADMIN_EMAIL=" + DevAdminEmail,
+			"USER_BOOTSTRAP_ADMIN_PASSWORD=" + DevAdminPassword,
+		},
+		urls: []string{"/graphql", "/.well-known/jwks.json"},
+	},
 	{
 		name:      "product",
 		binary:    "product",

@@ -74,3 +74,19 @@ func Middleware(a Authenticator) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// Chain tries each authenticator in turn: the first that finds credentials
+// decides (accepting or refusing them); a request with none stays anonymous.
+func Chain(as ...Authenticator) Authenticator { return chain(as) }
+
+type chain []Authenticator
+
+func (c chain) Authenticate(r *http.Request) (Claims, error) {
+	for _, a := range c {
+		claims, err := a.Authenticate(r)
+		if !errors.Is(err, ErrNoCredentials) {
+			return claims, err
+		}
+	}
+	return Claims{}, ErrNoCredentials
+}

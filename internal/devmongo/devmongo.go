@@ -34,13 +34,14 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Server, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	// FerretDB is chatty at info level; its warnings still come through.
+	// FerretDB logs every unsupported command (such as the driver's endSessions
+	// on disconnect) as a warning with a full wire dump; only errors matter here.
 	quiet := slog.New(log.Handler().WithAttrs([]slog.Attr{slog.String("component", "ferretdb")}))
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
-		Logger:    slog.New(levelFilter{quiet.Handler(), slog.LevelWarn}),
+		Logger:    slog.New(levelFilter{quiet.Handler(), slog.LevelError}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded FerretDB: %w", err)

@@ -414,6 +414,22 @@ enum UserErrorCode {
   INSUFFICIENT_STOCK
   "A stock adjustment would make the stock level negative or below what is reserved."
   STOCK_BELOW_RESERVED
+  "The email address is malformed."
+  INVALID_EMAIL
+  "An account with this email address exists."
+  EMAIL_TAKEN
+  "The password does not meet the policy (length, not the email address)."
+  WEAK_PASSWORD
+  "The email and password do not match an account (deliberately not saying which)."
+  INVALID_CREDENTIALS
+  "Too many attempts; try again after the time in the message."
+  RATE_LIMITED
+  "The token is malformed, unknown or revoked."
+  INVALID_TOKEN
+  "The token has expired."
+  TOKEN_EXPIRED
+  "A refresh token was used twice; every token of its sign-in was revoked."
+  TOKEN_REUSED
 }
 `, BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},

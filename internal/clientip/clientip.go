@@ -1,0 +1,99 @@
+// Package clientip finds the address of the client behind a request honestly:
+// X-Forwarded-For is believed only as far as it was written by proxies we
+// trust, so a client cannot pick the address that rate limits count against.
+package clientip
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Resolver knows which proxies are trusted.
+type Resolver struct {
+	trusted []netip.Prefix
+}
+
+// New parses a list of trusted proxy CIDRs (e.g. "127.0.0.1/32,10.0.0.0/8").
+func New(cidrs []string) (*Resolver, error) {
+	r := &Resolver{}
+	for _, c := range cidrs {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(c)
+			if aerr != nil {
+				return nil, fmt.Errorf("trusted proxy %q: %w", c, err)
+			}
+			p = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		r.trusted = append(r.trusted, p.Masked())
+	}
+	return r, nil
+}
+
+func (r *Resolver) isTrusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range r.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Of returns the client address of req: the peer address, unless the peer is
+// a trusted proxy, in which case X-Forwarded-For is walked from the right
+// (the nearest hop) past trusted proxies to the first untrusted address.
+func (r *Resolver) Of(req *http.Request) netip.Addr {
+	peer := parseHostPort(req.RemoteAddr)
+	if !peer.IsValid() || !r.isTrusted(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(req.Header.Values("X-Forwarded-For"), ","), ",")
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a garbled hop: trust nothing beyond it
+		}
+		client = a.Unmap()
+		if !r.isTrusted(client) {
+			break
+		}
+	}
+	return client
+}
+
+type ctxKey struct{}
+
+// Middleware stores each request's client address in its context.
+func (r *Resolver) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), ctxKey{}, r.Of(req))))
+	})
+}
+
+// FromContext returns the address Middleware stored (invalid if none).
+func FromContext(ctx context.Context) netip.Addr {
+	a, _ := ctx.Value(ctxKey{}).(netip.Addr)
+	return a
+}
+
+func parseHostPort(s string) netip.Addr {
+	host, _, err := net.SplitHostPort(s)
+	if err != nil {
+		host = s
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}

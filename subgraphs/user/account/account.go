@@ -1,0 +1,436 @@
+// Package account holds the rules of the user service: registration, sign-in
+// with throttling, refresh token rotation with reuse detection, profiles,
+// addresses, password changes and roles. Expected failures come back as
+// graph.UserErrors with stable codes; anything else is a fault.
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/subgraphs/user/password"
+	"github.com/virtual-store/virtual-store/subgraphs/user/store"
+	"github.com/virtual-store/virtual-store/subgraphs/user/tokens"
+)
+
+// Throttle limits failed sign-ins within a sliding window.
+type Throttle struct {
+	Window      time.Duration // 15 minutes
+	PerEmail    int           // 5
+	PerClientIP int           // 20
+}
+
+// Service is the account logic over the store.
+type Service struct {
+	Store      *store.Store
+	Hasher     password.Hasher
+	Tokens     *tokens.Issuer
+	RefreshTTL time.Duration
+	Throttle   Throttle
+	Log        *slog.Logger
+	Now        func() time.Time
+
+	// dummyHash is verified against when an email is unknown, so that a failed
+	// sign-in takes as long whether or not the account exists.
+	dummyHash string
+}
+
+// New returns a Service.
+func New(s *store.Store, h password.Hasher, iss *tokens.Issuer, refreshTTL time.Duration, th Throttle, log *slog.Logger) (*Service, error) {
+	dummy, err := h.Hash(uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Store: s, Hasher: h, Tokens: iss, RefreshTTL: refreshTTL, Throttle: th, Log: log, Now: time.Now, dummyHash: dummy}, nil
+}
+
+// Session is what a successful sign-in returns.
+type Session struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+	User         *store.User
+}
+
+func userErr(code graph.UserErrorCode, msg string, path ...string) error {
+	return graph.UserErrors{graph.NewUserError(code, msg, path...)}
+}
+
+// NormalizeEmail validates an email address and returns it trimmed and its
+// lookup key (lower case).
+func NormalizeEmail(email string) (string, string, error) {
+	email = strings.TrimSpace(email)
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || len(email) > 254 || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
+		return "", "", userErr(graph.CodeInvalidEmail, "enter an email address like name@example.com", "input", "email")
+	}
+	return email, strings.ToLower(email), nil
+}
+
+// Register creates a customer account and signs it in.
+func (s *Service) Register(ctx context.Context, email, pw, name string) (*Session, error) {
+	email, key, err := NormalizeEmail(email)
+	var fe graph.UserErrors
+	if err != nil {
+		fe = append(fe, err.(graph.UserErrors)...)
+	}
+	if msg := password.CheckPolicy(pw, email); msg != "" {
+		fe = append(fe, graph.NewUserError(graph.CodeWeakPassword, msg, "input", "password"))
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		fe = append(fe, graph.NewUserError(graph.CodeInvalidInput, "name must be 1-200 characters", "input", "name"))
+	}
+	if len(fe) > 0 {
+		return nil, fe
+	}
+	hash, err := s.Hasher.Hash(pw)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	u := &store.User{ID: uuid.NewString(), Email: email, EmailKey: key, Name: name, PasswordHash: hash,
+		Roles: []string{auth.RoleCustomer}, CreatedAt: now, UpdatedAt: now}
+	if err := s.Store.InsertUser(ctx, u); errors.Is(err, store.ErrEmailTaken) {
+		return nil, userErr(graph.CodeEmailTaken, "an account with this email exists; sign in instead", "input", "email")
+	} else if err != nil {
+		return nil, err
+	}
+	s.Log.InfoContext(ctx, "user registered", "user_id", u.ID)
+	return s.startSession(ctx, u, uuid.NewString())
+}
+
+// Login signs in with email and password. Failures never reveal whether the
+// email exists; after too many failures per email or per client address the
+// attempt is refused with RATE_LIMITED until the window passes.
+func (s *Service) Login(ctx context.Context, email, pw string, client netip.Addr) (*Session, error) {
+	key := strings.ToLower(strings.TrimSpace(email))
+	emailKey, ipKey := "email:"+key, "ip:"+client.String()
+	if err := s.checkThrottle(ctx, emailKey, s.Throttle.PerEmail); err != nil {
+		return nil, err
+	}
+	if client.IsValid() {
+		if err := s.checkThrottle(ctx, ipKey, s.Throttle.PerClientIP); err != nil {
+			return nil, err
+		}
+	}
+	u, err := s.Store.UserByEmailKey(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	hash := s.dummyHash
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	if verr := s.Hasher.Verify(pw, hash); verr != nil || u == nil {
+		now := s.Now().UTC()
+		if err := s.Store.RecordFailure(ctx, emailKey, now); err != nil {
+			return nil, err
+		}
+		if client.IsValid() {
+			if err := s.Store.RecordFailure(ctx, ipKey, now); err != nil {
+				return nil, err
+			}
+		}
+		return nil, userErr(graph.CodeInvalidCredentials, "email or password is wrong")
+	}
+	if err := s.Store.ClearFailures(ctx, emailKey); err != nil {
+		return nil, err
+	}
+	if s.Hasher.NeedsRehash(u.PasswordHash) {
+		s.upgradeHash(ctx, u, pw)
+	}
+	return s.startSession(ctx, u, uuid.NewString())
+}
+
+// upgradeHash re-hashes a password made with older parameters. Best effort:
+// a failure only postpones the upgrade to the next sign-in.
+func (s *Service) upgradeHash(ctx context.Context, u *store.User, pw string) {
+	hash, err := s.Hasher.Hash(pw)
+	if err == nil {
+		old := u.PasswordHash
+		_, err = s.Store.ModifyUser(ctx, u.ID, func(cur *store.User) error {
+			if cur.PasswordHash != old {
+				return nil // changed meanwhile; keep the newer one
+			}
+			cur.PasswordHash = hash
+			return nil
+		})
+	}
+	if err != nil {
+		s.Log.WarnContext(ctx, "password hash upgrade failed", "user_id", u.ID, "err", err)
+	}
+}
+
+func (s *Service) checkThrottle(ctx context.Context, key string, limit int) error {
+	since := s.Now().UTC().Add(-s.Throttle.Window)
+	n, err := s.Store.Failures(ctx, key, since)
+	if err != nil {
+		return err
+	}
+	if n < int64(limit) {
+		return nil
+	}
+	oldest, err := s.Store.OldestFailureSince(ctx, key, since)
+	if err != nil {
+		return err
+	}
+	wait := max(oldest.Add(s.Throttle.Window).Sub(s.Now()), time.Second).Round(time.Second)
+	return userErr(graph.CodeRateLimited, fmt.Sprintf("too many failed sign-ins; try again in %s", wait))
+}
+
+// startSession issues an access token and a new refresh token in family.
+func (s *Service) startSession(ctx context.Context, u *store.User, family string) (*Session, error) {
+	access, exp, err := s.Tokens.AccessToken(u.ID, u.Roles)
+	if err != nil {
+		return nil, err
+	}
+	refresh, hash, err := tokens.NewRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	if err := s.Store.InsertRefreshToken(ctx, &store.RefreshToken{
+		Hash: hash, UserID: u.ID, FamilyID: family, CreatedAt: now, ExpiresAt: now.Add(s.RefreshTTL),
+	}); err != nil {
+		return nil, err
+	}
+	return &Session{AccessToken: access, RefreshToken: refresh, ExpiresAt: exp, User: u}, nil
+}
+
+// Refresh exchanges a refresh token for a new access and refresh token.
+// Each refresh token works once: presenting one that was already rotated
+// means it was stolen (or the client is broken), so the whole family —
+// every token descended from that sign-in — is revoked.
+func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
+	invalid := userErr(graph.CodeInvalidToken, "refresh token is invalid; sign in again", "token")
+	if tokens.CheckRefreshTokenFormat(token) != nil {
+		return nil, invalid
+	}
+	t, err := s.Store.RefreshTokenByHash(ctx, tokens.HashRefreshToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case t.Revoked:
+		return nil, invalid
+	case t.Rotated:
+		return nil, s.reuseDetected(ctx, t)
+	case !s.Now().Before(t.ExpiresAt):
+		return nil, userErr(graph.CodeTokenExpired, "refresh token has expired; sign in again", "token")
+	}
+	won, err := s.Store.MarkRotated(ctx, t.Hash)
+	if err != nil {
+		return nil, err
+	}
+	if !won { // a concurrent refresh used it first: the same reuse
+		return nil, s.reuseDetected(ctx, t)
+	}
+	u, err := s.Store.UserByID(ctx, t.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.startSession(ctx, u, t.FamilyID)
+}
+
+func (s *Service) reuseDetected(ctx context.Context, t *store.RefreshToken) error {
+	if err := s.Store.RevokeFamily(ctx, t.FamilyID); err != nil {
+		return err
+	}
+	s.Log.WarnContext(ctx, "refresh token reuse: family revoked", "user_id", t.UserID, "family", t.FamilyID)
+	return userErr(graph.CodeTokenReused, "this refresh token was already used; every session of that sign-in is now signed out", "token")
+}
+
+// Logout revokes the sign-in a refresh token belongs to. An unknown token is
+// not an error: the result (that token cannot be used) is the same.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	if tokens.CheckRefreshTokenFormat(token) != nil {
+		return nil
+	}
+	t, err := s.Store.RefreshTokenByHash(ctx, tokens.HashRefreshToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.Store.RevokeFamily(ctx, t.FamilyID)
+}
+
+// ChangePassword replaces the password after checking the current one, and
+// revokes every refresh token of the account (all sessions sign out).
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*store.User, error) {
+	u, err := s.Store.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Hasher.Verify(current, u.PasswordHash); err != nil {
+		return nil, userErr(graph.CodeInvalidCredentials, "current password is wrong", "input", "currentPassword")
+	}
+	if msg := password.CheckPolicy(next, u.Email); msg != "" {
+		return nil, userErr(graph.CodeWeakPassword, msg, "input", "newPassword")
+	}
+	hash, err := s.Hasher.Hash(next)
+	if err != nil {
+		return nil, err
+	}
+	u, err = s.Store.ModifyUser(ctx, userID, func(cur *store.User) error {
+		cur.PasswordHash = hash
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, s.Store.RevokeUserTokens(ctx, userID)
+}
+
+// UpdateProfile changes the name and phone (nil keeps a field).
+func (s *Service) UpdateProfile(ctx context.Context, userID string, name, phone *string) (*store.User, error) {
+	var fe graph.UserErrors
+	if name != nil {
+		*name = strings.TrimSpace(*name)
+		if *name == "" || len(*name) > 200 {
+			fe = append(fe, graph.NewUserError(graph.CodeInvalidInput, "name must be 1-200 characters", "input", "name"))
+		}
+	}
+	if phone != nil {
+		*phone = strings.TrimSpace(*phone)
+		if !validPhone(*phone) {
+			fe = append(fe, graph.NewUserError(graph.CodeInvalidInput, "phone must be 6-20 digits, optionally with +, spaces, dashes", "input", "phone"))
+		}
+	}
+	if len(fe) > 0 {
+		return nil, fe
+	}
+	return s.Store.ModifyUser(ctx, userID, func(u *store.User) error {
+		if name != nil {
+			u.Name = *name
+		}
+		if phone != nil {
+			u.Phone = *phone
+		}
+		return nil
+	})
+}
+
+// validPhone accepts an empty phone (clearing it) or a plausible number.
+func validPhone(p string) bool {
+	if p == "" {
+		return true
+	}
+	digits := 0
+	for i, r := range p {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && digits <= 20
+}
+
+// SetRole grants or revokes a role. The last admin cannot lose the admin role.
+func (s *Service) SetRole(ctx context.Context, userID, role string, grant bool) (*store.User, error) {
+	if role != auth.RoleAdmin && role != auth.RoleCustomer {
+		return nil, userErr(graph.CodeInvalidInput, "unknown role", "role")
+	}
+	if !grant && role == auth.RoleAdmin {
+		n, err := s.Store.CountWithRole(ctx, auth.RoleAdmin)
+		if err != nil {
+			return nil, err
+		}
+		if n <= 1 {
+			return nil, userErr(graph.CodeConflict, "the last admin cannot lose the admin role", "role")
+		}
+	}
+	u, err := s.Store.ModifyUser(ctx, userID, func(u *store.User) error {
+		has := slices.Contains(u.Roles, role)
+		switch {
+		case grant && !has:
+			u.Roles = append(u.Roles, role)
+			slices.Sort(u.Roles)
+		case !grant && has:
+			u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == role })
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, userErr(graph.CodeNotFound, "no such user", "userId")
+	}
+	return u, err
+}
+
+// Bootstrap makes sure an admin exists on first start: if nobody holds the
+// admin role, the account with email gets it (created with pw if missing).
+func (s *Service) Bootstrap(ctx context.Context, email, pw string) error {
+	n, err := s.Store.CountWithRole(ctx, auth.RoleAdmin)
+	if err != nil || n > 0 {
+		return err
+	}
+	email, key, err := NormalizeEmail(email)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin email: %w", err)
+	}
+	u, err := s.Store.UserByEmailKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		if msg := password.CheckPolicy(pw, email); msg != "" {
+			return fmt.Errorf("bootstrap admin password: %s", msg)
+		}
+		if _, err := s.Register(ctx, email, pw, "Administrator"); err != nil {
+			return fmt.Errorf("create bootstrap admin: %w", err)
+		}
+		u, err = s.Store.UserByEmailKey(ctx, key)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.SetRole(ctx, u.ID, auth.RoleAdmin, true); err != nil {
+		return err
+	}
+	s.Log.InfoContext(ctx, "bootstrap admin granted", "user_id", u.ID)
+	return nil
+}
+
+// Purge deletes stale throttle records and long-expired refresh tokens.
+func (s *Service) Purge(ctx context.Context) error {
+	now := s.Now().UTC()
+	if err := s.Store.Purge(ctx, now.Add(-s.Throttle.Window), now.Add(-24*time.Hour)); err != nil {
+		return err
+	}
+	return s.Store.PurgeRotations(ctx, now.Add(-s.RefreshTTL-24*time.Hour))
+}
+
+// RunPurge calls Purge every interval until ctx ends.
+func (s *Service) RunPurge(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.Purge(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Error("purge", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,158 @@
+// Package user wires the user subgraph: configuration → MongoDB → keys and
+// tokens → account service → GraphQL, the JWKS endpoint and health.
+package user
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/clientip"
+	"github.com/virtual-store/virtual-store/internal/service"
+	"github.com/virtual-store/virtual-store/subgraphs/user/account"
+	"github.com/virtual-store/virtual-store/subgraphs/user/generated"
+	"github.com/virtual-store/virtual-store/subgraphs/user/password"
+	"github.com/virtual-store/virtual-store/subgraphs/user/resolvers"
+	"github.com/virtual-store/virtual-store/subgraphs/user/store"
+	"github.com/virtual-store/virtual-store/subgraphs/user/tokens"
+)
+
+// Config is the user service's configuration, read from USER_* variables.
+type Config struct {
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":4001"`
+	// MongoURI is the MongoDB server. Empty starts the embedded development
+	// server when the binary includes it (make build does), and fails otherwise.
+	MongoURI string `env:"MONGO_URI"`
+	Database string `env:"MONGO_DATABASE" envDefault:"virtual_store_user"`
+	// DataDir holds development state: the generated signing key and the
+	// embedded database's files.
+	DataDir string `env:"DATA_DIR" envDefault:".data/user"`
+
+	SigningKeyFile   string        `env:"SIGNING_KEY_FILE"`
+	PreviousKeyFiles []string      `env:"PREVIOUS_KEY_FILES" envSeparator:","`
+	JWTIssuer        string        `env:"JWT_ISSUER" envDefault:"http://localhost:4001"`
+	JWTAudience      string        `env:"JWT_AUDIENCE" envDefault:"virtual-store"`
+	AccessTokenTTL   time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	RefreshTokenTTL  time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
+
+	Argon2MemoryKiB uint32 `env:"ARGON2_MEMORY_KIB" envDefault:"65536"`
+	Argon2Time      uint32 `env:"ARGON2_TIME" envDefault:"3"`
+	Argon2Threads   uint8  `env:"ARGON2_THREADS" envDefault:"2"`
+
+	LoginWindow      time.Duration `env:"LOGIN_THROTTLE_WINDOW" envDefault:"15m"`
+	LoginMaxPerEmail int           `env:"LOGIN_MAX_FAILURES_PER_EMAIL" envDefault:"5"`
+	LoginMaxPerIP    int           `env:"LOGIN_MAX_FAILURES_PER_IP" envDefault:"20"`
+	// TrustedProxies may set X-Forwarded-For (the router, ingress).
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:"," envDefault:"127.0.0.1/32,::1/128"`
+
+	// BootstrapAdminEmail gets the admin role on a start where nobody has it
+	// (the account is created with BootstrapAdminPassword if missing).
+	BootstrapAdminEmail    string `env:"BOOTSTRAP_ADMIN_EMAIL"`
+	BootstrapAdminPassword string `env:"BOOTSTRAP_ADMIN_PASSWORD"`
+
+	ComplexityLimit int `env:"COMPLEXITY_LIMIT" envDefault:"2000"`
+}
+
+// EmbeddedMongo starts a development MongoDB-compatible server. It is set by
+// binaries built with the embedded server (cmd/user with -tags embedmongo)
+// and by tests; production builds leave it nil and require MongoURI.
+var EmbeddedMongo func(ctx context.Context, dir string, log *slog.Logger) (uri string, stop func(), err error)
+
+// Service is a running user subgraph's parts.
+type Service struct {
+	Handler    http.Handler
+	Accounts   *account.Service
+	Tokens     *tokens.Issuer
+	Background func(ctx context.Context) error
+	Close      func()
+}
+
+// New builds the service.
+func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
+	uri, stopMongo := cfg.MongoURI, func() {}
+	if uri == "" {
+		if EmbeddedMongo == nil {
+			return nil, errors.New("USER_MONGO_URI is required (this binary has no embedded development server)")
+		}
+		var err error
+		if uri, stopMongo, err = EmbeddedMongo(ctx, cfg.DataDir+"/mongo", log); err != nil {
+			return nil, err
+		}
+		log.Info("using the embedded development MongoDB (FerretDB)", "dir", cfg.DataDir+"/mongo")
+	}
+	st, err := store.Open(ctx, uri, cfg.Database)
+	if err != nil {
+		stopMongo()
+		return nil, err
+	}
+	closeAll := func() {
+		_ = st.Close(context.Background())
+		stopMongo()
+	}
+	svc, err := build(ctx, cfg, common, st, log, reg)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	svc.Close = closeAll
+	return svc, nil
+}
+
+func build(ctx context.Context, cfg Config, common service.Common, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
+	keys, err := tokens.LoadKeys(tokens.KeyConfig{SigningKeyFile: cfg.SigningKeyFile, PreviousKeyFiles: cfg.PreviousKeyFiles, DevDir: cfg.DataDir})
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	if cfg.SigningKeyFile == "" {
+		log.Warn("using a development signing key from the data directory; set USER_SIGNING_KEY_FILE in production", "dir", cfg.DataDir)
+	}
+	iss := &tokens.Issuer{Keys: keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL}
+	hasher := password.Hasher{Params: password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}}
+	accounts, err := account.New(st, hasher, iss, cfg.RefreshTokenTTL,
+		account.Throttle{Window: cfg.LoginWindow, PerEmail: cfg.LoginMaxPerEmail, PerClientIP: cfg.LoginMaxPerIP}, log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.BootstrapAdminEmail != "" {
+		if err := accounts.Bootstrap(ctx, cfg.BootstrapAdminEmail, cfg.BootstrapAdminPassword); err != nil {
+			return nil, err
+		}
+	}
+	ips, err := clientip.New(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+
+	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Accounts: accounts}})
+	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
+	// The router forwards a signed identity; clients calling this service
+	// directly may use its own access tokens.
+	authn := auth.Chain(auth.SignedHeader{Secret: []byte(common.IdentitySecret)}, iss)
+
+	r := service.Router(reg, service.Check{Name: "mongodb", Func: st.Ping})
+	r.Method(http.MethodGet, "/.well-known/jwks.json", keys.JWKSHandler())
+	r.With(ips.Middleware, auth.Middleware(authn), resolvers.WithRequestState).Handle("/graphql", gql)
+	return &Service{
+		Handler: r, Accounts: accounts, Tokens: iss,
+		Background: func(ctx context.Context) error { return accounts.RunPurge(ctx, 10*time.Minute) },
+	}, nil
+}
+
+// Start is the user binary's service.Starter.
+func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*service.Server, func(), error) {
+	svc, err := New(ctx, cfg, common, log, reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &service.Server{
+		Addr: cfg.HTTPAddr, Handler: svc.Handler, Logger: log, ShutdownTimeout: common.ShutdownTimeout,
+		Background: []func(context.Context) error{svc.Background},
+	}, svc.Close, nil
+}

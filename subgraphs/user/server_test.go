@@ -1,0 +1,543 @@
+package user_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gjwt "github.com/golang-jwt/jwt/v5"
+
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/devmongo"
+	"github.com/virtual-store/virtual-store/internal/service"
+	"github.com/virtual-store/virtual-store/subgraphs/user"
+)
+
+const (
+	identitySecret = "test-identity-secret"
+	adminEmail     = "root@shop.test"
+	adminPassword  = "root-password-123"
+)
+
+var (
+	srv  *httptest.Server
+	svc  *user.Service
+	logs syncBuffer
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestMain runs the package against a fresh embedded MongoDB-compatible server.
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "user-test-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := context.Background()
+	mongo, err := devmongo.Start(ctx, dir+"/mongo", log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer mongo.Stop()
+	cfg := user.Config{
+		MongoURI: mongo.URI, Database: "user_test", DataDir: dir,
+		JWTIssuer: "http://user.test", JWTAudience: "virtual-store",
+		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 720 * time.Hour,
+		Argon2MemoryKiB: 8 * 1024, Argon2Time: 1, Argon2Threads: 1, // fast hashes for tests
+		LoginWindow: 15 * time.Minute, LoginMaxPerEmail: 5, LoginMaxPerIP: 20,
+		TrustedProxies:      []string{"127.0.0.1/32", "::1/128"},
+		BootstrapAdminEmail: adminEmail, BootstrapAdminPassword: adminPassword,
+		ComplexityLimit: 2000,
+	}
+	svc, err = user.New(ctx, cfg, service.Common{IdentitySecret: identitySecret}, log, service.NewRegistry())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer svc.Close()
+	srv = httptest.NewServer(svc.Handler)
+	defer srv.Close()
+	return m.Run()
+}
+
+type result struct {
+	Data   map[string]any `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+	status int
+}
+
+func (r result) codes() []string {
+	var out []string
+	for _, e := range r.Errors {
+		c, _ := e.Extensions["code"].(string)
+		out = append(out, c)
+	}
+	return out
+}
+
+// userErrorCodes returns the codes of the userErrors of a mutation payload.
+func (r result) userErrorCodes(field string) []string {
+	var out []string
+	for _, ue := range dig(r.Data, field, "userErrors").([]any) {
+		out = append(out, dig(ue, "code").(string))
+	}
+	return out
+}
+
+type call struct {
+	bearer, forwardedFor string
+}
+
+func (c call) do(t *testing.T, query string, vars map[string]any) result {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	if c.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.forwardedFor)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r result
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	r.status = resp.StatusCode
+	return r
+}
+
+var anon = call{}
+
+func dig(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			s, _ := v.([]any)
+			if k >= len(s) {
+				return nil
+			}
+			v = s[k]
+		}
+	}
+	return v
+}
+
+const authFields = `accessToken refreshToken expiresAt user { id email roles } userErrors { code field message }`
+
+var seq int
+
+// uniqueIP is a client address no other test (or repeated run) has used.
+func uniqueIP() string {
+	seq++
+	n := int(time.Now().UnixNano()/1e3%60000) + seq
+	return fmt.Sprintf("100.64.%d.%d", n/250%250, n%250+1)
+}
+
+func uniqueEmail(prefix string) string {
+	seq++
+	return fmt.Sprintf("%s-%d-%d@shop.test", prefix, time.Now().UnixNano()%1e6, seq)
+}
+
+type account struct {
+	id, email, password, access, refresh string
+}
+
+func register(t *testing.T, prefix string) account {
+	t.Helper()
+	a := account{email: uniqueEmail(prefix), password: "a long passphrase"}
+	r := anon.do(t, `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p, name: "Test"}) { `+authFields+` } }`,
+		map[string]any{"e": a.email, "p": a.password})
+	if codes := r.userErrorCodes("register"); len(codes) > 0 || len(r.Errors) > 0 {
+		t.Fatalf("register: %v %+v", codes, r.Errors)
+	}
+	a.id = dig(r.Data, "register", "user", "id").(string)
+	a.access = dig(r.Data, "register", "accessToken").(string)
+	a.refresh = dig(r.Data, "register", "refreshToken").(string)
+	return a
+}
+
+func login(t *testing.T, email, password, ip string) result {
+	t.Helper()
+	return call{forwardedFor: ip}.do(t, `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { `+authFields+` } }`,
+		map[string]any{"e": email, "p": password})
+}
+
+func TestRegister(t *testing.T) {
+	a := register(t, "reg")
+	r := call{bearer: a.access}.do(t, `{ me { id email roles name } }`, nil)
+	if dig(r.Data, "me", "id") != a.id || dig(r.Data, "me", "roles", 0) != "CUSTOMER" {
+		t.Fatalf("me = %v %+v", r.Data, r.Errors)
+	}
+	reg := `mutation($e: String!, $p: String!, $n: String!) { register(input: {email: $e, password: $p, name: $n}) { accessToken userErrors { code field } } }`
+	tests := []struct {
+		name, email, password, userName string
+		want                            []string
+	}{
+		{"email taken, other case", strings.ToUpper(a.email), "another passphrase", "X", []string{"EMAIL_TAKEN"}},
+		{"malformed email", "not-an-email", "another passphrase", "X", []string{"INVALID_EMAIL"}},
+		{"display-name email", "Ann <ann@shop.test>", "another passphrase", "X", []string{"INVALID_EMAIL"}},
+		{"short password", uniqueEmail("r"), "short", "X", []string{"WEAK_PASSWORD"}},
+		{"password is the email", "same-as-password@shop.test", "same-as-password@shop.test", "X", []string{"WEAK_PASSWORD"}},
+		{"no name", uniqueEmail("r"), "another passphrase", "  ", []string{"INVALID_INPUT"}},
+		{"everything wrong", "x", "y", "", []string{"INVALID_EMAIL", "WEAK_PASSWORD", "INVALID_INPUT"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := anon.do(t, reg, map[string]any{"e": tt.email, "p": tt.password, "n": tt.userName})
+			if got := r.userErrorCodes("register"); strings.Join(got, ",") != strings.Join(tt.want, ",") || dig(r.Data, "register", "accessToken") != nil {
+				t.Fatalf("userErrors = %v, want %v (data %v)", got, tt.want, r.Data)
+			}
+		})
+	}
+}
+
+func TestLoginNeverRevealsWhetherEmailExists(t *testing.T) {
+	a := register(t, "login")
+	wrong := login(t, a.email, "wrong passphrase!", uniqueIP())
+	unknown := login(t, uniqueEmail("nobody"), "wrong passphrase!", uniqueIP())
+	w, u := dig(wrong.Data, "login", "userErrors", 0), dig(unknown.Data, "login", "userErrors", 0)
+	if dig(w, "code") != "INVALID_CREDENTIALS" || fmt.Sprint(w) != fmt.Sprint(u) {
+		t.Fatalf("wrong password %v vs unknown email %v: must be identical INVALID_CREDENTIALS", w, u)
+	}
+	ok := login(t, strings.ToUpper(a.email), a.password, uniqueIP())
+	if dig(ok.Data, "login", "user", "id") != a.id || dig(ok.Data, "login", "accessToken") == nil {
+		t.Fatalf("login with other-case email: %v", ok.Data)
+	}
+	if strings.Contains(logs.String(), "$argon2id") || strings.Contains(logs.String(), a.password) {
+		t.Fatal("a password or hash reached the logs")
+	}
+}
+
+func TestLoginThrottlePerEmail(t *testing.T) {
+	a := register(t, "throttle")
+	for i := range 5 {
+		r := login(t, a.email, "wrong passphrase!", uniqueIP()) // from many addresses
+		if got := r.userErrorCodes("login"); len(got) != 1 || got[0] != "INVALID_CREDENTIALS" {
+			t.Fatalf("attempt %d: %v", i+1, got)
+		}
+	}
+	r := login(t, a.email, a.password, uniqueIP()) // even the right password
+	if got := r.userErrorCodes("login"); len(got) != 1 || got[0] != "RATE_LIMITED" || dig(r.Data, "login", "accessToken") != nil {
+		t.Fatalf("6th attempt: %v", got)
+	}
+	if msg := dig(r.Data, "login", "userErrors", 0, "message").(string); !strings.Contains(msg, "try again in") {
+		t.Fatalf("message %q does not say when to retry", msg)
+	}
+	// The window passing frees the account.
+	restore := svc.Accounts.Now
+	svc.Accounts.Now = func() time.Time { return time.Now().Add(16 * time.Minute) }
+	defer func() { svc.Accounts.Now = restore }()
+	if r := login(t, a.email, a.password, uniqueIP()); dig(r.Data, "login", "accessToken") == nil {
+		t.Fatalf("after the window: %v", r.Data)
+	}
+}
+
+func TestLoginThrottlePerClientIP(t *testing.T) {
+	ip := uniqueIP()
+	for i := range 20 {
+		r := login(t, uniqueEmail("spray"), "wrong passphrase!", ip)
+		if got := r.userErrorCodes("login"); got[0] != "INVALID_CREDENTIALS" {
+			t.Fatalf("attempt %d: %v", i+1, got)
+		}
+	}
+	a := register(t, "victim")
+	if got := login(t, a.email, a.password, ip).userErrorCodes("login"); len(got) != 1 || got[0] != "RATE_LIMITED" {
+		t.Fatalf("21st attempt from the address: %v", got)
+	}
+	if r := login(t, a.email, a.password, uniqueIP()); dig(r.Data, "login", "accessToken") == nil {
+		t.Fatalf("another address is not throttled: %v", r.Data)
+	}
+}
+
+const refreshMutation = `mutation($t: String!) { refreshToken(token: $t) { ` + authFields + ` } }`
+
+func TestRefreshRotationAndReuseDetection(t *testing.T) {
+	a := register(t, "refresh")
+	r := anon.do(t, refreshMutation, map[string]any{"t": a.refresh})
+	second := dig(r.Data, "refreshToken", "refreshToken")
+	if second == nil || second == a.refresh || dig(r.Data, "refreshToken", "user", "id") != a.id {
+		t.Fatalf("rotation: %v %+v", r.Data, r.Errors)
+	}
+	// The first token again: theft suspected, the whole family dies.
+	if got := anon.do(t, refreshMutation, map[string]any{"t": a.refresh}).userErrorCodes("refreshToken"); len(got) != 1 || got[0] != "TOKEN_REUSED" {
+		t.Fatalf("reuse: %v", got)
+	}
+	if got := anon.do(t, refreshMutation, map[string]any{"t": second}).userErrorCodes("refreshToken"); len(got) != 1 || got[0] != "INVALID_TOKEN" {
+		t.Fatalf("descendant after reuse: %v", got)
+	}
+	for _, bad := range []string{"", "garbage", "vsr_" + strings.Repeat("A", 43)} {
+		if got := anon.do(t, refreshMutation, map[string]any{"t": bad}).userErrorCodes("refreshToken"); len(got) != 1 || got[0] != "INVALID_TOKEN" {
+			t.Fatalf("token %q: %v", bad, got)
+		}
+	}
+}
+
+func TestConcurrentRefreshOfOneTokenSucceedsOnce(t *testing.T) {
+	a := register(t, "race")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	for range 8 {
+		wg.Go(func() {
+			r := anon.do(t, refreshMutation, map[string]any{"t": a.refresh})
+			key := "OK"
+			if codes := r.userErrorCodes("refreshToken"); len(codes) > 0 {
+				key = codes[0]
+			}
+			mu.Lock()
+			outcomes[key]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if outcomes["OK"] != 1 || outcomes["OK"]+outcomes["TOKEN_REUSED"]+outcomes["INVALID_TOKEN"] != 8 {
+		t.Fatalf("outcomes %v, want exactly one success", outcomes)
+	}
+}
+
+func TestRefreshTokenExpires(t *testing.T) {
+	a := register(t, "expiry")
+	restore := svc.Accounts.Now
+	svc.Accounts.Now = func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }
+	defer func() { svc.Accounts.Now = restore }()
+	if got := anon.do(t, refreshMutation, map[string]any{"t": a.refresh}).userErrorCodes("refreshToken"); len(got) != 1 || got[0] != "TOKEN_EXPIRED" {
+		t.Fatalf("expired: %v", got)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	a := register(t, "logout")
+	for range 2 { // idempotent
+		r := anon.do(t, `mutation($t: String!) { logout(refreshToken: $t) { ok userErrors { code } } }`, map[string]any{"t": a.refresh})
+		if dig(r.Data, "logout", "ok") != true {
+			t.Fatalf("logout: %v %+v", r.Data, r.Errors)
+		}
+	}
+	if got := anon.do(t, refreshMutation, map[string]any{"t": a.refresh}).userErrorCodes("refreshToken"); len(got) != 1 || got[0] != "INVALID_TOKEN" {
+		t.Fatalf("refresh after logout: %v", got)
+	}
+}
+
+func TestProfileAndAddresses(t *testing.T) {
+	a := register(t, "profile")
+	me := call{bearer: a.access}
+	if got := anon.do(t, `mutation { updateProfile(input: {name: "X"}) { user { id } } }`, nil).codes(); len(got) != 1 || got[0] != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous update: %v", got)
+	}
+	r := me.do(t, `mutation { updateProfile(input: {name: " Ann Lee ", phone: "+49 30 1234567"}) { user { name phone } userErrors { code } } }`, nil)
+	if dig(r.Data, "updateProfile", "user", "name") != "Ann Lee" || dig(r.Data, "updateProfile", "user", "phone") != "+49 30 1234567" {
+		t.Fatalf("update profile: %v %+v", r.Data, r.Errors)
+	}
+	r = me.do(t, `mutation { updateProfile(input: {phone: "call me maybe"}) { user { phone } userErrors { code field } } }`, nil)
+	if got := r.userErrorCodes("updateProfile"); len(got) != 1 || got[0] != "INVALID_INPUT" {
+		t.Fatalf("bad phone: %v", got)
+	}
+
+	add := `mutation($in: AddressInput!) { addAddress(input: $in) { user { addresses { id city isDefaultShipping } defaultShippingAddress { id } } userErrors { code field } } }`
+	home := map[string]any{"label": "Home", "fullName": "Ann Lee", "line1": "Main St 1", "city": "Berlin", "postalCode": "10115", "country": "de"}
+	r = me.do(t, add, map[string]any{"in": home})
+	first := dig(r.Data, "addAddress", "user", "addresses", 0, "id")
+	if first == nil || dig(r.Data, "addAddress", "user", "addresses", 0, "isDefaultShipping") != true {
+		t.Fatalf("first address is not the default: %v %+v", r.Data, r.Errors)
+	}
+	office := map[string]any{"fullName": "Ann Lee", "line1": "Work Rd 5", "city": "Munich", "postalCode": "80331", "country": "DE", "makeDefault": true}
+	r = me.do(t, add, map[string]any{"in": office})
+	second := dig(r.Data, "addAddress", "user", "addresses", 1, "id")
+	if dig(r.Data, "addAddress", "user", "defaultShippingAddress", "id") != second {
+		t.Fatalf("makeDefault: %v", r.Data)
+	}
+	bad := map[string]any{"fullName": "", "line1": "x", "city": "x", "postalCode": "x", "country": "XX"}
+	if got := me.do(t, add, map[string]any{"in": bad}).userErrorCodes("addAddress"); len(got) != 2 || got[0] != "INVALID_INPUT" {
+		t.Fatalf("invalid address: %v", got)
+	}
+
+	r = me.do(t, `mutation($id: ID!, $in: AddressInput!) { updateAddress(id: $id, input: $in) { user { addresses { id city } } userErrors { code } } }`,
+		map[string]any{"id": first, "in": map[string]any{"fullName": "Ann Lee", "line1": "New St 2", "city": "Hamburg", "postalCode": "20095", "country": "DE"}})
+	if dig(r.Data, "updateAddress", "user", "addresses", 0, "city") != "Hamburg" {
+		t.Fatalf("update address: %v %+v", r.Data, r.Errors)
+	}
+	r = me.do(t, `mutation($id: ID!) { setDefaultShippingAddress(id: $id) { user { defaultShippingAddress { id } } } }`, map[string]any{"id": first})
+	if dig(r.Data, "setDefaultShippingAddress", "user", "defaultShippingAddress", "id") != first {
+		t.Fatalf("set default: %v", r.Data)
+	}
+	remove := `mutation($id: ID!) { removeAddress(id: $id) { user { addresses { id } defaultShippingAddress { id } } userErrors { code } } }`
+	r = me.do(t, remove, map[string]any{"id": first})
+	if dig(r.Data, "removeAddress", "user", "defaultShippingAddress", "id") != second || len(dig(r.Data, "removeAddress", "user", "addresses").([]any)) != 1 {
+		t.Fatalf("removing the default moves it: %v", r.Data)
+	}
+	if got := me.do(t, remove, map[string]any{"id": first}).userErrorCodes("removeAddress"); len(got) != 1 || got[0] != "NOT_FOUND" {
+		t.Fatalf("remove twice: %v", got)
+	}
+	if got := me.do(t, `mutation { setDefaultShippingAddress(id: "nope") { userErrors { code } } }`, nil).userErrorCodes("setDefaultShippingAddress"); len(got) != 1 || got[0] != "NOT_FOUND" {
+		t.Fatalf("default unknown: %v", got)
+	}
+}
+
+func TestChangePasswordSignsOutEverywhere(t *testing.T) {
+	a := register(t, "pw")
+	me := call{bearer: a.access}
+	change := `mutation($c: String!, $n: String!) { changePassword(input: {currentPassword: $c, newPassword: $n}) { user { id } userErrors { code field } } }`
+	if got := me.do(t, change, map[string]any{"c": "wrong passphrase", "n": "brand new passphrase"}).userErrorCodes("changePassword"); len(got) != 1 || got[0] != "INVALID_CREDENTIALS" {
+		t.Fatalf("wrong current: %v", got)
+	}
+	if got := me.do(t, change, map[string]any{"c": a.password, "n": "short"}).userErrorCodes("changePassword"); len(got) != 1 || got[0] != "WEAK_PASSWORD" {
+		t.Fatalf("weak new: %v", got)
+	}
+	if r := me.do(t, change, map[string]any{"c": a.password, "n": "brand new passphrase"}); dig(r.Data, "changePassword", "user", "id") != a.id {
+		t.Fatalf("change: %v %+v", r.Data, r.Errors)
+	}
+	if got := anon.do(t, refreshMutation, map[string]any{"t": a.refresh}).userErrorCodes("refreshToken"); len(got) != 1 || got[0] != "INVALID_TOKEN" {
+		t.Fatalf("old session survived the password change: %v", got)
+	}
+	if got := login(t, a.email, a.password, uniqueIP()).userErrorCodes("login"); got[0] != "INVALID_CREDENTIALS" {
+		t.Fatalf("old password still works: %v", got)
+	}
+	if r := login(t, a.email, "brand new passphrase", uniqueIP()); dig(r.Data, "login", "accessToken") == nil {
+		t.Fatalf("new password: %v", r.Data)
+	}
+}
+
+func TestRolesAndPrivacy(t *testing.T) {
+	adm := login(t, adminEmail, adminPassword, uniqueIP())
+	adminToken, _ := dig(adm.Data, "login", "accessToken").(string)
+	if dig(adm.Data, "login", "user", "roles") == nil || !strings.Contains(fmt.Sprint(dig(adm.Data, "login", "user", "roles")), "ADMIN") {
+		t.Fatalf("bootstrap admin: %v", adm.Data)
+	}
+	a, b := register(t, "alice"), register(t, "bob")
+	grant := `mutation($u: ID!) { grantRole(userId: $u, role: ADMIN) { user { roles } userErrors { code } } }`
+	if got := (call{bearer: a.access}).do(t, grant, map[string]any{"u": a.id}).codes(); len(got) != 1 || got[0] != "FORBIDDEN" {
+		t.Fatalf("customer grants: %v", got)
+	}
+	// Bob sees Alice's public name, not her email.
+	r := call{bearer: b.access}.do(t, `query($u: ID!) { user(id: $u) { name email } }`, map[string]any{"u": a.id})
+	if got := r.codes(); len(got) != 1 || got[0] != "FORBIDDEN" {
+		t.Fatalf("bob reads alice: %v %v", got, r.Data)
+	}
+	r = anon.do(t, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name email } } }`,
+		map[string]any{"r": []any{map[string]any{"__typename": "User", "id": a.id}, map[string]any{"__typename": "User", "id": "missing"}, map[string]any{"__typename": "User", "id": b.id}}})
+	ents := r.Data["_entities"].([]any)
+	if len(ents) != 3 || dig(ents, 0, "name") != "Test" || dig(ents, 0, "email") != nil || ents[1] != nil || dig(ents, 2, "id") != b.id {
+		t.Fatalf("entities: %v", ents)
+	}
+	if got := r.codes(); len(got) != 2 || got[0] != "FORBIDDEN" {
+		t.Fatalf("anonymous entity email: %v", got)
+	}
+	// The admin reads and promotes.
+	r = call{bearer: adminToken}.do(t, `query($u: ID!) { user(id: $u) { email } }`, map[string]any{"u": a.id})
+	if dig(r.Data, "user", "email") != a.email {
+		t.Fatalf("admin reads alice: %v %+v", r.Data, r.Errors)
+	}
+	r = call{bearer: adminToken}.do(t, grant, map[string]any{"u": a.id})
+	if fmt.Sprint(dig(r.Data, "grantRole", "user", "roles")) != "[ADMIN CUSTOMER]" {
+		t.Fatalf("grant: %v %+v", r.Data, r.Errors)
+	}
+	revoke := `mutation($u: ID!) { revokeRole(userId: $u, role: ADMIN) { user { roles } userErrors { code } } }`
+	r = call{bearer: adminToken}.do(t, revoke, map[string]any{"u": a.id})
+	if fmt.Sprint(dig(r.Data, "revokeRole", "user", "roles")) != "[CUSTOMER]" {
+		t.Fatalf("revoke: %v", r.Data)
+	}
+	adminID := dig(adm.Data, "login", "user", "id")
+	if got := (call{bearer: adminToken}).do(t, revoke, map[string]any{"u": adminID}).userErrorCodes("revokeRole"); len(got) != 1 || got[0] != "CONFLICT" {
+		t.Fatalf("last admin: %v", got)
+	}
+	if got := (call{bearer: adminToken}).do(t, grant, map[string]any{"u": "nobody"}).userErrorCodes("grantRole"); len(got) != 1 || got[0] != "NOT_FOUND" {
+		t.Fatalf("grant to nobody: %v", got)
+	}
+}
+
+func TestIdentityFromRouterAndForgedTokens(t *testing.T) {
+	a := register(t, "ident")
+	signed, _ := auth.SignedHeader{Secret: []byte(identitySecret)}.Sign(auth.Claims{Subject: a.id, Roles: []string{auth.RoleCustomer}, Expires: time.Now().Add(time.Minute).Unix()})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"{ me { id } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(auth.IdentityHeader, signed)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out result
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if dig(out.Data, "me", "id") != a.id {
+		t.Fatalf("router identity: %v", out.Data)
+	}
+	if r := (call{bearer: a.access[:len(a.access)-4] + "AAAA"}).do(t, `{ me { id } }`, nil); r.status != http.StatusUnauthorized {
+		t.Fatalf("tampered bearer: status %d", r.status)
+	}
+	if r := anon.do(t, `{ me { id } }`, nil); r.Data["me"] != nil || len(r.Errors) > 0 {
+		t.Fatalf("anonymous me: %v %+v", r.Data, r.Errors)
+	}
+}
+
+func TestIssuedTokenVerifiesAgainstServedJWKS(t *testing.T) {
+	a := register(t, "jwks")
+	resp, err := http.Get(srv.URL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []struct{ Kid, X string } `json:"keys"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&set)
+	resp.Body.Close()
+	tok, err := gjwt.Parse(a.access, func(tk *gjwt.Token) (any, error) {
+		for _, k := range set.Keys {
+			if k.Kid == tk.Header["kid"] {
+				x, err := base64.RawURLEncoding.DecodeString(k.X)
+				return ed25519.PublicKey(x), err
+			}
+		}
+		return nil, fmt.Errorf("kid %v not in JWKS", tk.Header["kid"])
+	}, gjwt.WithValidMethods([]string{"EdDSA"}), gjwt.WithIssuer("http://user.test"), gjwt.WithAudience("virtual-store"))
+	if err != nil || !tok.Valid {
+		t.Fatalf("token does not verify against the served JWKS: %v", err)
+	}
+	if sub, _ := tok.Claims.GetSubject(); sub != a.id {
+		t.Fatalf("sub = %s", sub)
+	}
+}

@@ -1,0 +1,353 @@
+// Package store keeps the user service's data in MongoDB. Every write touches
+// exactly one document (MongoDB-compatible servers without multi-document
+// transactions must stay consistent too): user changes use optimistic
+// concurrency on a version field; a refresh token's rotation is claimed by
+// inserting a document with the token's hash as _id, which exactly one of
+// several concurrent callers can do. (A conditional update would do on
+// MongoDB, but the embedded FerretDB evaluates update filters outside its
+// storage transaction, so only unique-key inserts are atomic on both.)
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// User is one account.
+type User struct {
+	ID    string `bson:"_id"`
+	Email string `bson:"email"`
+	// EmailKey is the normalized email (trimmed, lower case) with the unique
+	// index: Ann@Example.com and ann@example.com are one account.
+	EmailKey                 string    `bson:"emailKey"`
+	Name                     string    `bson:"name"`
+	Phone                    string    `bson:"phone"`
+	PasswordHash             string    `bson:"passwordHash"`
+	Roles                    []string  `bson:"roles"`
+	Addresses                []Address `bson:"addresses"`
+	DefaultShippingAddressID string    `bson:"defaultShippingAddressId"`
+	// Version increases with every change; updates match on it.
+	Version   int64     `bson:"version"`
+	CreatedAt time.Time `bson:"createdAt"`
+	UpdatedAt time.Time `bson:"updatedAt"`
+}
+
+// Address is a postal address of a user.
+type Address struct {
+	ID         string `bson:"id"`
+	Label      string `bson:"label"`
+	FullName   string `bson:"fullName"`
+	Line1      string `bson:"line1"`
+	Line2      string `bson:"line2"`
+	City       string `bson:"city"`
+	PostalCode string `bson:"postalCode"`
+	Region     string `bson:"region"`
+	Country    string `bson:"country"` // ISO 3166-1 alpha-2
+	Phone      string `bson:"phone"`
+}
+
+// RefreshToken is the stored (hashed) form of a refresh token.
+type RefreshToken struct {
+	Hash      string    `bson:"_id"`
+	UserID    string    `bson:"userId"`
+	FamilyID  string    `bson:"familyId"` // all tokens rotated from one login
+	ExpiresAt time.Time `bson:"expiresAt"`
+	CreatedAt time.Time `bson:"createdAt"`
+	Rotated   bool      `bson:"rotated"`
+	Revoked   bool      `bson:"revoked"`
+}
+
+// Errors of the store.
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrEmailTaken      = errors.New("email taken")
+	ErrVersionConflict = errors.New("changed concurrently")
+)
+
+// Store is the user database.
+type Store struct {
+	client   *mongo.Client
+	users    *mongo.Collection
+	tokens   *mongo.Collection
+	failures *mongo.Collection
+	// rotations holds one document per rotated refresh token (_id = its hash).
+	rotations *mongo.Collection
+}
+
+// Open connects to uri, uses database db and creates the indexes.
+func Open(ctx context.Context, uri, db string) (*Store, error) {
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("connect to MongoDB: %w", err)
+	}
+	d := client.Database(db)
+	s := &Store{client: client, users: d.Collection("users"), tokens: d.Collection("refresh_tokens"), failures: d.Collection("login_failures"), rotations: d.Collection("refresh_rotations")}
+	if err := s.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close disconnects.
+func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+
+// Ping is the readiness check.
+func (s *Store) Ping(ctx context.Context) error { return s.client.Ping(ctx, nil) }
+
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	for coll, models := range map[*mongo.Collection][]mongo.IndexModel{
+		s.users: {
+			{Keys: bson.D{{Key: "emailKey", Value: 1}}, Options: options.Index().SetUnique(true).SetName("emailKey_unique")},
+			{Keys: bson.D{{Key: "roles", Value: 1}}, Options: options.Index().SetName("roles")},
+		},
+		s.tokens: {
+			{Keys: bson.D{{Key: "familyId", Value: 1}}, Options: options.Index().SetName("familyId")},
+			{Keys: bson.D{{Key: "userId", Value: 1}}, Options: options.Index().SetName("userId")},
+			{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: options.Index().SetName("expiresAt")},
+		},
+		s.failures: {
+			{Keys: bson.D{{Key: "key", Value: 1}, {Key: "at", Value: 1}}, Options: options.Index().SetName("key_at")},
+		},
+		s.rotations: {
+			{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")},
+		},
+	} {
+		if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
+			return fmt.Errorf("create indexes on %s: %w", coll.Name(), err)
+		}
+	}
+	return nil
+}
+
+// InsertUser adds a new account; ErrEmailTaken if the email is in use.
+func (s *Store) InsertUser(ctx context.Context, u *User) error {
+	if u.Roles == nil {
+		u.Roles = []string{}
+	}
+	if u.Addresses == nil {
+		u.Addresses = []Address{}
+	}
+	_, err := s.users.InsertOne(ctx, u)
+	if mongo.IsDuplicateKeyError(err) {
+		return ErrEmailTaken
+	}
+	if err != nil {
+		return fmt.Errorf("insert user: %w", err)
+	}
+	return nil
+}
+
+// UserByID returns a user or ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (*User, error) {
+	return s.findUser(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// UserByEmailKey returns a user by normalized email or ErrNotFound.
+func (s *Store) UserByEmailKey(ctx context.Context, key string) (*User, error) {
+	return s.findUser(ctx, bson.D{{Key: "emailKey", Value: key}})
+}
+
+func (s *Store) findUser(ctx context.Context, filter bson.D) (*User, error) {
+	var u User
+	err := s.users.FindOne(ctx, filter).Decode(&u)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	return &u, nil
+}
+
+// UsersByIDs loads many users with one query, in no particular order.
+func (s *Store) UsersByIDs(ctx context.Context, ids []string) ([]*User, error) {
+	cur, err := s.users.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, fmt.Errorf("find users: %w", err)
+	}
+	var out []*User
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	return out, nil
+}
+
+// CountWithRole counts users holding role.
+func (s *Store) CountWithRole(ctx context.Context, role string) (int64, error) {
+	n, err := s.users.CountDocuments(ctx, bson.D{{Key: "roles", Value: role}})
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+// UpdateUser writes u's mutable fields if nobody changed the document since
+// u was read (u.Version), and bumps the version; ErrVersionConflict otherwise.
+func (s *Store) UpdateUser(ctx context.Context, u *User) error {
+	u.UpdatedAt = time.Now().UTC()
+	res, err := s.users.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: u.ID}, {Key: "version", Value: u.Version}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "name", Value: u.Name},
+			{Key: "phone", Value: u.Phone},
+			{Key: "passwordHash", Value: u.PasswordHash},
+			{Key: "roles", Value: u.Roles},
+			{Key: "addresses", Value: u.Addresses},
+			{Key: "defaultShippingAddressId", Value: u.DefaultShippingAddressID},
+			{Key: "updatedAt", Value: u.UpdatedAt},
+			{Key: "version", Value: u.Version + 1},
+		}}})
+	if err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrVersionConflict
+	}
+	u.Version++
+	return nil
+}
+
+// ModifyUser applies change to the current user document and stores it,
+// re-reading and re-applying when a concurrent writer got there first.
+func (s *Store) ModifyUser(ctx context.Context, id string, change func(*User) error) (*User, error) {
+	for attempt := 0; ; attempt++ {
+		u, err := s.UserByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(u); err != nil {
+			return nil, err
+		}
+		err = s.UpdateUser(ctx, u)
+		if !errors.Is(err, ErrVersionConflict) || attempt == 9 {
+			return u, err
+		}
+	}
+}
+
+// InsertRefreshToken stores a new refresh token.
+func (s *Store) InsertRefreshToken(ctx context.Context, t *RefreshToken) error {
+	if _, err := s.tokens.InsertOne(ctx, t); err != nil {
+		return fmt.Errorf("insert refresh token: %w", err)
+	}
+	return nil
+}
+
+// RefreshTokenByHash returns a stored token or ErrNotFound.
+func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error) {
+	var t RefreshToken
+	err := s.tokens.FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find refresh token: %w", err)
+	}
+	return &t, nil
+}
+
+// MarkRotated claims a token's one use: of several concurrent rotations of
+// one token exactly one gets true (the unique _id of the claim decides).
+func (s *Store) MarkRotated(ctx context.Context, hash string) (bool, error) {
+	_, err := s.rotations.InsertOne(ctx, bson.D{{Key: "_id", Value: hash}, {Key: "at", Value: time.Now().UTC()}})
+	if mongo.IsDuplicateKeyError(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim refresh token rotation: %w", err)
+	}
+	// For readers of the token document; the claim above is what counts.
+	if _, err := s.tokens.UpdateOne(ctx, bson.D{{Key: "_id", Value: hash}}, bson.D{{Key: "$set", Value: bson.D{{Key: "rotated", Value: true}}}}); err != nil {
+		return false, fmt.Errorf("mark refresh token rotated: %w", err)
+	}
+	return true, nil
+}
+
+// RevokeFamily revokes every token descended from one login.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string) error {
+	return s.revoke(ctx, bson.D{{Key: "familyId", Value: familyID}})
+}
+
+// RevokeUserTokens revokes every refresh token of a user (password change).
+func (s *Store) RevokeUserTokens(ctx context.Context, userID string) error {
+	return s.revoke(ctx, bson.D{{Key: "userId", Value: userID}})
+}
+
+func (s *Store) revoke(ctx context.Context, filter bson.D) error {
+	if _, err := s.tokens.UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}}); err != nil {
+		return fmt.Errorf("revoke refresh tokens: %w", err)
+	}
+	return nil
+}
+
+// RecordFailure notes a failed login for a throttle key (an email or an IP).
+func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time) error {
+	if _, err := s.failures.InsertOne(ctx, bson.D{{Key: "key", Value: key}, {Key: "at", Value: at}}); err != nil {
+		return fmt.Errorf("record login failure: %w", err)
+	}
+	return nil
+}
+
+// Failures counts the failed logins for key since a time.
+func (s *Store) Failures(ctx context.Context, key string, since time.Time) (int64, error) {
+	n, err := s.failures.CountDocuments(ctx, bson.D{{Key: "key", Value: key}, {Key: "at", Value: bson.D{{Key: "$gte", Value: since}}}})
+	if err != nil {
+		return 0, fmt.Errorf("count login failures: %w", err)
+	}
+	return n, nil
+}
+
+// OldestFailureSince is the time of the earliest failure for key since a
+// time, to tell a throttled client when the window frees up.
+func (s *Store) OldestFailureSince(ctx context.Context, key string, since time.Time) (time.Time, error) {
+	var doc struct {
+		At time.Time `bson:"at"`
+	}
+	err := s.failures.FindOne(ctx,
+		bson.D{{Key: "key", Value: key}, {Key: "at", Value: bson.D{{Key: "$gte", Value: since}}}},
+		options.FindOne().SetSort(bson.D{{Key: "at", Value: 1}})).Decode(&doc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("find oldest failure: %w", err)
+	}
+	return doc.At, nil
+}
+
+// ClearFailures forgets the failures of key (after a successful login).
+func (s *Store) ClearFailures(ctx context.Context, key string) error {
+	if _, err := s.failures.DeleteMany(ctx, bson.D{{Key: "key", Value: key}}); err != nil {
+		return fmt.Errorf("clear login failures: %w", err)
+	}
+	return nil
+}
+
+// Purge deletes login failures older than failuresBefore and refresh tokens
+// that expired before tokensBefore; run periodically.
+func (s *Store) Purge(ctx context.Context, failuresBefore, tokensBefore time.Time) error {
+	if _, err := s.failures.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: failuresBefore}}}}); err != nil {
+		return fmt.Errorf("purge login failures: %w", err)
+	}
+	if _, err := s.tokens.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: tokensBefore}}}}); err != nil {
+		return fmt.Errorf("purge refresh tokens: %w", err)
+	}
+	return nil
+}
+
+// PurgeRotations deletes rotation claims older than before: by then the
+// tokens they guard have expired and are refused for that reason alone.
+func (s *Store) PurgeRotations(ctx context.Context, before time.Time) error {
+	if _, err := s.rotations.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before}}}}); err != nil {
+		return fmt.Errorf("purge rotation claims: %w", err)
+	}
+	return nil
+}
+
+// IsEntity marks User as a federation entity for gqlgen (the GraphQL User
+// type is bound to this struct; private fields have resolvers).
+func (User) IsEntity() {}
