@@ -195,3 +195,16 @@ WHERE status = 'ACTIVE' AND expires_at <= now()
 ORDER BY expires_at
 LIMIT @row_limit
 FOR UPDATE SKIP LOCKED;
+
+-- name: RestockReturned :exec
+-- Units of a committed reservation come back to the shelf.
+UPDATE stock SET on_hand = on_hand + @quantity, updated_at = now()
+WHERE product_id = @product_id;
+
+-- name: QuoteProducts :many
+-- Current prices and availability for a cart, in one currency.
+SELECT p.id, p.active, pp.amount, s.on_hand - s.reserved AS available
+FROM products p
+JOIN stock s ON s.product_id = p.id
+LEFT JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = @currency
+WHERE p.id = ANY(@ids::uuid[]);

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 )
 
 // The internal HTTP API the order service uses to hold stock during checkout.
@@ -19,6 +20,8 @@ import (
 //	GET  /internal/v1/reservations/{orderId}         read
 //	POST /internal/v1/reservations/{orderId}/commit  commit (idempotent)
 //	POST /internal/v1/reservations/{orderId}/release release (idempotent)
+//	POST /internal/v1/reservations/{orderId}/return  restock a committed one (idempotent)
+//	POST /internal/v1/quotes                         prices and availability for a cart
 //
 // Errors are JSON: {"error": {"code": "INSUFFICIENT_STOCK", "message": "...", "shortages": [...]}}
 // with 400 (malformed), 401 (token), 404, 409 (stock, conflicting state), 422 (invalid).
@@ -77,7 +80,29 @@ func (inv *Inventory) Handler(token string, log *slog.Logger) http.Handler {
 	r.Post("/reservations/{orderID}/release", func(w http.ResponseWriter, r *http.Request) {
 		respond(w, r, log)(inv.Release(r.Context(), chi.URLParam(r, "orderID")))
 	})
+	r.Post("/reservations/{orderID}/return", func(w http.ResponseWriter, r *http.Request) {
+		respond(w, r, log)(inv.Return(r.Context(), chi.URLParam(r, "orderID")))
+	})
+	r.Post("/quotes", func(w http.ResponseWriter, r *http.Request) {
+		var req QuoteRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, APIError{Code: "MALFORMED_REQUEST", Message: "body must be a JSON quote request: " + err.Error()})
+			return
+		}
+		quotes, err := inv.Quote(r.Context(), req.Currency, req.ProductIDs)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"quotes": quotes})
+	})
 	return r
+}
+
+// QuoteRequest is the body of POST /quotes.
+type QuoteRequest struct {
+	Currency   string      `json:"currency"`
+	ProductIDs []uuid.UUID `json:"productIds"`
 }
 
 func respond(w http.ResponseWriter, r *http.Request, log *slog.Logger) func(Reservation, error) {

@@ -27,12 +27,14 @@ import (
 type Status = store.ReservationStatus
 
 // Reservation states: ACTIVE holds stock until it expires; COMMITTED has
-// consumed it; RELEASED and EXPIRED gave it back.
+// consumed it; RELEASED and EXPIRED gave it back; RETURNED put committed
+// units back on the shelf (an order cancelled after payment).
 const (
 	StatusActive    = store.ReservationStatusACTIVE
 	StatusCommitted = store.ReservationStatusCOMMITTED
 	StatusReleased  = store.ReservationStatusRELEASED
 	StatusExpired   = store.ReservationStatusEXPIRED
+	StatusReturned  = store.ReservationStatusRETURNED
 )
 
 // Limits of a reservation request.
@@ -254,7 +256,7 @@ func sameRequest(res Reservation, currency string, lines []Line) error {
 // its expiry that the sweeper has not yet expired still holds its stock, so
 // it commits normally; one that was released or expired cannot.
 func (inv *Inventory) Commit(ctx context.Context, orderID string) (Reservation, error) {
-	return inv.transition(ctx, orderID, StatusCommitted, nil, func(q *store.Queries, l ReservedLine) error {
+	return inv.transition(ctx, orderID, StatusActive, StatusCommitted, []Status{StatusReturned}, func(q *store.Queries, l ReservedLine) error {
 		if err := q.ConsumeStock(ctx, store.ConsumeStockParams{ProductID: l.ProductID, Quantity: int32(l.Quantity)}); err != nil {
 			return fmt.Errorf("consume stock: %w", err)
 		}
@@ -281,7 +283,18 @@ func (inv *Inventory) Release(ctx context.Context, orderID string) (Reservation,
 		return load(ctx, inv.q, orderID)
 	}
 	// An expired reservation has already given its stock back: nothing to do.
-	return inv.transition(ctx, orderID, StatusReleased, []Status{StatusExpired}, inv.giveBack(ctx, orderID, "RELEASED"))
+	return inv.transition(ctx, orderID, StatusActive, StatusReleased, []Status{StatusExpired}, inv.giveBack(ctx, orderID, "RELEASED"))
+}
+
+// Return puts the units of a committed reservation back on the shelf, for an
+// order cancelled after payment but before it shipped. Idempotent.
+func (inv *Inventory) Return(ctx context.Context, orderID string) (Reservation, error) {
+	return inv.transition(ctx, orderID, StatusCommitted, StatusReturned, nil, func(q *store.Queries, l ReservedLine) error {
+		if err := q.RestockReturned(ctx, store.RestockReturnedParams{ProductID: l.ProductID, Quantity: int32(l.Quantity)}); err != nil {
+			return fmt.Errorf("restock: %w", err)
+		}
+		return movement(ctx, q, l.ProductID, "RETURNED", l.Quantity, 0, orderID)
+	})
 }
 
 func (inv *Inventory) giveBack(ctx context.Context, orderID, kind string) func(*store.Queries, ReservedLine) error {
@@ -293,11 +306,11 @@ func (inv *Inventory) giveBack(ctx context.Context, orderID, kind string) func(*
 	}
 }
 
-// transition moves an ACTIVE reservation to target, applying perLine to each
-// line in the same transaction. A reservation already in target, or in one of
-// the equivalent states, is returned as is (idempotency); any other state is
-// ErrConflict.
-func (inv *Inventory) transition(ctx context.Context, orderID string, target Status, equivalent []Status, perLine func(*store.Queries, ReservedLine) error) (Reservation, error) {
+// transition moves a reservation from one state to target, applying perLine
+// to each line in the same transaction. A reservation already in target, or
+// in one of the equivalent states, is returned as is (idempotency); any other
+// state is ErrConflict.
+func (inv *Inventory) transition(ctx context.Context, orderID string, from, target Status, equivalent []Status, perLine func(*store.Queries, ReservedLine) error) (Reservation, error) {
 	var res Reservation
 	err := postgres.InTx(ctx, inv.pool, func(tx pgx.Tx) error {
 		q := inv.q.WithTx(tx)
@@ -314,7 +327,7 @@ func (inv *Inventory) transition(ctx context.Context, orderID string, target Sta
 		switch {
 		case res.Status == target || slices.Contains(equivalent, res.Status):
 			return nil
-		case res.Status != StatusActive:
+		case res.Status != from:
 			return fmt.Errorf("%w: order %s is %s", ErrConflict, orderID, res.Status)
 		}
 		for _, l := range res.Lines {
@@ -465,4 +478,34 @@ func withLines(ctx context.Context, q *store.Queries, row store.Reservation) (Re
 			UnitPrice: graph.Money{Amount: l.UnitAmount, Currency: row.Currency}}
 	}
 	return res, nil
+}
+
+// Quote is a product's current price in one currency and what is available.
+type Quote struct {
+	ProductID uuid.UUID    `json:"productId"`
+	Active    bool         `json:"active"`
+	Available int          `json:"available"`
+	UnitPrice *graph.Money `json:"unitPrice"` // nil if not sold in the currency
+}
+
+// Quote prices products in currency for a cart; unknown ids are left out.
+func (inv *Inventory) Quote(ctx context.Context, currency string, ids []uuid.UUID) ([]Quote, error) {
+	if !graph.ValidCurrency(currency) {
+		return nil, fmt.Errorf("%w: currency %q is not an ISO 4217 code", ErrInvalid, currency)
+	}
+	if len(ids) > MaxLines {
+		return nil, fmt.Errorf("%w: at most %d products", ErrInvalid, MaxLines)
+	}
+	rows, err := inv.q.QuoteProducts(ctx, store.QuoteProductsParams{Currency: currency, Ids: ids})
+	if err != nil {
+		return nil, fmt.Errorf("quote: %w", err)
+	}
+	out := make([]Quote, len(rows))
+	for i, r := range rows {
+		out[i] = Quote{ProductID: r.ID, Active: r.Active, Available: max(int(r.Available), 0)}
+		if r.Amount.Valid {
+			out[i].UnitPrice = &graph.Money{Amount: r.Amount.Int64, Currency: currency}
+		}
+	}
+	return out, nil
 }

@@ -399,3 +399,46 @@ func TestConcurrentSameOrderReservesOnce(t *testing.T) {
 	}
 	wantLevel(t, a, 10, 3)
 }
+
+func TestReturnPutsCommittedUnitsBack(t *testing.T) {
+	ctx := context.Background()
+	a := newProduct(t, 5, 100)
+	id := orderID()
+	if _, _, err := inv.Reserve(ctx, id, "EUR", []inventory.Line{{ProductID: a, Quantity: 2}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inv.Return(ctx, id); !errors.Is(err, inventory.ErrConflict) {
+		t.Fatalf("return of an uncommitted reservation: %v", err)
+	}
+	if _, err := inv.Commit(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	wantLevel(t, a, 3, 0)
+	for range 2 { // idempotent
+		res, err := inv.Return(ctx, id)
+		if err != nil || res.Status != inventory.StatusReturned {
+			t.Fatalf("return: %v %v", res.Status, err)
+		}
+		wantLevel(t, a, 5, 0)
+	}
+	if res, err := inv.Commit(ctx, id); err != nil || res.Status != inventory.StatusReturned {
+		t.Fatalf("commit after return must not consume again: %v %v", res.Status, err)
+	}
+	wantLevel(t, a, 5, 0)
+}
+
+func TestQuote(t *testing.T) {
+	ctx := context.Background()
+	a := newProduct(t, 4, 1999)
+	qs, err := inv.Quote(ctx, "EUR", []uuid.UUID{a, uuid.New()})
+	if err != nil || len(qs) != 1 || qs[0].Available != 4 || qs[0].UnitPrice.Amount != 1999 || !qs[0].Active {
+		t.Fatalf("quote: %+v %v", qs, err)
+	}
+	qs, err = inv.Quote(ctx, "USD", []uuid.UUID{a})
+	if err != nil || qs[0].UnitPrice != nil {
+		t.Fatalf("quote without a USD price: %+v %v", qs, err)
+	}
+	if _, err := inv.Quote(ctx, "XX", nil); !errors.Is(err, inventory.ErrInvalid) {
+		t.Fatalf("bad currency: %v", err)
+	}
+}

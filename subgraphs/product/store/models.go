@@ -20,6 +20,7 @@ const (
 	ReservationStatusCOMMITTED ReservationStatus = "COMMITTED"
 	ReservationStatusRELEASED  ReservationStatus = "RELEASED"
 	ReservationStatusEXPIRED   ReservationStatus = "EXPIRED"
+	ReservationStatusRETURNED  ReservationStatus = "RETURNED"
 )
 
 func (e *ReservationStatus) Scan(src interface{}) error {
@@ -62,7 +63,8 @@ func (e ReservationStatus) Valid() bool {
 	case ReservationStatusACTIVE,
 		ReservationStatusCOMMITTED,
 		ReservationStatusRELEASED,
-		ReservationStatusEXPIRED:
+		ReservationStatusEXPIRED,
+		ReservationStatusRETURNED:
 		return true
 	}
 	return false

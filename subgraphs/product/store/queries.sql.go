@@ -568,6 +568,52 @@ func (q *Queries) ProductsByIDs(ctx context.Context, ids []uuid.UUID) ([]Product
 	return items, nil
 }
 
+const quoteProducts = `-- name: QuoteProducts :many
+SELECT p.id, p.active, pp.amount, s.on_hand - s.reserved AS available
+FROM products p
+JOIN stock s ON s.product_id = p.id
+LEFT JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = $1
+WHERE p.id = ANY($2::uuid[])
+`
+
+type QuoteProductsParams struct {
+	Currency string
+	Ids      []uuid.UUID
+}
+
+type QuoteProductsRow struct {
+	ID        uuid.UUID
+	Active    bool
+	Amount    pgtype.Int8
+	Available int32
+}
+
+// Current prices and availability for a cart, in one currency.
+func (q *Queries) QuoteProducts(ctx context.Context, arg QuoteProductsParams) ([]QuoteProductsRow, error) {
+	rows, err := q.db.Query(ctx, quoteProducts, arg.Currency, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []QuoteProductsRow{}
+	for rows.Next() {
+		var i QuoteProductsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Active,
+			&i.Amount,
+			&i.Available,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const reservationLines = `-- name: ReservationLines :many
 SELECT order_id, product_id, quantity, unit_amount FROM reservation_lines WHERE order_id = $1 ORDER BY product_id
 `
@@ -621,6 +667,22 @@ func (q *Queries) ReserveStock(ctx context.Context, arg ReserveStockParams) (Res
 	var i ReserveStockRow
 	err := row.Scan(&i.OnHand, &i.Reserved)
 	return i, err
+}
+
+const restockReturned = `-- name: RestockReturned :exec
+UPDATE stock SET on_hand = on_hand + $1, updated_at = now()
+WHERE product_id = $2
+`
+
+type RestockReturnedParams struct {
+	Quantity  int32
+	ProductID uuid.UUID
+}
+
+// Units of a committed reservation come back to the shelf.
+func (q *Queries) RestockReturned(ctx context.Context, arg RestockReturnedParams) error {
+	_, err := q.db.Exec(ctx, restockReturned, arg.Quantity, arg.ProductID)
+	return err
 }
 
 const searchProducts = `-- name: SearchProducts :many
