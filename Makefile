@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 
 GO        ?= go
 BIN       := bin
-BINARIES  := product devstack
+BINARIES  := product paymentgw devstack
 # sqlc is pinned in tools/go.mod and built by the go command (cached in the Go
 # build cache, outside the repository); never a downloaded binary.
 SQLC      := cd tools && $(GO) tool sqlc -f ../sqlc.yaml
@@ -12,7 +12,7 @@ GQLGEN    := $(GO) tool gqlgen
 SUBGRAPHS := user product
 # Directories that hold only generated code (checked for drift by make test).
 GENERATED := graph/internal/graphtest subgraphs/product/generated subgraphs/product/model subgraphs/product/store \
-             subgraphs/user/generated subgraphs/user/model
+             subgraphs/user/generated subgraphs/user/model paymentgw/store
 
 .PHONY: help
 help: ## list the targets
