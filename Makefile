@@ -4,15 +4,16 @@ SHELL := /usr/bin/env bash
 
 GO        ?= go
 BIN       := bin
-BINARIES  := product paymentgw devstack
+BINARIES  := product order paymentgw devstack
 # sqlc is pinned in tools/go.mod and built by the go command (cached in the Go
 # build cache, outside the repository); never a downloaded binary.
 SQLC      := cd tools && $(GO) tool sqlc -f ../sqlc.yaml
 GQLGEN    := $(GO) tool gqlgen
-SUBGRAPHS := user product
+SUBGRAPHS := user product order
 # Directories that hold only generated code (checked for drift by make test).
 GENERATED := graph/internal/graphtest subgraphs/product/generated subgraphs/product/model subgraphs/product/store \
-             subgraphs/user/generated subgraphs/user/model paymentgw/store
+             subgraphs/user/generated subgraphs/user/model paymentgw/store \
+             subgraphs/order/generated subgraphs/order/model subgraphs/order/store
 
 .PHONY: help
 help: ## list the targets

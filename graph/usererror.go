@@ -28,6 +28,9 @@ const (
 	CodeInvalidToken       UserErrorCode = "INVALID_TOKEN"
 	CodeTokenExpired       UserErrorCode = "TOKEN_EXPIRED"
 	CodeTokenReused        UserErrorCode = "TOKEN_REUSED"
+	CodeCartEmpty          UserErrorCode = "CART_EMPTY"
+	CodeProductUnavailable UserErrorCode = "PRODUCT_UNAVAILABLE"
+	CodePaymentDeclined    UserErrorCode = "PAYMENT_DECLINED"
 )
 
 // MarshalGQL implements graphql.Marshaler.

@@ -18,7 +18,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/testdb"
 	"github.com/virtual-store/virtual-store/paymentgw"
-	paymentgwsql "github.com/virtual-store/virtual-store/sql/paymentgw"
+	migrations "github.com/virtual-store/virtual-store/sql"
 )
 
 var (
@@ -29,7 +29,7 @@ var (
 func TestMain(m *testing.M) {
 	os.Exit(testdb.RunPackage(m, "paymentgw", func(url string) (func(), error) {
 		var err error
-		pool, err = postgres.Open(context.Background(), url, paymentgwsql.Migrations(), quiet)
+		pool, err = postgres.Open(context.Background(), url, migrations.PaymentGW(), quiet)
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
-	paymentgwsql "github.com/virtual-store/virtual-store/sql/paymentgw"
+	migrations "github.com/virtual-store/virtual-store/sql"
 )
 
 // Config is the gateway's configuration, read from PAYMENTGW_* variables.
@@ -30,7 +30,7 @@ func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Log
 	if cfg.FailureRate < 0 || cfg.FailureRate > 1 || cfg.TimeoutRate < 0 || cfg.TimeoutRate > 1 {
 		return nil, nil, fmt.Errorf("failure and timeout rates must be between 0 and 1")
 	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, paymentgwsql.Migrations(), log)
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL, migrations.PaymentGW(), log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("payment gateway database: %w", err)
 	}

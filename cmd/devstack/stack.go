@@ -39,6 +39,20 @@ var stack = []process{
 		port:      4002,
 		env:       []string{"PRODUCT_SEED=true"},
 		databases: []string{"virtual_store_product"},
-		urls:      []string{"/graphql", "/metrics", "/internal/v1/reservations/{orderId}"},
+		urls:      []string{"/graphql", "/metrics"},
+	},
+	{
+		name:      "paymentgw",
+		binary:    "paymentgw",
+		port:      4010,
+		databases: []string{"virtual_store_paymentgw"},
+		urls:      []string{"/v1/totals"},
+	},
+	{
+		name:      "order",
+		binary:    "order",
+		port:      4003,
+		databases: []string{"virtual_store_order"},
+		urls:      []string{"/graphql"},
 	},
 }

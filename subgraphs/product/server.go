@@ -16,7 +16,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/auth"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
-	productsql "github.com/virtual-store/virtual-store/sql/product"
+	migrations "github.com/virtual-store/virtual-store/sql"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
@@ -53,7 +53,7 @@ type Service struct {
 // New connects to the database, migrates it, seeds it if asked, and builds
 // the HTTP handler. Close the pool when done.
 func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, productsql.Migrations(), log)
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL, migrations.Product(), log)
 	if err != nil {
 		return nil, fmt.Errorf("product database: %w", err)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/internal/testdb"
-	productsql "github.com/virtual-store/virtual-store/sql/product"
+	migrations "github.com/virtual-store/virtual-store/sql"
 	"github.com/virtual-store/virtual-store/subgraphs/product"
 	"github.com/virtual-store/virtual-store/subgraphs/product/seed"
 )
@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		cfg.ConnConfig.Tracer = queryCounter{}
-		if pool, err = postgres.OpenConfig(ctx, cfg, productsql.Migrations(), quiet); err != nil {
+		if pool, err = postgres.OpenConfig(ctx, cfg, migrations.Product(), quiet); err != nil {
 			return nil, err
 		}
 		svc, err := product.NewWithPool(ctx, pool,

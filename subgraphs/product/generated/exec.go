@@ -921,6 +921,12 @@ enum UserErrorCode {
   TOKEN_EXPIRED
   "A refresh token was used twice; every token of its sign-in was revoked."
   TOKEN_REUSED
+  "Checkout needs at least one product in the cart."
+  CART_EMPTY
+  "The product does not exist any more, is archived, or is not sold in the currency."
+  PRODUCT_UNAVAILABLE
+  "The card was declined or could not be charged; the cart was restored."
+  PAYMENT_DECLINED
 }
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `extend schema

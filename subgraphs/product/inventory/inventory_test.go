@@ -17,7 +17,7 @@ import (
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/testdb"
-	productsql "github.com/virtual-store/virtual-store/sql/product"
+	migrations "github.com/virtual-store/virtual-store/sql"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
 )
@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		cfg.MaxConns = 40 // enough for the concurrency tests to contend for real
-		pool, err = postgres.OpenConfig(context.Background(), cfg, productsql.Migrations(), quiet)
+		pool, err = postgres.OpenConfig(context.Background(), cfg, migrations.Product(), quiet)
 		if err != nil {
 			return nil, err
 		}

@@ -101,29 +101,69 @@ func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ct
 // Ping is the readiness check.
 func (s *Store) Ping(ctx context.Context) error { return s.client.Ping(ctx, nil) }
 
+// index is one index a collection needs.
+type index struct {
+	name   string
+	keys   bson.D
+	unique bool
+}
+
 func (s *Store) ensureIndexes(ctx context.Context) error {
-	for coll, models := range map[*mongo.Collection][]mongo.IndexModel{
+	for coll, indexes := range map[*mongo.Collection][]index{
 		s.users: {
-			{Keys: bson.D{{Key: "emailKey", Value: 1}}, Options: options.Index().SetUnique(true).SetName("emailKey_unique")},
-			{Keys: bson.D{{Key: "roles", Value: 1}}, Options: options.Index().SetName("roles")},
+			{name: "emailKey_unique", keys: bson.D{{Key: "emailKey", Value: 1}}, unique: true},
+			{name: "roles", keys: bson.D{{Key: "roles", Value: 1}}},
 		},
 		s.tokens: {
-			{Keys: bson.D{{Key: "familyId", Value: 1}}, Options: options.Index().SetName("familyId")},
-			{Keys: bson.D{{Key: "userId", Value: 1}}, Options: options.Index().SetName("userId")},
-			{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: options.Index().SetName("expiresAt")},
+			{name: "familyId", keys: bson.D{{Key: "familyId", Value: 1}}},
+			{name: "userId", keys: bson.D{{Key: "userId", Value: 1}}},
+			{name: "expiresAt", keys: bson.D{{Key: "expiresAt", Value: 1}}},
 		},
 		s.failures: {
-			{Keys: bson.D{{Key: "key", Value: 1}, {Key: "at", Value: 1}}, Options: options.Index().SetName("key_at")},
+			{name: "key_at", keys: bson.D{{Key: "key", Value: 1}, {Key: "at", Value: 1}}},
 		},
 		s.rotations: {
-			{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")},
+			{name: "at", keys: bson.D{{Key: "at", Value: 1}}},
 		},
 	} {
-		if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("create indexes on %s: %w", coll.Name(), err)
+		existing, err := indexNames(ctx, coll)
+		if err != nil {
+			return err
+		}
+		// Only missing indexes are created: the embedded FerretDB crashes on
+		// a createIndexes for indexes that exist (MongoDB would accept it).
+		for _, ix := range indexes {
+			if existing[ix.name] {
+				continue
+			}
+			opts := options.Index().SetName(ix.name)
+			if ix.unique {
+				opts.SetUnique(true)
+			}
+			if _, err := coll.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: ix.keys, Options: opts}); err != nil {
+				return fmt.Errorf("create index %s on %s: %w", ix.name, coll.Name(), err)
+			}
 		}
 	}
 	return nil
+}
+
+func indexNames(ctx context.Context, coll *mongo.Collection) (map[string]bool, error) {
+	cur, err := coll.Indexes().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes on %s: %w", coll.Name(), err)
+	}
+	var specs []struct {
+		Name string `bson:"name"`
+	}
+	if err := cur.All(ctx, &specs); err != nil {
+		return nil, fmt.Errorf("read indexes on %s: %w", coll.Name(), err)
+	}
+	names := make(map[string]bool, len(specs))
+	for _, s := range specs {
+		names[s.Name] = true
+	}
+	return names, nil
 }
 
 // InsertUser adds a new account; ErrEmailTaken if the email is in use.

@@ -1,0 +1,137 @@
+// Package resolvers implements the order subgraph's GraphQL schema over the
+// orders domain. Resolvers decide who may see and change which order.
+package resolvers
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/subgraphs/order/model"
+	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
+	"github.com/virtual-store/virtual-store/subgraphs/order/store"
+)
+
+// Resolver is the root resolver.
+type Resolver struct {
+	Service *orders.Service
+}
+
+func caller(ctx context.Context) (auth.Claims, error) {
+	c, ok := auth.FromContext(ctx)
+	if !ok {
+		return c, graph.Unauthenticated()
+	}
+	return c, nil
+}
+
+func requireAdmin(ctx context.Context) (auth.Claims, error) {
+	c, err := caller(ctx)
+	if err == nil && !c.HasRole(auth.RoleAdmin) {
+		err = graph.Forbidden("admin role required")
+	}
+	return c, err
+}
+
+// canSee reports whether the caller may read orders of userID.
+func canSee(ctx context.Context, userID string) bool {
+	c, ok := auth.FromContext(ctx)
+	return ok && (c.Subject == userID || c.HasRole(auth.RoleAdmin))
+}
+
+func parseID(id, what string) (uuid.UUID, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, graph.BadUserInput("%s is not a valid id", what)
+	}
+	return u, nil
+}
+
+func (r *Resolver) cartPayload(ctx context.Context, userID string, err error) (*model.CartPayload, error) {
+	ues, err := graph.UserErrorsFrom(err)
+	if err != nil {
+		return nil, err
+	}
+	cart, err := r.Service.Cart(ctx, userID, "EUR")
+	if err != nil {
+		return nil, err
+	}
+	return &model.CartPayload{Cart: cart, UserErrors: ues}, nil
+}
+
+func orderPayload(o *store.Order, err error) (*model.OrderPayload, error) {
+	ues, err := graph.UserErrorsFrom(err)
+	if err != nil {
+		return nil, err
+	}
+	if len(ues) > 0 {
+		o = nil
+	}
+	return &model.OrderPayload{Order: o, UserErrors: ues}, nil
+}
+
+// checkoutErrors explains a checkout that created an order which then failed.
+func checkoutErrors(o *store.Order) []*graph.UserError {
+	switch o.Status {
+	case "PAYMENT_FAILED":
+		return []*graph.UserError{graph.NewUserError(graph.CodePaymentDeclined, "the payment did not go through ("+o.FailureReason+"); your cart was restored", "input", "paymentToken")}
+	case "CANCELLED":
+		code := graph.CodeInsufficientStock
+		if o.FailureReason == "PRODUCT_UNAVAILABLE" {
+			code = graph.CodeProductUnavailable
+		}
+		return []*graph.UserError{graph.NewUserError(code, "some products could not be reserved ("+o.FailureReason+"); your cart was restored")}
+	}
+	return []*graph.UserError{}
+}
+
+func money(amount int64, currency string) *graph.Money {
+	return &graph.Money{Amount: amount, Currency: currency}
+}
+
+// position is an order list cursor.
+type position struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"i"`
+}
+
+func decodeAfter(after *string) (bool, position, error) {
+	var p position
+	if after == nil {
+		return false, p, nil
+	}
+	if err := graph.DecodeCursor(*after, &p); err != nil {
+		return false, p, graph.BadUserInput("invalid cursor")
+	}
+	return true, p, nil
+}
+
+func connection(rows []store.Order, size int, afterGiven bool, total int64) *model.OrderConnection {
+	rows, cursors, pi := graph.Paginate(rows, size, afterGiven, func(o store.Order) string {
+		return graph.EncodeCursor(position{At: o.CreatedAt, ID: o.ID})
+	})
+	c := &model.OrderConnection{Edges: make([]*model.OrderEdge, len(rows)), PageInfo: &pi, TotalCount: int(total)}
+	for i := range rows {
+		c.Edges[i] = &model.OrderEdge{Cursor: cursors[i], Node: &rows[i]}
+	}
+	return c
+}
+
+func decodeAddress(b []byte) (*orders.Address, error) {
+	var a orders.Address
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,91 @@
+// Package order wires the order subgraph: configuration → PostgreSQL
+// (migrated at start) → clients of the product service and the payment
+// gateway → saga engine and its worker → orders domain → GraphQL.
+package order
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/postgres"
+	"github.com/virtual-store/virtual-store/internal/service"
+	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
+	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
+	"github.com/virtual-store/virtual-store/subgraphs/order/paymentapi"
+	"github.com/virtual-store/virtual-store/subgraphs/order/productapi"
+	"github.com/virtual-store/virtual-store/subgraphs/order/resolvers"
+	"github.com/virtual-store/virtual-store/subgraphs/order/saga"
+)
+
+// Config is the order service's configuration, read from ORDER_* variables.
+type Config struct {
+	HTTPAddr    string `env:"HTTP_ADDR" envDefault:":4003"`
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/virtual_store_order?sslmode=disable"`
+	// DBMaxConns bounds the pool; each running checkout step holds one.
+	DBMaxConns int32 `env:"DB_MAX_CONNS" envDefault:"40"`
+	// ProductURL is the product service (its internal reservation API).
+	ProductURL   string `env:"PRODUCT_URL" envDefault:"http://127.0.0.1:4002"`
+	ProductToken string `env:"PRODUCT_TOKEN"`
+	// PaymentURL is the payment gateway.
+	PaymentURL    string `env:"PAYMENT_URL" envDefault:"http://127.0.0.1:4010"`
+	PaymentAPIKey string `env:"PAYMENT_API_KEY"`
+	// CheckoutWait is how long checkout waits for the saga before answering.
+	CheckoutWait time.Duration `env:"CHECKOUT_WAIT" envDefault:"10s"`
+	// WorkerInterval is how often the worker looks for orders to resume.
+	WorkerInterval  time.Duration `env:"WORKER_INTERVAL" envDefault:"1s"`
+	WorkerParallel  int           `env:"WORKER_PARALLEL" envDefault:"8"`
+	ComplexityLimit int           `env:"COMPLEXITY_LIMIT" envDefault:"3000"`
+}
+
+// Service is a running order subgraph's parts.
+type Service struct {
+	Handler    http.Handler
+	Pool       *pgxpool.Pool
+	Orders     *orders.Service
+	Background func(ctx context.Context) error
+}
+
+// New connects, migrates and wires the service.
+func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse ORDER_DATABASE_URL: %w", err)
+	}
+	pc.MaxConns = cfg.DBMaxConns
+	pool, err := postgres.OpenConfig(ctx, pc, migrations.Order(), log)
+	if err != nil {
+		return nil, fmt.Errorf("order database: %w", err)
+	}
+	engine := saga.New(pool, productapi.New(cfg.ProductURL, cfg.ProductToken), paymentapi.New(cfg.PaymentURL, cfg.PaymentAPIKey), log)
+	svc := orders.New(pool, engine, productapi.New(cfg.ProductURL, cfg.ProductToken), cfg.CheckoutWait)
+
+	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Service: svc}})
+	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
+	r := service.Router(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
+	r.With(auth.Middleware(auth.SignedHeader{Secret: []byte(common.IdentitySecret)})).Handle("/graphql", gql)
+	return &Service{
+		Handler: r, Pool: pool, Orders: svc,
+		Background: func(ctx context.Context) error { return engine.RunWorker(ctx, cfg.WorkerInterval, cfg.WorkerParallel) },
+	}, nil
+}
+
+// Start is the order binary's service.Starter.
+func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*service.Server, func(), error) {
+	svc, err := New(ctx, cfg, common, log, reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &service.Server{
+		Addr: cfg.HTTPAddr, Handler: svc.Handler, Logger: log, ShutdownTimeout: common.ShutdownTimeout,
+		Background: []func(context.Context) error{svc.Background},
+	}, svc.Pool.Close, nil
+}

@@ -1,0 +1,4 @@
+package store
+
+// IsEntity marks Order as a federation entity for gqlgen.
+func (Order) IsEntity() {}
