@@ -1,0 +1,231 @@
+// Package e2e tests the store as it runs: real binaries as separate
+// processes, real PostgreSQL databases, talking over HTTP. These are the
+// tests that may kill -9 a service mid-checkout.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/testdb"
+)
+
+const identitySecret = "e2e-identity-secret"
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "vs-e2e-bin-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	binDir = dir
+	// Build the binaries once for the package, as `make build` would.
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/product", "../cmd/order", "../cmd/paymentgw")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: build:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// proc is one running service binary.
+type proc struct {
+	t    *testing.T
+	name string
+	env  []string
+	port int
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+	mu   *sync.Mutex
+	done chan struct{}
+}
+
+func (p *proc) url() string { return "http://127.0.0.1:" + strconv.Itoa(p.port) }
+
+// start launches a service binary with env and waits for its /readyz.
+func start(t *testing.T, name string, env ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, env: env, port: freePort(t), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	p.launch()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("--- %s log (tail) ---\n%s", name, tail(p.logText(), 40))
+		}
+	})
+	return p
+}
+
+func (p *proc) launch() {
+	p.t.Helper()
+	prefix := strings.ToUpper(p.name) + "_"
+	p.cmd = exec.Command(filepath.Join(binDir, p.name))
+	p.cmd.Env = append(os.Environ(), "IDENTITY_SECRET="+identitySecret, "LOG_LEVEL=info",
+		prefix+"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(p.port), "SHUTDOWN_TIMEOUT=2s")
+	p.cmd.Env = append(p.cmd.Env, p.env...)
+	w := &lockedWriter{mu: p.mu, w: p.logs}
+	p.cmd.Stdout, p.cmd.Stderr = w, w
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatalf("start %s: %v", p.name, err)
+	}
+	p.done = make(chan struct{})
+	go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(p.cmd, p.done)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(p.url() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-p.done:
+			p.t.Fatalf("%s exited while starting:\n%s", p.name, tail(p.logText(), 30))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s not ready after 30s:\n%s", p.name, tail(p.logText(), 30))
+		}
+	}
+}
+
+// kill9 kills the process without any chance to clean up.
+func (p *proc) kill9() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// restart starts the same binary with the same configuration again.
+func (p *proc) restart() { p.launch() }
+
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		p.kill9()
+	}
+}
+
+func (p *proc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// database creates a fresh database for one service of one test and returns
+// its URL and a pool for the test's own checks.
+func database(t *testing.T) (string, *pgxpool.Pool) {
+	t.Helper()
+	url := testdb.New(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return url, pool
+}
+
+// identity signs claims as the router will.
+func identity(sub string, roles ...string) string {
+	v, err := auth.SignedHeader{Secret: []byte(identitySecret)}.Sign(auth.Claims{Subject: sub, Roles: roles, Expires: time.Now().Add(time.Hour).Unix()})
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+var httpClient = &http.Client{Timeout: 60 * time.Second}
+
+// gql posts a GraphQL operation to url as the given identity.
+func gql(url, ident, query string, vars map[string]any) (map[string]any, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if ident != "" {
+		req.Header.Set(auth.IdentityHeader, ident)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data   map[string]any `json:"data"`
+		Errors []any          `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode (status %d): %w", resp.StatusCode, err)
+	}
+	if len(out.Errors) > 0 {
+		return out.Data, fmt.Errorf("graphql errors: %v", out.Errors)
+	}
+	return out.Data, nil
+}
+
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	return v
+}
