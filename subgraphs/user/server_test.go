@@ -22,6 +22,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/devmongo"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/user"
+	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 )
 
 const (
@@ -31,9 +32,10 @@ const (
 )
 
 var (
-	srv  *httptest.Server
-	svc  *user.Service
-	logs syncBuffer
+	mongoURI string
+	srv      *httptest.Server
+	svc      *user.Service
+	logs     syncBuffer
 )
 
 type syncBuffer struct {
@@ -82,6 +84,7 @@ func run(m *testing.M) int {
 		BootstrapAdminEmail: adminEmail, BootstrapAdminPassword: adminPassword,
 		ComplexityLimit: 2000,
 	}
+	mongoURI = mongo.URI
 	svc, err = user.New(ctx, cfg, service.Common{IdentitySecret: identitySecret}, log, service.NewRegistry())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -539,5 +542,20 @@ func TestIssuedTokenVerifiesAgainstServedJWKS(t *testing.T) {
 	}
 	if sub, _ := tok.Claims.GetSubject(); sub != a.id {
 		t.Fatalf("sub = %s", sub)
+	}
+}
+
+// A restart opens the store over existing collections and indexes (the
+// embedded FerretDB once crashed on re-creating existing indexes).
+func TestStoreReopensOverExistingData(t *testing.T) {
+	for range 2 {
+		st, err := store.Open(context.Background(), mongoURI, "user_test")
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		if err := st.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		_ = st.Close(context.Background())
 	}
 }
