@@ -55,4 +55,11 @@ var stack = []process{
 		databases: []string{"virtual_store_order"},
 		urls:      []string{"/graphql"},
 	},
+	{
+		// Last: it composes the supergraph from the subgraphs above.
+		name:   "router",
+		binary: "router",
+		port:   4000,
+		urls:   []string{"/graphql"},
+	},
 }

@@ -1,0 +1,170 @@
+// Package compose builds a supergraph from subgraph SDLs (Apollo Federation
+// v2 rules), emitting the same @link/join__ format that Apollo and Hive
+// composition emit, so the router serves its own composition and theirs alike.
+package compose
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// Subgraph is one subgraph's name, URL and SDL (from `_service { sdl }`).
+type Subgraph struct {
+	Name string
+	URL  string
+	SDL  string
+}
+
+// Errors is every composition problem found.
+type Errors []string
+
+func (e Errors) Error() string { return "composition failed:\n  " + strings.Join(e, "\n  ") }
+
+// graph is a parsed subgraph.
+type graph struct {
+	Subgraph
+	enum  string
+	types map[string]*ast.Definition // merged definition + extensions
+	ext   map[string]bool            // declared only with `extend type` / @extends
+}
+
+// typeInfo collects one type across subgraphs.
+type typeInfo struct {
+	name   string
+	kind   ast.DefinitionKind
+	desc   string
+	graphs []*graph // in graph order
+	defs   map[string]*ast.Definition
+}
+
+// Compose builds the supergraph SDL of subgraphs.
+func Compose(subgraphs []Subgraph) (string, error) {
+	if len(subgraphs) == 0 {
+		return "", Errors{"no subgraphs"}
+	}
+	var errs Errors
+	var graphs []*graph
+	seen := map[string]bool{}
+	for _, s := range subgraphs {
+		g, err := parse(s)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if seen[g.enum] {
+			errs = append(errs, fmt.Sprintf("two subgraphs named %q", s.Name))
+			continue
+		}
+		seen[g.enum] = true
+		graphs = append(graphs, g)
+	}
+	if len(errs) > 0 {
+		return "", errs
+	}
+	sort.Slice(graphs, func(i, j int) bool { return graphs[i].Name < graphs[j].Name })
+
+	types := map[string]*typeInfo{}
+	for _, g := range graphs {
+		for name, def := range g.types {
+			ti := types[name]
+			if ti == nil {
+				ti = &typeInfo{name: name, kind: def.Kind, defs: map[string]*ast.Definition{}}
+				types[name] = ti
+			}
+			if ti.kind != def.Kind {
+				errs = append(errs, fmt.Sprintf("type %s is a %s in %s but a %s elsewhere", name, strings.ToLower(string(def.Kind)), g.Name, strings.ToLower(string(ti.kind))))
+				continue
+			}
+			if ti.desc == "" {
+				ti.desc = def.Description
+			}
+			ti.graphs = append(ti.graphs, g)
+			ti.defs[g.enum] = def
+		}
+	}
+	errs = append(errs, validate(types)...)
+	if len(errs) > 0 {
+		return "", errs
+	}
+	return emit(graphs, types), nil
+}
+
+var federationTypes = map[string]bool{"_Any": true, "_Service": true, "_Entity": true, "FieldSet": true, "_FieldSet": true,
+	"link__Import": true, "link__Purpose": true, "federation__Scope": true, "federation__Policy": true, "federation__FieldSet": true}
+
+func parse(s Subgraph) (*graph, error) {
+	doc, err := parser.ParseSchema(&ast.Source{Name: s.Name, Input: s.SDL})
+	if err != nil {
+		return nil, fmt.Errorf("subgraph %s: %v", s.Name, err)
+	}
+	g := &graph{Subgraph: s, enum: enumName(s.Name), types: map[string]*ast.Definition{}, ext: map[string]bool{}}
+	add := func(def *ast.Definition, extension bool) {
+		if federationTypes[def.Name] {
+			return
+		}
+		cur := g.types[def.Name]
+		if cur == nil {
+			c := *def
+			c.Fields = append(ast.FieldList(nil), def.Fields...)
+			c.Directives = append(ast.DirectiveList(nil), def.Directives...)
+			c.EnumValues = append(ast.EnumValueList(nil), def.EnumValues...)
+			g.types[def.Name] = &c
+			g.ext[def.Name] = extension || def.Directives.ForName("extends") != nil
+			return
+		}
+		if !extension {
+			g.ext[def.Name] = false
+		}
+		cur.Fields = append(cur.Fields, def.Fields...)
+		cur.Directives = append(cur.Directives, def.Directives...)
+		cur.EnumValues = append(cur.EnumValues, def.EnumValues...)
+		cur.Interfaces = append(cur.Interfaces, def.Interfaces...)
+		cur.Types = append(cur.Types, def.Types...)
+	}
+	for _, d := range doc.Definitions {
+		add(d, false)
+	}
+	for _, d := range doc.Extensions {
+		add(d, true)
+	}
+	// The federation plumbing of the subgraph's Query type is not part of the graph.
+	if q := g.types["Query"]; q != nil {
+		q.Fields = slices.DeleteFunc(q.Fields, func(f *ast.FieldDefinition) bool { return f.Name == "_service" || f.Name == "_entities" })
+		if len(q.Fields) == 0 {
+			delete(g.types, "Query")
+		}
+	}
+	return g, nil
+}
+
+// enumName makes a join__Graph value from a subgraph name: "user-service" → USER_SERVICE.
+func enumName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(name) {
+		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+func hasDirective(ds ast.DirectiveList, name string) bool {
+	return ds.ForName(name) != nil || ds.ForName("federation__"+name) != nil
+}
+
+func directiveArg(d *ast.Directive, name string) string {
+	if d == nil {
+		return ""
+	}
+	if a := d.Arguments.ForName(name); a != nil && a.Value != nil {
+		return a.Value.Raw
+	}
+	return ""
+}

@@ -1,0 +1,105 @@
+package compose
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/virtual-store/virtual-store/router/schema"
+	"github.com/virtual-store/virtual-store/router/supergraph"
+)
+
+// storeSubgraphs are the virtual-store subgraphs' SDLs as their `_service { sdl }` serves them.
+func storeSubgraphs(t *testing.T) []Subgraph {
+	t.Helper()
+	shared, err := os.ReadFile("../../graph/schema/shared.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Subgraph
+	for _, name := range []string{"user", "product", "order"} {
+		b, err := os.ReadFile("../../subgraphs/" + name + "/schema.graphqls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Subgraph{Name: name, URL: "http://" + name + "/graphql", SDL: string(shared) + "\n" + string(b)})
+	}
+	return out
+}
+
+func TestComposeTheStore(t *testing.T) {
+	sdl, err := Compose(storeSubgraphs(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := supergraph.Parse(sdl)
+	if err != nil {
+		t.Fatalf("our own supergraph does not parse: %v\n%s", err, sdl)
+	}
+	api, err := schema.FromSupergraph(sg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"me: User", "products(", "checkout(input: CheckoutInput!): CheckoutPayload!", "orders(first: Int = 20, after: String): OrderConnection!"} {
+		if !strings.Contains(api.SDL, want) {
+			t.Errorf("API schema lacks %q", want)
+		}
+	}
+	user := sg.Type("User")
+	if keys := user.In["USER"].ResolvableKeys(); len(keys) != 1 || keys[0].Fields != "id" {
+		t.Errorf("User keys in user: %+v", keys)
+	}
+	if g := user.Fields["orders"].ResolvingGraphs(); len(g) != 1 || g[0] != "ORDER" {
+		t.Errorf("User.orders resolved by %v, want ORDER", g)
+	}
+	if g := sg.Type("Product").Fields["name"].ResolvingGraphs(); len(g) != 1 || g[0] != "PRODUCT" {
+		t.Errorf("Product.name resolved by %v", g)
+	}
+	if keys := sg.Type("Product").In["ORDER"].Keys; len(keys) != 1 || keys[0].Resolvable {
+		t.Errorf("Product key in order must be resolvable: false, got %+v", keys)
+	}
+	if g := sg.Type("Money").Fields["amount"].ResolvingGraphs(); len(g) != 3 {
+		t.Errorf("shareable Money.amount resolved by %v, want all three", g)
+	}
+	if strings.Contains(api.SDL, "join__") || strings.Contains(api.SDL, "_entities") || strings.Contains(api.SDL, "_service") {
+		t.Error("federation machinery leaked into the API schema")
+	}
+}
+
+func TestCompositionErrors(t *testing.T) {
+	const link = "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.7\", import: [\"@key\", \"@shareable\"])\n"
+	tests := []struct {
+		name string
+		a, b string
+		want string
+	}{
+		{"conflicting field types",
+			link + `type Query { a: Int } type T @key(fields: "id") { id: ID! n: Int }`,
+			link + `type Query { b: T } type T @key(fields: "id") { id: ID! n: String }`,
+			"conflicting types"},
+		{"non-shareable field in two subgraphs",
+			link + `type Query { a: T } type T @key(fields: "id") { id: ID! name: String }`,
+			link + `type Query { b: T } type T @key(fields: "id") { id: ID! name: String }`,
+			"non-shareable field T.name"},
+		{"field unreachable without a key",
+			link + `type Query { a: T } type T @key(fields: "id") { id: ID! }`,
+			link + `type Query { b: T } type T { id: ID! @shareable extra: String }`,
+			"no resolvable @key"},
+		{"kind mismatch",
+			link + `type Query { a: T } type T { id: ID! }`,
+			link + `type Query { b: Int } interface T { id: ID! }`,
+			"is a interface"},
+		{"unknown type",
+			link + `type Query { a: Missing }`,
+			link + `type Query { b: Int }`,
+			"unknown type Missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compose([]Subgraph{{Name: "a", URL: "http://a", SDL: tt.a}, {Name: "b", URL: "http://b", SDL: tt.b}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}

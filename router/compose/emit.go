@@ -1,0 +1,263 @@
+package compose
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+const supergraphHeader = `directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
+
+directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+
+directive @join__graph(name: String!, url: String!) on ENUM_VALUE
+
+directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE
+
+directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR
+
+directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION
+
+directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA
+
+directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
+
+directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
+
+scalar join__FieldSet
+
+scalar link__Import
+
+enum link__Purpose {
+  SECURITY
+  EXECUTION
+}
+`
+
+// emit writes the supergraph SDL.
+func emit(graphs []*graph, types map[string]*typeInfo) string {
+	var b strings.Builder
+	b.WriteString("schema\n  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n  @link(url: \"https://specs.apollo.dev/join/v0.3\", for: EXECUTION)\n")
+	b.WriteString("  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/tag/v0.3\")\n{\n")
+	for _, root := range []string{"Query", "Mutation", "Subscription"} {
+		if types[root] != nil {
+			fmt.Fprintf(&b, "  %s: %s\n", strings.ToLower(root), root)
+		}
+	}
+	b.WriteString("}\n\n")
+	b.WriteString(supergraphHeader)
+	b.WriteString("\nenum join__Graph {\n")
+	for _, g := range graphs {
+		fmt.Fprintf(&b, "  %s @join__graph(name: %s, url: %s)\n", g.enum, strconv.Quote(g.Name), strconv.Quote(g.URL))
+	}
+	b.WriteString("}\n")
+	for _, name := range sortedKeys(types) {
+		b.WriteString("\n")
+		emitType(&b, types[name])
+	}
+	return b.String()
+}
+
+func emitType(b *strings.Builder, ti *typeInfo) {
+	writeDescription(b, ti.desc, "")
+	keyword := map[ast.DefinitionKind]string{ast.Object: "type", ast.Interface: "interface", ast.Union: "union",
+		ast.Enum: "enum", ast.InputObject: "input", ast.Scalar: "scalar"}[ti.kind]
+	b.WriteString(keyword + " " + ti.name)
+	var ifaces []string
+	for _, g := range ti.graphs {
+		for _, i := range ti.defs[g.enum].Interfaces {
+			if !slices.Contains(ifaces, i) {
+				ifaces = append(ifaces, i)
+			}
+		}
+	}
+	if len(ifaces) > 0 {
+		b.WriteString(" implements " + strings.Join(ifaces, " & "))
+	}
+	b.WriteString("\n")
+	for _, g := range ti.graphs {
+		def := ti.defs[g.enum]
+		keys := def.Directives.ForNames("key")
+		ext := ""
+		if g.ext[ti.name] {
+			ext = ", extension: true"
+		}
+		io := ""
+		if hasDirective(def.Directives, "interfaceObject") {
+			io = ", isInterfaceObject: true"
+		}
+		if len(keys) == 0 {
+			fmt.Fprintf(b, "  @join__type(graph: %s%s%s)\n", g.enum, ext, io)
+		}
+		for _, k := range keys {
+			res := ""
+			if directiveArg(k, "resolvable") == "false" {
+				res = ", resolvable: false"
+			}
+			fmt.Fprintf(b, "  @join__type(graph: %s, key: %s%s%s%s)\n", g.enum, strconv.Quote(directiveArg(k, "fields")), ext, res, io)
+		}
+		for _, i := range def.Interfaces {
+			fmt.Fprintf(b, "  @join__implements(graph: %s, interface: %s)\n", g.enum, strconv.Quote(i))
+		}
+	}
+	writeSchemaDirectives(b, ti, func(def *ast.Definition) ast.DirectiveList { return def.Directives }, "  ")
+	switch ti.kind {
+	case ast.Union:
+		var members []string
+		for _, g := range ti.graphs {
+			for _, m := range ti.defs[g.enum].Types {
+				fmt.Fprintf(b, "  @join__unionMember(graph: %s, member: %s)\n", g.enum, strconv.Quote(m))
+				if !slices.Contains(members, m) {
+					members = append(members, m)
+				}
+			}
+		}
+		b.WriteString(" = " + strings.Join(members, " | ") + "\n")
+	case ast.Enum:
+		b.WriteString("{\n")
+		emitEnumValues(b, ti)
+		b.WriteString("}\n")
+	case ast.Object, ast.Interface, ast.InputObject:
+		b.WriteString("{\n")
+		emitFields(b, ti)
+		b.WriteString("}\n")
+	}
+}
+
+func emitEnumValues(b *strings.Builder, ti *typeInfo) {
+	var names []string
+	where := map[string][]string{}
+	descs := map[string]string{}
+	for _, g := range ti.graphs {
+		for _, v := range ti.defs[g.enum].EnumValues {
+			if _, ok := where[v.Name]; !ok {
+				names = append(names, v.Name)
+				descs[v.Name] = v.Description
+			}
+			where[v.Name] = append(where[v.Name], g.enum)
+		}
+	}
+	for _, n := range names {
+		writeDescription(b, descs[n], "  ")
+		b.WriteString("  " + n)
+		for _, g := range where[n] {
+			fmt.Fprintf(b, " @join__enumValue(graph: %s)", g)
+		}
+		b.WriteString("\n")
+	}
+}
+
+func emitFields(b *strings.Builder, ti *typeInfo) {
+	for _, fname := range fieldNames(ti) {
+		var first *ast.FieldDefinition
+		var joins []string
+		plain := true
+		inaccessible, deprecated := false, ""
+		for _, g := range ti.graphs {
+			f := ti.defs[g.enum].Fields.ForName(fname)
+			if f == nil {
+				plain = false
+				continue
+			}
+			if first == nil {
+				first = f
+			}
+			if hasDirective(f.Directives, "inaccessible") {
+				inaccessible = true
+			}
+			if d := f.Directives.ForName("deprecated"); d != nil {
+				deprecated = directiveArg(d, "reason")
+			}
+			args := []string{"graph: " + g.enum}
+			for _, a := range []struct{ dir, arg string }{{"requires", "requires"}, {"provides", "provides"}, {"override", "override"}} {
+				if d := f.Directives.ForName(a.dir); d != nil {
+					plain = false
+					arg := "fields"
+					if a.dir == "override" {
+						arg = "from"
+					}
+					args = append(args, a.arg+": "+strconv.Quote(directiveArg(d, arg)))
+				}
+			}
+			if hasDirective(f.Directives, "external") {
+				plain = false
+				args = append(args, "external: true")
+			}
+			joins = append(joins, "@join__field("+strings.Join(args, ", ")+")")
+		}
+		writeDescription(b, first.Description, "  ")
+		b.WriteString("  " + fname)
+		if len(first.Arguments) > 0 {
+			var args []string
+			for _, a := range first.Arguments {
+				s := a.Name + ": " + a.Type.String()
+				if a.DefaultValue != nil {
+					s += " = " + a.DefaultValue.String()
+				}
+				args = append(args, s)
+			}
+			b.WriteString("(" + strings.Join(args, ", ") + ")")
+		}
+		b.WriteString(": " + first.Type.String())
+		if first.DefaultValue != nil {
+			b.WriteString(" = " + first.DefaultValue.String())
+		}
+		if !plain || ti.kind == ast.InputObject && len(joins) != len(ti.graphs) {
+			b.WriteString(" " + strings.Join(joins, " "))
+		}
+		if inaccessible {
+			b.WriteString(" @inaccessible")
+		}
+		if deprecated != "" {
+			b.WriteString(" @deprecated(reason: " + strconv.Quote(deprecated) + ")")
+		}
+		b.WriteString("\n")
+	}
+}
+
+// writeSchemaDirectives keeps @inaccessible and @tag on a type.
+func writeSchemaDirectives(b *strings.Builder, ti *typeInfo, of func(*ast.Definition) ast.DirectiveList, indent string) {
+	inaccessible := false
+	var tags []string
+	for _, g := range ti.graphs {
+		ds := of(ti.defs[g.enum])
+		if hasDirective(ds, "inaccessible") {
+			inaccessible = true
+		}
+		for _, t := range ds.ForNames("tag") {
+			if n := directiveArg(t, "name"); !slices.Contains(tags, n) {
+				tags = append(tags, n)
+			}
+		}
+	}
+	if inaccessible {
+		b.WriteString(indent + "@inaccessible\n")
+	}
+	for _, t := range tags {
+		b.WriteString(indent + "@tag(name: " + strconv.Quote(t) + ")\n")
+	}
+}
+
+func writeDescription(b *strings.Builder, desc, indent string) {
+	if desc == "" {
+		return
+	}
+	b.WriteString(indent + `"""` + "\n")
+	for _, line := range strings.Split(desc, "\n") {
+		b.WriteString(indent + strings.ReplaceAll(line, `"""`, `\"""`) + "\n")
+	}
+	b.WriteString(indent + `"""` + "\n")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,123 @@
+package compose
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+var builtinScalars = map[string]bool{"String": true, "Int": true, "Float": true, "Boolean": true, "ID": true}
+
+// validate reports what makes the subgraphs impossible to compose: fields
+// whose types conflict, fields resolved by several subgraphs without
+// @shareable, fields no other subgraph can reach for want of a @key, and
+// references to types no subgraph defines.
+func validate(types map[string]*typeInfo) Errors {
+	var errs Errors
+	for _, name := range sortedKeys(types) {
+		ti := types[name]
+		if ti.kind != ast.Object && ti.kind != ast.Interface {
+			continue
+		}
+		root := name == "Query" || name == "Mutation" || name == "Subscription"
+		for _, fname := range fieldNames(ti) {
+			var (
+				typ       string
+				resolving []string
+				where     []string
+			)
+			for _, g := range ti.graphs {
+				def := ti.defs[g.enum]
+				f := def.Fields.ForName(fname)
+				if f == nil {
+					continue
+				}
+				where = append(where, g.Name)
+				if t := nonNullStripped(f.Type); typ == "" {
+					typ = t
+				} else if t != typ {
+					errs = append(errs, fmt.Sprintf("field %s.%s has conflicting types: %s in one subgraph, %s in %s", name, fname, typ, t, g.Name))
+				}
+				if n := f.Type.Name(); !builtinScalars[n] && types[n] == nil {
+					errs = append(errs, fmt.Sprintf("field %s.%s in %s has unknown type %s", name, fname, g.Name, n))
+				}
+				if hasDirective(f.Directives, "external") || hasDirective(f.Directives, "override") {
+					continue
+				}
+				if ti.kind == ast.Object && !shareable(def, f) && !keyField(def, fname) {
+					resolving = append(resolving, g.Name)
+				} else if ti.kind == ast.Object {
+					resolving = append(resolving, g.Name+"(shareable)")
+				}
+			}
+			var strict []string
+			for _, r := range resolving {
+				if !strings.HasSuffix(r, "(shareable)") {
+					strict = append(strict, r)
+				}
+			}
+			if len(strict) > 0 && len(resolving) > 1 {
+				errs = append(errs, fmt.Sprintf("non-shareable field %s.%s is resolved by several subgraphs (%s); mark it @shareable in each", name, fname, strings.Join(where, ", ")))
+			}
+			if !root && ti.kind == ast.Object && len(ti.graphs) > 1 && len(where) == 1 {
+				if g := graphNamed(ti, where[0]); g != nil && !hasResolvableKey(ti.defs[g.enum]) {
+					errs = append(errs, fmt.Sprintf("field %s.%s is only in subgraph %s, which has no resolvable @key on %s: other subgraphs returning %s cannot reach it", name, fname, where[0], name, name))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+func graphNamed(ti *typeInfo, name string) *graph {
+	for _, g := range ti.graphs {
+		if g.Name == name {
+			return g
+		}
+	}
+	return nil
+}
+
+func nonNullStripped(t *ast.Type) string {
+	return strings.ReplaceAll(t.String(), "!", "")
+}
+
+func shareable(def *ast.Definition, f *ast.FieldDefinition) bool {
+	return hasDirective(f.Directives, "shareable") || hasDirective(def.Directives, "shareable")
+}
+
+func keyField(def *ast.Definition, name string) bool {
+	for _, k := range def.Directives.ForNames("key") {
+		for _, part := range strings.Fields(strings.NewReplacer("{", " ", "}", " ").Replace(directiveArg(k, "fields"))) {
+			if part == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasResolvableKey(def *ast.Definition) bool {
+	for _, k := range def.Directives.ForNames("key") {
+		if directiveArg(k, "resolvable") != "false" {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldNames lists a type's fields across subgraphs in first-seen order.
+func fieldNames(ti *typeInfo) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, g := range ti.graphs {
+		for _, f := range ti.defs[g.enum].Fields {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				out = append(out, f.Name)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,152 @@
+package execute
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// completer shapes merged subgraph data into the client's response: only the
+// selected fields, under their aliases, in selection order, with nulls
+// propagated up to the nearest nullable field.
+type completer struct {
+	run *run
+}
+
+// selections completes an object; false means a non-null field was null
+// and the object itself must become null.
+func (c *completer) selections(ss ast.SelectionSet, typeName string, obj map[string]any, path []any, root bool) (*Object, bool) {
+	out := &Object{}
+	ok := c.into(out, ss, typeName, obj, path, root)
+	return out, ok
+}
+
+func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj map[string]any, path []any, root bool) bool {
+	actual := typeName
+	if tn, ok := obj["__typename"].(string); ok && tn != "" {
+		actual = tn
+	}
+	for _, s := range ss {
+		switch s := s.(type) {
+		case *ast.InlineFragment:
+			if c.matches(actual, s.TypeCondition) && !c.into(out, s.SelectionSet, actual, obj, path, root) {
+				return false
+			}
+		case *ast.Field:
+			fpath := append(append([]any(nil), path...), s.Alias)
+			switch {
+			case s.Name == "__typename":
+				out.set(s.Alias, actual)
+				continue
+			case root && (s.Name == "__schema" || s.Name == "__type"):
+				v, err := introspect(c.run.API, s, c.run.vars)
+				if err != nil {
+					c.run.errors = append(c.run.errors, Error{Message: err.Error(), Path: fpath})
+				}
+				out.set(s.Alias, v)
+				continue
+			}
+			if s.Definition == nil {
+				continue
+			}
+			v, ok := c.value(s.Definition.Type, s, obj[s.Alias], fpath)
+			if !ok {
+				return false
+			}
+			out.set(s.Alias, v)
+		}
+	}
+	return true
+}
+
+// value completes one field value of type t.
+func (c *completer) value(t *ast.Type, f *ast.Field, raw any, path []any) (any, bool) {
+	if raw == nil {
+		if t.NonNull {
+			c.nullError(f, path)
+			return nil, false
+		}
+		return nil, true
+	}
+	if t.Elem != nil {
+		list, ok := raw.([]any)
+		if !ok {
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("expected a list for %s", f.Name), Path: path})
+			return nil, !t.NonNull
+		}
+		out := make([]any, len(list))
+		for i, e := range list {
+			v, ok := c.value(t.Elem, f, e, append(append([]any(nil), path...), i))
+			if !ok {
+				return nil, !t.NonNull
+			}
+			out[i] = v
+		}
+		return out, true
+	}
+	def := c.run.API.Types[t.NamedType]
+	if def == nil {
+		return nil, !t.NonNull
+	}
+	switch def.Kind {
+	case ast.Scalar:
+		return raw, true
+	case ast.Enum:
+		s, _ := raw.(string)
+		if def.EnumValues.ForName(s) == nil {
+			// A value the public schema does not have (e.g. @inaccessible).
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("enum %s has no public value %q", def.Name, s), Path: path})
+			return nil, !t.NonNull
+		}
+		return s, true
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, !t.NonNull
+	}
+	obj, ok := c.selections(f.SelectionSet, def.Name, m, path, false)
+	if !ok {
+		return nil, !t.NonNull
+	}
+	return obj, true
+}
+
+// matches reports whether an object of type actual satisfies a type condition.
+func (c *completer) matches(actual, cond string) bool {
+	if cond == "" || cond == actual {
+		return true
+	}
+	d := c.run.API.Types[cond]
+	if d == nil || d.Kind == ast.Object {
+		return false
+	}
+	return slices.ContainsFunc(c.run.API.GetPossibleTypes(d), func(p *ast.Definition) bool { return p.Name == actual })
+}
+
+// nullError reports a null in a non-null position, unless a subgraph error
+// already explains it.
+func (c *completer) nullError(f *ast.Field, path []any) {
+	for _, e := range c.run.errors {
+		if len(e.Path) >= len(path) && equalPrefix(e.Path, path) || len(e.Path) > 0 && equalPrefix(path, e.Path) {
+			return
+		}
+	}
+	parent := ""
+	if f.ObjectDefinition != nil {
+		parent = f.ObjectDefinition.Name + "."
+	}
+	c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("Cannot return null for non-nullable field %s%s.", parent, f.Name), Path: path})
+}
+
+func equalPrefix(a, prefix []any) bool {
+	if len(a) < len(prefix) {
+		return false
+	}
+	for i := range prefix {
+		if fmt.Sprint(a[i]) != fmt.Sprint(prefix[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,284 @@
+// Package execute runs query plans: it sends each fetch to its subgraph
+// (siblings in parallel, entity fetches batched into one `_entities` request
+// per fetch), merges the results, and completes the response the client
+// asked for, with null propagation and errors at the client's paths.
+package execute
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/virtual-store/virtual-store/router/normalize"
+	"github.com/virtual-store/virtual-store/router/plan"
+)
+
+// Executor runs plans against one API schema.
+type Executor struct {
+	API       *ast.Schema
+	Transport *Transport
+}
+
+// run is the state of one execution.
+type run struct {
+	*Executor
+	vars   map[string]any
+	mu     sync.Mutex // guards data and errors while fetches merge
+	data   map[string]any
+	errors []Error
+}
+
+// Execute runs p for op with the (coerced) variables vars.
+func (e *Executor) Execute(ctx context.Context, p *plan.Plan, op *normalize.Operation, vars map[string]any) *Response {
+	r := &run{Executor: e, vars: vars, data: map[string]any{}}
+	if p.Sequential {
+		for _, f := range p.Roots {
+			r.fetch(ctx, f)
+		}
+	} else {
+		r.parallel(ctx, p.Roots)
+	}
+	c := completer{run: r}
+	data, ok := c.selections(op.SelectionSet, op.RootType.Name, r.data, nil, true)
+	resp := &Response{Errors: r.errors}
+	if ok {
+		resp.Data = data
+	}
+	return resp
+}
+
+func (r *run) parallel(ctx context.Context, fs []*plan.Fetch) {
+	if len(fs) == 1 {
+		r.fetch(ctx, fs[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for _, f := range fs {
+		wg.Go(func() { r.fetch(ctx, f) })
+	}
+	wg.Wait()
+}
+
+// fetch runs f, merges its result, then runs its children.
+func (r *run) fetch(ctx context.Context, f *plan.Fetch) {
+	if f.Entity {
+		r.entityFetch(ctx, f)
+	} else {
+		r.rootFetch(ctx, f)
+	}
+	r.parallel(ctx, f.Children)
+}
+
+func (r *run) variables(f *plan.Fetch) map[string]any {
+	vars := make(map[string]any, len(f.Variables)+1)
+	for _, name := range f.Variables {
+		if v, ok := r.vars[name]; ok {
+			vars[name] = v
+		}
+	}
+	return vars
+}
+
+func (r *run) rootFetch(ctx context.Context, f *plan.Fetch) {
+	resp, err := r.Transport.post(ctx, f.URL, f.Operation, r.variables(f))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.fetchFailed(f, err, nil)
+		return
+	}
+	if resp.Data != nil {
+		deepMerge(r.data, resp.Data)
+	}
+	for _, se := range resp.Errors {
+		r.errors = append(r.errors, subgraphErr(f, se, se.Path))
+	}
+}
+
+// target is one representation and the objects in the response it stands for.
+type target struct {
+	rep   map[string]any
+	objs  []map[string]any
+	paths [][]any
+}
+
+func (r *run) entityFetch(ctx context.Context, f *plan.Fetch) {
+	r.mu.Lock()
+	targets := r.collect(f)
+	r.mu.Unlock()
+	if len(targets) == 0 {
+		return
+	}
+	reps := make([]any, len(targets))
+	for i, t := range targets {
+		reps[i] = t.rep
+	}
+	vars := r.variables(f)
+	vars["representations"] = reps
+	resp, err := r.Transport.post(ctx, f.URL, f.Operation, vars)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.fetchFailed(f, err, targets)
+		return
+	}
+	ents, _ := resp.Data["_entities"].([]any)
+	for i, t := range targets {
+		if i >= len(ents) {
+			break
+		}
+		if m, ok := ents[i].(map[string]any); ok {
+			for _, obj := range t.objs {
+				deepMerge(obj, m)
+			}
+		}
+	}
+	for _, se := range resp.Errors {
+		path := se.Path
+		// ["_entities", i, rest...] → the first object's path + rest
+		if len(path) >= 2 && path[0] == "_entities" {
+			if i, ok := index(path[1]); ok && i < len(targets) {
+				path = append(append([]any(nil), targets[i].paths[0]...), path[2:]...)
+			}
+		} else {
+			path = nil
+		}
+		r.errors = append(r.errors, subgraphErr(f, se, path))
+	}
+}
+
+func index(v any) (int, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err == nil
+	case float64:
+		return int(n), true
+	}
+	return 0, false
+}
+
+// collect finds the objects f extends and builds their deduplicated representations.
+func (r *run) collect(f *plan.Fetch) []*target {
+	var out []*target
+	byKey := map[string]*target{}
+	walk(r.data, f.Path, nil, func(obj map[string]any, path []any) {
+		tn, _ := obj["__typename"].(string)
+		if tn != "" && !slices.Contains(f.Types, tn) {
+			return
+		}
+		rep, ok := project(obj, f.Representation)
+		if !ok {
+			return // a key field is null: this object cannot be looked up
+		}
+		if tn == "" && len(f.Types) == 1 {
+			rep["__typename"] = f.Types[0]
+		}
+		b, _ := json.Marshal(rep)
+		t := byKey[string(b)]
+		if t == nil {
+			t = &target{rep: rep}
+			byKey[string(b)] = t
+			out = append(out, t)
+		}
+		t.objs = append(t.objs, obj)
+		t.paths = append(t.paths, append([]any(nil), path...))
+	})
+	return out
+}
+
+// walk visits the objects at path below v, through lists.
+func walk(v any, path []string, cur []any, visit func(map[string]any, []any)) {
+	switch v := v.(type) {
+	case map[string]any:
+		if len(path) == 0 {
+			visit(v, cur)
+			return
+		}
+		walk(v[path[0]], path[1:], append(cur, path[0]), visit)
+	case []any:
+		for i, e := range v {
+			walk(e, path, append(cur, i), visit)
+		}
+	}
+}
+
+// project copies the selected fields of obj (a representation); false if a
+// selected field is missing or null.
+func project(obj map[string]any, sels []*plan.Selection) (map[string]any, bool) {
+	out := map[string]any{}
+	for _, s := range sels {
+		if s.Name == "" {
+			tn, _ := obj["__typename"].(string)
+			if tn != s.TypeCond {
+				continue
+			}
+			sub, ok := project(obj, s.Children)
+			if !ok {
+				return nil, false
+			}
+			for k, v := range sub {
+				out[k] = v
+			}
+			continue
+		}
+		v, ok := obj[s.ResponseKey]
+		if !ok || v == nil {
+			if s.Name == "__typename" {
+				continue
+			}
+			return nil, false
+		}
+		if len(s.Children) > 0 {
+			pv, ok := projectValue(v, s.Children)
+			if !ok {
+				return nil, false
+			}
+			v = pv
+		}
+		out[s.Name] = v
+	}
+	return out, true
+}
+
+func projectValue(v any, sels []*plan.Selection) (any, bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		return project(v, sels)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			pv, ok := projectValue(e, sels)
+			if !ok {
+				return nil, false
+			}
+			out[i] = pv
+		}
+		return out, true
+	}
+	return v, true
+}
+
+func subgraphErr(f *plan.Fetch, se subgraphError, path []any) Error {
+	ext := map[string]any{}
+	for k, v := range se.Extensions {
+		ext[k] = v
+	}
+	if _, ok := ext["serviceName"]; !ok {
+		ext["serviceName"] = f.Graph
+	}
+	return Error{Message: se.Message, Path: path, Extensions: ext}
+}
+
+func (r *run) fetchFailed(f *plan.Fetch, err error, targets []*target) {
+	e := Error{Message: fmt.Sprintf("subgraph %s is unavailable", f.Graph),
+		Extensions: map[string]any{"code": "SUBREQUEST_HTTP_ERROR", "serviceName": f.Graph, "reason": err.Error()}}
+	if len(targets) > 0 {
+		e.Path = targets[0].paths[0]
+	}
+	r.errors = append(r.errors, e)
+}

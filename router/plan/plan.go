@@ -1,0 +1,214 @@
+// Package plan turns a normalized operation into a query plan: a tree of
+// fetches, each one GraphQL request to one subgraph. A root fetch answers
+// root fields; an entity fetch (`_entities`) adds fields to objects that an
+// earlier fetch returned, located by a response path. Fetches under the same
+// parent run in parallel once it is done; the executor merges the results.
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/virtual-store/virtual-store/router/normalize"
+	"github.com/virtual-store/virtual-store/router/supergraph"
+)
+
+// Plan is the plan of one operation.
+type Plan struct {
+	// Roots run first: in parallel for queries, in order for mutations.
+	Roots      []*Fetch
+	Sequential bool
+}
+
+// Fetch is one request to one subgraph.
+type Fetch struct {
+	ID    int
+	Graph string // subgraph name
+	URL   string
+	// Entity fetches find their input objects at Path (response keys from
+	// the root; lists are walked through) whose __typename is in Types.
+	Entity bool
+	Path   []string
+	Types  []string
+	// Representation is the selection copied from each input object into
+	// its representation: __typename, the key fields and @requires fields.
+	Representation []*Selection
+	// Selection is what the fetch asks for (under _entities' inline
+	// fragment for entity fetches).
+	Selection []*Selection
+	Children  []*Fetch
+	// Operation is the rendered GraphQL document and the variables it uses.
+	Operation string
+	Variables []string
+	OpKind    ast.Operation
+
+	typeName string // the type Selection applies to
+	graph    string // join__Graph enum
+}
+
+// Selection is a field or an inline fragment of a subgraph query.
+type Selection struct {
+	ResponseKey string
+	Name        string // field name; "" for an inline fragment
+	Arguments   ast.ArgumentList
+	TypeCond    string // inline fragments only
+	Children    []*Selection
+}
+
+func (s *Selection) key() string {
+	if s.Name == "" {
+		return "... on " + s.TypeCond
+	}
+	return s.ResponseKey
+}
+
+// merge adds sel to list, merging with an existing selection of the same key.
+func merge(list []*Selection, sel *Selection) []*Selection {
+	for _, existing := range list {
+		if existing.key() == sel.key() && existing.Name == sel.Name {
+			for _, c := range sel.Children {
+				existing.Children = merge(existing.Children, c)
+			}
+			return list
+		}
+	}
+	return append(list, sel)
+}
+
+// Planner plans operations against one supergraph.
+type Planner struct {
+	sg     *supergraph.Supergraph
+	api    *ast.Schema
+	nextID int
+}
+
+// New returns a planner.
+func New(sg *supergraph.Supergraph, api *ast.Schema) *Planner {
+	return &Planner{sg: sg, api: api}
+}
+
+// Plan plans op.
+func (p *Planner) Plan(op *normalize.Operation) (*Plan, error) {
+	pl := &planning{Planner: p, op: op}
+	return pl.plan()
+}
+
+// planning is the state of planning one operation.
+type planning struct {
+	*Planner
+	op     *normalize.Operation
+	fetchs []*Fetch
+}
+
+func (p *planning) newFetch(graph, typeName string, entity bool, path []string) *Fetch {
+	p.nextID++
+	g := p.sg.Graph(graph)
+	f := &Fetch{ID: p.nextID, Graph: g.Name, URL: g.URL, graph: graph, typeName: typeName, Entity: entity,
+		Path: append([]string(nil), path...), OpKind: ast.Query}
+	p.fetchs = append(p.fetchs, f)
+	return f
+}
+
+func (p *planning) plan() (*Plan, error) {
+	root := p.op.RootType.Name
+	out := &Plan{Sequential: p.op.Kind == ast.Mutation}
+	var current *Fetch
+	for _, s := range p.op.SelectionSet {
+		field, ok := s.(*ast.Field)
+		if !ok {
+			return nil, fmt.Errorf("unexpected fragment at the root after normalization")
+		}
+		if strings.HasPrefix(field.Name, "__") {
+			continue // introspection and __typename are answered by the router
+		}
+		graph, err := p.rootGraph(root, field)
+		if err != nil {
+			return nil, err
+		}
+		// Queries: one fetch per subgraph. Mutations: consecutive fields of
+		// one subgraph share a fetch; the order across subgraphs is kept.
+		if out.Sequential {
+			if current == nil || current.graph != graph {
+				current = p.newFetch(graph, root, false, nil)
+				current.OpKind = ast.Mutation
+				out.Roots = append(out.Roots, current)
+			}
+		} else {
+			current = nil
+			for _, f := range out.Roots {
+				if f.graph == graph {
+					current = f
+				}
+			}
+			if current == nil {
+				current = p.newFetch(graph, root, false, nil)
+				current.OpKind = p.op.Kind
+				out.Roots = append(out.Roots, current)
+			}
+		}
+		sels, err := p.planSelections(current, root, nil, ast.SelectionSet{field}, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range sels {
+			current.Selection = merge(current.Selection, s)
+		}
+	}
+	for _, f := range p.fetchs {
+		if err := p.render(f); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// rootGraph picks the subgraph for a root field: among those resolving it,
+// the one that can answer most of the field's subtree itself.
+func (p *planning) rootGraph(root string, field *ast.Field) (string, error) {
+	t := p.sg.Type(root)
+	f := t.Fields[field.Name]
+	if f == nil {
+		return "", fmt.Errorf("no subgraph resolves %s.%s", root, field.Name)
+	}
+	graphs := f.ResolvingGraphs()
+	if len(graphs) == 0 {
+		return "", fmt.Errorf("no subgraph resolves %s.%s", root, field.Name)
+	}
+	best, bestScore := graphs[0], -1
+	for _, g := range graphs {
+		if score := p.coverage(g, f.Def.Type.Name(), field.SelectionSet); score > bestScore {
+			best, bestScore = g, score
+		}
+	}
+	return best, nil
+}
+
+// coverage counts the fields of ss (recursively) graph g resolves itself.
+func (p *planning) coverage(g, typeName string, ss ast.SelectionSet) int {
+	n := 0
+	t := p.sg.Type(typeName)
+	if t == nil {
+		return 0
+	}
+	for _, s := range ss {
+		switch s := s.(type) {
+		case *ast.Field:
+			if f := t.Fields[s.Name]; f != nil && f.ResolvableIn(g) {
+				n += 1 + p.coverage(g, f.Def.Type.Name(), s.SelectionSet)
+			}
+		case *ast.InlineFragment:
+			n += p.coverage(g, s.TypeCondition, s.SelectionSet)
+		}
+	}
+	return n
+}
+
+// sortedGraphs returns graph enums sorted by name for determinism.
+func (p *planning) sortedGraphs(graphs []string) []string {
+	out := append([]string(nil), graphs...)
+	sort.Slice(out, func(i, j int) bool { return p.sg.Graph(out[i]).Name < p.sg.Graph(out[j]).Name })
+	return out
+}

@@ -1,0 +1,158 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+var typenameSel = &Selection{ResponseKey: "__typename", Name: "__typename"}
+
+// planSelections plans ss, selected on typeName at path, for fetch f. Fields
+// f's subgraph resolves (or that a parent field @provides) stay in f; the
+// others become entity fetches under f, and f selects the keys they need.
+func (p *planning) planSelections(f *Fetch, typeName string, path []string, ss ast.SelectionSet, provided ast.SelectionSet) ([]*Selection, error) {
+	t := p.sg.Type(typeName)
+	if t == nil {
+		return nil, fmt.Errorf("unknown type %s", typeName)
+	}
+	var out []*Selection
+	for _, s := range ss {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Name == "__typename" {
+				out = merge(out, &Selection{ResponseKey: s.Alias, Name: "__typename"})
+				continue
+			}
+			fd := t.Fields[s.Name]
+			if fd == nil {
+				return nil, fmt.Errorf("unknown field %s.%s", typeName, s.Name)
+			}
+			sub, isProvided := findProvided(provided, s.Name)
+			if !fd.ResolvableIn(f.graph) && !isProvided {
+				sels, err := p.jump(f, typeName, path, s)
+				if err != nil {
+					return nil, err
+				}
+				for _, sel := range sels {
+					out = merge(out, sel)
+				}
+				continue
+			}
+			sel := &Selection{ResponseKey: s.Alias, Name: s.Name, Arguments: s.Arguments}
+			if len(s.SelectionSet) > 0 {
+				childProvided := sub
+				if in := fd.In[f.graph]; in != nil && in.Provides != nil {
+					childProvided = in.Provides
+				}
+				childType := fd.Def.Type.Name()
+				children, err := p.planSelections(f, childType, appendPath(path, s.Alias), s.SelectionSet, childProvided)
+				if err != nil {
+					return nil, err
+				}
+				if p.abstract(childType) {
+					children = mergeAll([]*Selection{typenameSel}, children)
+				}
+				sel.Children = children
+			}
+			out = merge(out, sel)
+		case *ast.InlineFragment:
+			tc := s.TypeCondition
+			if !p.possibleIn(f.graph, typeName, tc) {
+				continue // this subgraph never returns a tc here
+			}
+			children, err := p.planSelections(f, tc, path, s.SelectionSet, provided)
+			if err != nil {
+				return nil, err
+			}
+			if tc == typeName {
+				out = mergeAll(out, children)
+				continue
+			}
+			out = merge(out, &Selection{TypeCond: tc, Children: children})
+		}
+	}
+	return out, nil
+}
+
+func mergeAll(list, more []*Selection) []*Selection {
+	for _, s := range more {
+		list = merge(list, s)
+	}
+	return list
+}
+
+func appendPath(path []string, key string) []string {
+	return append(append([]string(nil), path...), key)
+}
+
+// findProvided reports whether a @provides selection covers field name, and
+// its sub-selection.
+func findProvided(provided ast.SelectionSet, name string) (ast.SelectionSet, bool) {
+	for _, s := range provided {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Name == name {
+				return s.SelectionSet, true
+			}
+		case *ast.InlineFragment:
+			if sub, ok := findProvided(s.SelectionSet, name); ok {
+				return sub, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func (p *planning) abstract(typeName string) bool {
+	d := p.sg.Schema.Types[typeName]
+	return d != nil && (d.Kind == ast.Interface || d.Kind == ast.Union)
+}
+
+// possibleIn reports whether subgraph g can return an object of type tc where
+// a parent of type parent is expected.
+func (p *planning) possibleIn(g, parent, tc string) bool {
+	if parent == tc {
+		return true
+	}
+	t := p.sg.Type(tc)
+	if t == nil || t.In[g] == nil {
+		return false
+	}
+	pt := p.sg.Type(parent)
+	if pt == nil {
+		return false
+	}
+	switch pt.Def.Kind {
+	case ast.Union:
+		if p.abstract(tc) {
+			return true
+		}
+		return slices.Contains(pt.Members[g], tc)
+	case ast.Interface:
+		if p.abstract(tc) {
+			return true
+		}
+		return slices.Contains(t.Implements[g], parent)
+	}
+	// parent is an object: tc is an interface or union it belongs to.
+	return slices.Contains(p.sg.Type(parent).Implements[g], tc) || slices.Contains(t.Members[g], parent)
+}
+
+// possibleTypes lists the concrete types of typeName in the API schema.
+func (p *planning) possibleTypes(typeName string) []string {
+	d := p.sg.Schema.Types[typeName]
+	if d == nil {
+		return nil
+	}
+	if d.Kind == ast.Object {
+		return []string{typeName}
+	}
+	var out []string
+	for _, pt := range p.sg.Schema.GetPossibleTypes(d) {
+		out = append(out, pt.Name)
+	}
+	slices.Sort(out)
+	return out
+}
