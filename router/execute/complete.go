@@ -27,41 +27,67 @@ func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj 
 	if tn, ok := obj["__typename"].(string); ok && tn != "" {
 		actual = tn
 	}
-	for _, s := range ss {
-		switch s := s.(type) {
-		case *ast.InlineFragment:
-			if c.matches(actual, s.TypeCondition) && !c.into(out, s.SelectionSet, actual, obj, path, root) {
-				return false
-			}
-		case *ast.Field:
-			fpath := append(append([]any(nil), path...), s.Alias)
-			switch {
-			case s.Name == "__typename":
-				out.set(s.Alias, actual)
-				continue
-			case root && (s.Name == "__schema" || s.Name == "__type"):
-				v, err := introspect(c.run.API, s, c.run.vars)
-				if err != nil {
-					c.run.errors = append(c.run.errors, Error{Message: err.Error(), Path: fpath})
-				}
-				out.set(s.Alias, v)
-				continue
-			}
-			if s.Definition == nil {
-				continue
-			}
-			v, ok := c.value(s.Definition.Type, s, obj[s.Alias], fpath)
-			if !ok {
-				return false
+	for _, group := range c.collect(ss, actual, nil) {
+		s := group.field
+		fpath := append(append([]any(nil), path...), s.Alias)
+		switch {
+		case s.Name == "__typename":
+			out.set(s.Alias, actual)
+			continue
+		case root && (s.Name == "__schema" || s.Name == "__type"):
+			v, err := introspect(c.run.API, s, c.run.vars)
+			if err != nil {
+				c.run.errors = append(c.run.errors, Error{Message: err.Error(), Path: fpath})
 			}
 			out.set(s.Alias, v)
+			continue
 		}
+		if s.Definition == nil {
+			continue
+		}
+		v, ok := c.value(s.Definition.Type, s, group.selections, obj[s.Alias], fpath)
+		if !ok {
+			return false
+		}
+		out.set(s.Alias, v)
 	}
 	return true
 }
 
+// fieldGroup is all the fields of one response key, merged (GraphQL's CollectFields).
+type fieldGroup struct {
+	field      *ast.Field
+	selections ast.SelectionSet
+}
+
+// collect groups the fields of ss that apply to an object of type actual by
+// response key, in first-seen order, merging their sub-selections.
+func (c *completer) collect(ss ast.SelectionSet, actual string, groups []*fieldGroup) []*fieldGroup {
+	for _, s := range ss {
+		switch s := s.(type) {
+		case *ast.InlineFragment:
+			if c.matches(actual, s.TypeCondition) {
+				groups = c.collect(s.SelectionSet, actual, groups)
+			}
+		case *ast.Field:
+			found := false
+			for _, g := range groups {
+				if g.field.Alias == s.Alias {
+					g.selections = append(g.selections, s.SelectionSet...)
+					found = true
+					break
+				}
+			}
+			if !found {
+				groups = append(groups, &fieldGroup{field: s, selections: append(ast.SelectionSet(nil), s.SelectionSet...)})
+			}
+		}
+	}
+	return groups
+}
+
 // value completes one field value of type t.
-func (c *completer) value(t *ast.Type, f *ast.Field, raw any, path []any) (any, bool) {
+func (c *completer) value(t *ast.Type, f *ast.Field, sel ast.SelectionSet, raw any, path []any) (any, bool) {
 	if raw == nil {
 		if t.NonNull {
 			c.nullError(f, path)
@@ -77,7 +103,7 @@ func (c *completer) value(t *ast.Type, f *ast.Field, raw any, path []any) (any, 
 		}
 		out := make([]any, len(list))
 		for i, e := range list {
-			v, ok := c.value(t.Elem, f, e, append(append([]any(nil), path...), i))
+			v, ok := c.value(t.Elem, f, sel, e, append(append([]any(nil), path...), i))
 			if !ok {
 				return nil, !t.NonNull
 			}
@@ -105,7 +131,7 @@ func (c *completer) value(t *ast.Type, f *ast.Field, raw any, path []any) (any, 
 	if !ok {
 		return nil, !t.NonNull
 	}
-	obj, ok := c.selections(f.SelectionSet, def.Name, m, path, false)
+	obj, ok := c.selections(sel, def.Name, m, path, false)
 	if !ok {
 		return nil, !t.NonNull
 	}

@@ -34,15 +34,17 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 	parentSel := mergeAll([]*Selection{typenameSel}, keySel)
 	rep := mergeAll([]*Selection{typenameSel}, fromFieldSet(key.Selection))
 	if in := fd.In[target]; in != nil && in.Requires != nil {
-		before := len(f.Children)
+		snap := snapshot(f)
 		req, err := p.planSelections(f, typeName, path, in.Requires, nil)
 		if err != nil {
 			return nil, fmt.Errorf("plan the @requires of %s.%s: %w", typeName, field.Name, err)
 		}
 		parentSel = mergeAll(parentSel, req)
 		rep = mergeAll(rep, fromFieldSet(in.Requires))
-		if len(f.Children) > before && host == f {
-			host = f.Children[len(f.Children)-1]
+		if provider := providerOf(f, path, in.Requires); provider != nil && host == f {
+			host = provider
+		} else if changed := snap.changed(f); changed != nil && host == f {
+			host = changed
 		}
 	}
 	child := p.childFetch(host, target, typeName, path)
@@ -81,15 +83,15 @@ func (p *planning) keyViaHop(f *Fetch, t *supergraph.Type, fd *supergraph.Field,
 			continue
 		}
 		for _, k := range in.ResolvableKeys() {
-			before := len(f.Children)
+			snap := snapshot(f)
 			sels, err := p.planSelections(f, t.Name, path, k.Selection, nil)
 			if err != nil {
-				f.Children = f.Children[:before]
+				f.Children = f.Children[:snap.children]
 				continue
 			}
 			host := f
-			if len(f.Children) > before {
-				host = f.Children[len(f.Children)-1]
+			if changed := snap.changed(f); changed != nil {
+				host = changed
 			}
 			return g, k, sels, host, nil
 		}
@@ -164,4 +166,64 @@ func fromFieldSet(ss ast.SelectionSet) []*Selection {
 		}
 	}
 	return out
+}
+
+// childSnapshot remembers f's children and their selections, to find the
+// fetch that planning some fields added to (the one a dependent fetch must follow).
+type childSnapshot struct {
+	children int
+	sizes    map[*Fetch]int
+}
+
+func snapshot(f *Fetch) childSnapshot {
+	s := childSnapshot{children: len(f.Children), sizes: map[*Fetch]int{}}
+	for _, c := range f.Children {
+		s.sizes[c] = selectionSize(c.Selection)
+	}
+	return s
+}
+
+// changed returns the last child of f that is new or whose selection grew.
+func (s childSnapshot) changed(f *Fetch) *Fetch {
+	var out *Fetch
+	for i, c := range f.Children {
+		if i >= s.children || selectionSize(c.Selection) != s.sizes[c] {
+			out = c
+		}
+	}
+	return out
+}
+
+func selectionSize(sels []*Selection) int {
+	n := len(sels)
+	for _, s := range sels {
+		n += selectionSize(s.Children)
+	}
+	return n
+}
+
+// providerOf returns the last child of f at path whose selection has one of
+// the top-level fields of required: the fetch a @requires must wait for.
+func providerOf(f *Fetch, path []string, required ast.SelectionSet) *Fetch {
+	var out *Fetch
+	for _, c := range f.Children {
+		if strings.Join(c.Path, ".") != strings.Join(path, ".") {
+			continue
+		}
+		for _, r := range required {
+			if rf, ok := r.(*ast.Field); ok && hasField(c.Selection, rf.Name) {
+				out = c
+			}
+		}
+	}
+	return out
+}
+
+func hasField(sels []*Selection, name string) bool {
+	for _, s := range sels {
+		if s.Name == name || s.Name == "" && hasField(s.Children, name) {
+			return true
+		}
+	}
+	return false
 }

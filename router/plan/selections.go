@@ -30,6 +30,21 @@ func (p *planning) planSelections(f *Fetch, typeName string, path []string, ss a
 				return nil, fmt.Errorf("unknown field %s.%s", typeName, s.Name)
 			}
 			sub, isProvided := findProvided(provided, s.Name)
+			if !fd.ResolvableIn(f.graph) && !isProvided && p.abstract(typeName) && !p.hasEntityKeys(typeName) {
+				// A field of an interface that this subgraph cannot resolve:
+				// ask for it per implementation, each an entity of its own.
+				for _, c := range p.possibleTypes(typeName) {
+					if !p.possibleIn(f.graph, typeName, c) {
+						continue
+					}
+					children, err := p.planSelections(f, c, path, ast.SelectionSet{s}, nil)
+					if err != nil {
+						return nil, err
+					}
+					out = merge(out, &Selection{TypeCond: c, Children: children})
+				}
+				continue
+			}
 			if !fd.ResolvableIn(f.graph) && !isProvided {
 				sels, err := p.jump(f, typeName, path, s)
 				if err != nil {
@@ -103,6 +118,18 @@ func findProvided(provided ast.SelectionSet, name string) (ast.SelectionSet, boo
 		}
 	}
 	return nil, false
+}
+
+// hasEntityKeys reports whether a type has a resolvable @key in some subgraph
+// (an entity interface can be looked up as a whole).
+func (p *planning) hasEntityKeys(typeName string) bool {
+	t := p.sg.Type(typeName)
+	for _, in := range t.In {
+		if len(in.ResolvableKeys()) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *planning) abstract(typeName string) bool {
