@@ -35,13 +35,7 @@ type run struct {
 // Execute runs p for op with the (coerced) variables vars.
 func (e *Executor) Execute(ctx context.Context, p *plan.Plan, op *normalize.Operation, vars map[string]any) *Response {
 	r := &run{Executor: e, vars: vars, data: map[string]any{}}
-	if p.Sequential {
-		for _, f := range p.Roots {
-			r.fetch(ctx, f)
-		}
-	} else {
-		r.parallel(ctx, p.Roots)
-	}
+	r.schedule(ctx, p)
 	c := completer{run: r}
 	data, ok := c.selections(op.SelectionSet, op.RootType.Name, r.data, nil, true)
 	resp := &Response{Errors: r.errors}
@@ -51,26 +45,62 @@ func (e *Executor) Execute(ctx context.Context, p *plan.Plan, op *normalize.Oper
 	return resp
 }
 
-func (r *run) parallel(ctx context.Context, fs []*plan.Fetch) {
-	if len(fs) == 1 {
-		r.fetch(ctx, fs[0])
-		return
+// schedule runs every fetch of p as soon as its parent and the fetches it
+// waits for (After) are done; independent fetches run in parallel. Mutation
+// roots run one after the other, each after the whole tree of the previous.
+func (r *run) schedule(ctx context.Context, p *plan.Plan) {
+	done := map[int]chan struct{}{}
+	type job struct {
+		f    *plan.Fetch
+		deps []int
+	}
+	var jobs []job
+	var add func(f *plan.Fetch, parent int, extra []int)
+	add = func(f *plan.Fetch, parent int, extra []int) {
+		done[f.ID] = make(chan struct{})
+		deps := append(append([]int(nil), f.After...), extra...)
+		if parent != 0 {
+			deps = append(deps, parent)
+		}
+		jobs = append(jobs, job{f: f, deps: deps})
+		for _, c := range f.Children {
+			add(c, f.ID, nil)
+		}
+	}
+	var previous []int
+	for _, root := range p.Roots {
+		if p.Sequential {
+			add(root, 0, previous)
+			previous = subtreeIDs(root)
+		} else {
+			add(root, 0, nil)
+		}
 	}
 	var wg sync.WaitGroup
-	for _, f := range fs {
-		wg.Go(func() { r.fetch(ctx, f) })
+	for _, j := range jobs {
+		wg.Go(func() {
+			defer close(done[j.f.ID])
+			for _, d := range j.deps {
+				if ch, ok := done[d]; ok {
+					<-ch
+				}
+			}
+			if j.f.Entity {
+				r.entityFetch(ctx, j.f)
+			} else {
+				r.rootFetch(ctx, j.f)
+			}
+		})
 	}
 	wg.Wait()
 }
 
-// fetch runs f, merges its result, then runs its children.
-func (r *run) fetch(ctx context.Context, f *plan.Fetch) {
-	if f.Entity {
-		r.entityFetch(ctx, f)
-	} else {
-		r.rootFetch(ctx, f)
+func subtreeIDs(f *plan.Fetch) []int {
+	ids := []int{f.ID}
+	for _, c := range f.Children {
+		ids = append(ids, subtreeIDs(c)...)
 	}
-	r.parallel(ctx, f.Children)
+	return ids
 }
 
 func (r *run) variables(f *plan.Fetch) map[string]any {

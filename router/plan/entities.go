@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -18,13 +19,14 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 	// The entity fetch normally hangs under f; if its key or @requires fields
 	// need fetches of their own, it hangs under the last of those, so it runs after.
 	host := f
+	var after []int
 	target, key, err := p.chooseTarget(f, t, fd)
 	var keySel []*Selection
 	if err != nil {
 		// No key f's subgraph can provide directly: fetch one through another
 		// entity fetch first (two hops).
 		var kerr error
-		target, key, keySel, host, kerr = p.keyViaHop(f, t, fd, path)
+		target, key, keySel, after, kerr = p.keyViaHop(f, t, fd, path)
 		if kerr != nil {
 			return nil, err
 		}
@@ -35,19 +37,24 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 	rep := mergeAll([]*Selection{typenameSel}, fromFieldSet(key.Selection))
 	if in := fd.In[target]; in != nil && in.Requires != nil {
 		snap := snapshot(f)
-		req, err := p.planSelections(f, typeName, path, in.Requires, nil)
+		required := aliasArgumentFields(in.Requires)
+		req, err := p.planSelections(f, typeName, path, required, nil)
 		if err != nil {
 			return nil, fmt.Errorf("plan the @requires of %s.%s: %w", typeName, field.Name, err)
 		}
 		parentSel = mergeAll(parentSel, req)
-		rep = mergeAll(rep, fromFieldSet(in.Requires))
-		if provider := providerOf(f, path, in.Requires); provider != nil && host == f {
-			host = provider
-		} else if changed := snap.changed(f); changed != nil && host == f {
-			host = changed
+		rep = mergeAll(rep, fromFieldSet(required))
+		after = append(after, snap.changedIDs(f)...)
+		if provider := providerOf(f, path, in.Requires); provider != nil {
+			after = append(after, provider.ID)
 		}
 	}
-	child := p.childFetch(host, target, typeName, path)
+	child := p.childFetch(host, target, typeName, path, after)
+	for _, id := range after {
+		if id != child.ID && !slices.Contains(child.After, id) {
+			child.After = append(child.After, id)
+		}
+	}
 	child.Representation = mergeAll(child.Representation, rep)
 	sels, err := p.planSelections(child, typeName, path, ast.SelectionSet{field}, nil)
 	if err != nil {
@@ -76,7 +83,7 @@ func (p *planning) chooseTarget(f *Fetch, t *supergraph.Type, fd *supergraph.Fie
 
 // keyViaHop finds a subgraph resolving fd whose key f can get through one
 // more entity fetch, plans that fetch, and returns it as the host.
-func (p *planning) keyViaHop(f *Fetch, t *supergraph.Type, fd *supergraph.Field, path []string) (string, supergraph.Key, []*Selection, *Fetch, error) {
+func (p *planning) keyViaHop(f *Fetch, t *supergraph.Type, fd *supergraph.Field, path []string) (string, supergraph.Key, []*Selection, []int, error) {
 	for _, g := range p.sortedGraphs(fd.ResolvingGraphs()) {
 		in := t.In[g]
 		if in == nil {
@@ -89,11 +96,7 @@ func (p *planning) keyViaHop(f *Fetch, t *supergraph.Type, fd *supergraph.Field,
 				f.Children = f.Children[:snap.children]
 				continue
 			}
-			host := f
-			if changed := snap.changed(f); changed != nil {
-				host = changed
-			}
-			return g, k, sels, host, nil
+			return g, k, sels, snap.changedIDs(f), nil
 		}
 	}
 	return "", supergraph.Key{}, nil, nil, fmt.Errorf("no key of %s reachable", t.Name)
@@ -141,10 +144,12 @@ func keyFieldOf(t *supergraph.Type, g, name string) bool {
 	return false
 }
 
-// childFetch returns parent's entity fetch for (graph, type, path), creating it.
-func (p *planning) childFetch(parent *Fetch, graph, typeName string, path []string) *Fetch {
+// childFetch returns parent's entity fetch for (graph, type, path), creating
+// it. A fetch that is (or leads to) one of the fetches to wait for is not
+// reused: waiting for itself would deadlock.
+func (p *planning) childFetch(parent *Fetch, graph, typeName string, path []string, after []int) *Fetch {
 	for _, c := range parent.Children {
-		if c.graph == graph && c.typeName == typeName && strings.Join(c.Path, ".") == strings.Join(path, ".") {
+		if c.graph == graph && c.typeName == typeName && strings.Join(c.Path, ".") == strings.Join(path, ".") && !leadsTo(c, after) {
 			return c
 		}
 	}
@@ -154,13 +159,43 @@ func (p *planning) childFetch(parent *Fetch, graph, typeName string, path []stri
 	return c
 }
 
-// fromFieldSet turns a parsed field set into selections (no aliases).
+// aliasArgumentFields gives the fields with arguments in a @requires field
+// set a private alias, so that they cannot collide with the same field
+// selected by the client with other arguments.
+func aliasArgumentFields(ss ast.SelectionSet) ast.SelectionSet {
+	out := make(ast.SelectionSet, len(ss))
+	for i, s := range ss {
+		switch s := s.(type) {
+		case *ast.Field:
+			c := *s
+			if len(s.Arguments) > 0 {
+				c.Alias = "__requires_" + s.Name
+			}
+			c.SelectionSet = aliasArgumentFields(s.SelectionSet)
+			out[i] = &c
+		case *ast.InlineFragment:
+			c := *s
+			c.SelectionSet = aliasArgumentFields(s.SelectionSet)
+			out[i] = &c
+		default:
+			out[i] = s
+		}
+	}
+	return out
+}
+
+// fromFieldSet turns a parsed field set into selections; the response key
+// is the alias if any (project writes the field name into representations).
 func fromFieldSet(ss ast.SelectionSet) []*Selection {
 	var out []*Selection
 	for _, s := range ss {
 		switch s := s.(type) {
 		case *ast.Field:
-			out = append(out, &Selection{ResponseKey: s.Name, Name: s.Name, Arguments: s.Arguments, Children: fromFieldSet(s.SelectionSet)})
+			key := s.Alias
+			if key == "" {
+				key = s.Name
+			}
+			out = append(out, &Selection{ResponseKey: key, Name: s.Name, Arguments: s.Arguments, Children: fromFieldSet(s.SelectionSet)})
 		case *ast.InlineFragment:
 			out = append(out, &Selection{TypeCond: s.TypeCondition, Children: fromFieldSet(s.SelectionSet)})
 		}
@@ -168,8 +203,8 @@ func fromFieldSet(ss ast.SelectionSet) []*Selection {
 	return out
 }
 
-// childSnapshot remembers f's children and their selections, to find the
-// fetch that planning some fields added to (the one a dependent fetch must follow).
+// childSnapshot remembers f's descendants and their selections, to find the
+// fetches that planning some fields added to (a dependent fetch must follow them).
 type childSnapshot struct {
 	children int
 	sizes    map[*Fetch]int
@@ -177,21 +212,26 @@ type childSnapshot struct {
 
 func snapshot(f *Fetch) childSnapshot {
 	s := childSnapshot{children: len(f.Children), sizes: map[*Fetch]int{}}
-	for _, c := range f.Children {
-		s.sizes[c] = selectionSize(c.Selection)
-	}
+	eachDescendant(f, func(c *Fetch) { s.sizes[c] = selectionSize(c.Selection) })
 	return s
 }
 
-// changed returns the last child of f that is new or whose selection grew.
-func (s childSnapshot) changed(f *Fetch) *Fetch {
-	var out *Fetch
-	for i, c := range f.Children {
-		if i >= s.children || selectionSize(c.Selection) != s.sizes[c] {
-			out = c
+// changedIDs lists the descendants of f that are new or whose selection grew.
+func (s childSnapshot) changedIDs(f *Fetch) []int {
+	var out []int
+	eachDescendant(f, func(c *Fetch) {
+		if size, seen := s.sizes[c]; !seen || size != selectionSize(c.Selection) {
+			out = append(out, c.ID)
 		}
-	}
+	})
 	return out
+}
+
+func eachDescendant(f *Fetch, visit func(*Fetch)) {
+	for _, c := range f.Children {
+		visit(c)
+		eachDescendant(c, visit)
+	}
 }
 
 func selectionSize(sels []*Selection) int {
@@ -207,6 +247,10 @@ func selectionSize(sels []*Selection) int {
 func providerOf(f *Fetch, path []string, required ast.SelectionSet) *Fetch {
 	var out *Fetch
 	for _, c := range f.Children {
+		if deeper := providerOf(c, path, required); deeper != nil {
+			out = deeper
+			continue
+		}
 		if strings.Join(c.Path, ".") != strings.Join(path, ".") {
 			continue
 		}
@@ -222,6 +266,19 @@ func providerOf(f *Fetch, path []string, required ast.SelectionSet) *Fetch {
 func hasField(sels []*Selection, name string) bool {
 	for _, s := range sels {
 		if s.Name == name || s.Name == "" && hasField(s.Children, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// leadsTo reports whether f or a descendant has one of the ids.
+func leadsTo(f *Fetch, ids []int) bool {
+	if slices.Contains(ids, f.ID) {
+		return true
+	}
+	for _, c := range f.Children {
+		if leadsTo(c, ids) {
 			return true
 		}
 	}

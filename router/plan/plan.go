@@ -40,6 +40,9 @@ type Fetch struct {
 	// fragment for entity fetches).
 	Selection []*Selection
 	Children  []*Fetch
+	// After lists fetches (by ID) that must finish first besides the parent:
+	// those that fetch the fields this one's @requires or key needs.
+	After []int
 	// Operation is the rendered GraphQL document and the variables it uses.
 	Operation string
 	Variables []string
