@@ -28,6 +28,11 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 		var kerr error
 		target, key, keySel, after, kerr = p.keyViaHop(f, t, fd, path)
 		if kerr != nil {
+			// The type has no usable key: go back up to an ancestor the field
+			// can be reached from in another subgraph.
+			if ok, aerr := p.viaAncestor(field); ok || aerr != nil {
+				return nil, aerr
+			}
 			return nil, err
 		}
 	} else {
@@ -283,4 +288,98 @@ func leadsTo(f *Fetch, ids []int) bool {
 		}
 	}
 	return false
+}
+
+// viaAncestor plans field, on a type without a usable key, from the nearest
+// ancestor that another subgraph can reach: the root (a shared root field),
+// or an entity with a key. That subgraph then resolves the whole chain of
+// fields from the ancestor down to field.
+func (p *planning) viaAncestor(field *ast.Field) (bool, error) {
+	top := len(p.frames) - 1
+	cur := p.frames[top]
+	for i := top - 1; i >= 0; i-- {
+		anc := p.frames[i]
+		chain := make([]*ast.Field, 0, top-i)
+		for _, fr := range p.frames[i+1 : top+1] {
+			chain = append(chain, fr.field)
+		}
+		for _, g := range p.sortedGraphs(p.sg.GraphEnums()) {
+			if g == anc.fetch.graph || !p.chainResolvable(g, anc.typeName, chain, field) {
+				continue
+			}
+			var target *Fetch
+			if i == 0 && anc.typeName == p.op.RootType.Name && !p.out.Sequential {
+				target = p.rootFetch(g)
+			} else {
+				key, ok := p.fetchableKey(anc.fetch.graph, g, anc.typeName)
+				if !ok {
+					continue
+				}
+				target = p.childFetch(anc.fetch, g, anc.typeName, anc.path, nil)
+				keySel := mergeAll([]*Selection{typenameSel}, fromFieldSet(key.Selection))
+				target.Representation = mergeAll(target.Representation, keySel)
+				anc.extra = mergeAll(anc.extra, keySel)
+			}
+			inner, err := p.planSelections(target, cur.typeName, cur.path, ast.SelectionSet{field}, nil)
+			if err != nil {
+				return false, err
+			}
+			for j := len(chain) - 1; j >= 0; j-- {
+				c := chain[j]
+				wrapped := &Selection{ResponseKey: c.Alias, Name: c.Name, Arguments: c.Arguments, Children: inner}
+				if p.abstract(c.Definition.Type.Name()) {
+					wrapped.Children = mergeAll([]*Selection{typenameSel}, inner)
+				}
+				inner = []*Selection{wrapped}
+			}
+			target.Selection = mergeAll(target.Selection, inner)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// chainResolvable reports whether graph g resolves every field of chain
+// (starting on typeName) and then field.
+func (p *planning) chainResolvable(g, typeName string, chain []*ast.Field, field *ast.Field) bool {
+	for _, c := range append(chain, field) {
+		t := p.sg.Type(typeName)
+		if t == nil {
+			return false
+		}
+		fd := t.Fields[c.Name]
+		if fd == nil || !fd.ResolvableIn(g) {
+			return false
+		}
+		typeName = fd.Def.Type.Name()
+	}
+	return true
+}
+
+// fetchableKey finds a resolvable key of typeName in target whose fields
+// graph from can provide.
+func (p *planning) fetchableKey(from, target, typeName string) (supergraph.Key, bool) {
+	in := p.sg.Type(typeName).In[target]
+	if in == nil {
+		return supergraph.Key{}, false
+	}
+	for _, k := range in.ResolvableKeys() {
+		if p.canFetch(from, typeName, k.Selection) {
+			return k, true
+		}
+	}
+	return supergraph.Key{}, false
+}
+
+// rootFetch returns the query's root fetch for graph g, creating it.
+func (p *planning) rootFetch(g string) *Fetch {
+	for _, f := range p.out.Roots {
+		if f.graph == g {
+			return f
+		}
+	}
+	f := p.newFetch(g, p.op.RootType.Name, false, nil)
+	f.OpKind = p.op.Kind
+	p.out.Roots = append(p.out.Roots, f)
+	return f
 }

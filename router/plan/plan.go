@@ -103,7 +103,22 @@ func (p *Planner) Plan(op *normalize.Operation) (*Plan, error) {
 type planning struct {
 	*Planner
 	op     *normalize.Operation
+	out    *Plan
 	fetchs []*Fetch
+	// frames is the stack of selection sets being planned, outermost first.
+	frames []*frame
+	// entering is the field whose selection set planSelections plans next.
+	entering *ast.Field
+}
+
+// frame is one selection set being planned: where, for which fetch, reached
+// through which field, and what the fetch must additionally select there.
+type frame struct {
+	fetch    *Fetch
+	typeName string
+	path     []string
+	field    *ast.Field
+	extra    []*Selection
 }
 
 func (p *planning) newFetch(graph, typeName string, entity bool, path []string) *Fetch {
@@ -118,6 +133,7 @@ func (p *planning) newFetch(graph, typeName string, entity bool, path []string) 
 func (p *planning) plan() (*Plan, error) {
 	root := p.op.RootType.Name
 	out := &Plan{Sequential: p.op.Kind == ast.Mutation}
+	p.out = out
 	var current *Fetch
 	for _, s := range p.op.SelectionSet {
 		field, ok := s.(*ast.Field)

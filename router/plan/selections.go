@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 	"slices"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -17,6 +18,21 @@ func (p *planning) planSelections(f *Fetch, typeName string, path []string, ss a
 	if t == nil {
 		return nil, fmt.Errorf("unknown type %s", typeName)
 	}
+	fr := &frame{fetch: f, typeName: typeName, path: path, field: p.entering}
+	if n := len(p.frames); n > 0 && strings.Join(p.frames[n-1].path, ".") == strings.Join(path, ".") {
+		fr.field = p.frames[n-1].field // the same place planned again (another fetch, @requires, a key)
+	}
+	p.frames = append(p.frames, fr)
+	defer func() { p.frames = p.frames[:len(p.frames)-1] }()
+	out, err := p.planFrame(f, t.Name, path, ss, provided)
+	if err != nil {
+		return nil, err
+	}
+	return mergeAll(out, fr.extra), nil
+}
+
+func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.SelectionSet, provided ast.SelectionSet) ([]*Selection, error) {
+	t := p.sg.Type(typeName)
 	var out []*Selection
 	for _, s := range ss {
 		switch s := s.(type) {
@@ -62,6 +78,7 @@ func (p *planning) planSelections(f *Fetch, typeName string, path []string, ss a
 					childProvided = in.Provides
 				}
 				childType := fd.Def.Type.Name()
+				p.entering = s
 				children, err := p.planSelections(f, childType, appendPath(path, s.Alias), s.SelectionSet, childProvided)
 				if err != nil {
 					return nil, err

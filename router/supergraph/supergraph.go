@@ -30,6 +30,15 @@ type Supergraph struct {
 // Graph returns a subgraph by its join__Graph enum value.
 func (s *Supergraph) Graph(enum string) *Graph { return s.graphs[enum] }
 
+// GraphEnums lists the join__Graph enum values of the subgraphs.
+func (s *Supergraph) GraphEnums() []string {
+	out := make([]string, len(s.Graphs))
+	for i, g := range s.Graphs {
+		out[i] = g.Enum
+	}
+	return out
+}
+
 // Type returns the federation view of a named type, or nil.
 func (s *Supergraph) Type(name string) *Type { return s.types[name] }
 
