@@ -208,6 +208,9 @@ func (r *run) collect(f *plan.Fetch) []*target {
 		if tn == "" && len(f.Types) == 1 {
 			rep["__typename"] = f.Types[0]
 		}
+		if f.RepTypename != "" {
+			rep["__typename"] = f.RepTypename
+		}
 		b, _ := json.Marshal(rep)
 		t := byKey[string(b)]
 		if t == nil {

@@ -160,6 +160,10 @@ func (p *planning) childFetch(parent *Fetch, graph, typeName string, path []stri
 	}
 	c := p.newFetch(graph, typeName, true, path)
 	c.Types = p.possibleTypes(typeName)
+	if p.abstract(typeName) {
+		// Objects from an @interfaceObject subgraph carry the interface's name.
+		c.Types = append(c.Types, typeName)
+	}
 	parent.Children = append(parent.Children, c)
 	return c
 }
@@ -382,4 +386,67 @@ func (p *planning) rootFetch(g string) *Fetch {
 	f.OpKind = p.op.Kind
 	p.out.Roots = append(p.out.Roots, f)
 	return f
+}
+
+// viaInterfaceOwner plans ss (the real __typename, or fragments on
+// implementations) for objects of interface typeName that f's subgraph only
+// knows as an @interfaceObject: through the subgraph owning the interface.
+func (p *planning) viaInterfaceOwner(f *Fetch, typeName string, path []string, ss ast.SelectionSet) ([]*Selection, error) {
+	t := p.sg.Type(typeName)
+	for _, g := range p.sortedGraphs(t.Graphs()) {
+		in := t.In[g]
+		if in.IsInterfaceObject || g == f.graph {
+			continue
+		}
+		key, ok := p.fetchableKey(f.graph, g, typeName)
+		if !ok {
+			continue
+		}
+		keySel := mergeAll([]*Selection{typenameSel}, fromFieldSet(key.Selection))
+		child := p.childFetch(f, g, typeName, path, nil)
+		child.Representation = mergeAll(child.Representation, keySel)
+		sels, err := p.planSelections(child, typeName, path, ss, nil)
+		if err != nil {
+			return nil, err
+		}
+		child.Selection = mergeAll(child.Selection, sels)
+		return keySel, nil
+	}
+	return nil, fmt.Errorf("no subgraph owning interface %s has a key %s can provide", typeName, f.Graph)
+}
+
+// viaInterfaceObject plans a field of an implementation (typeName) that an
+// @interfaceObject subgraph resolves for its interface.
+func (p *planning) viaInterfaceObject(f *Fetch, typeName string, path []string, field *ast.Field) ([]*Selection, error) {
+	def := p.sg.Schema.Types[typeName]
+	for _, iface := range def.Interfaces {
+		it := p.sg.Type(iface)
+		if it == nil || it.Fields[field.Name] == nil {
+			continue
+		}
+		for _, g := range p.sortedGraphs(it.Fields[field.Name].ResolvingGraphs()) {
+			if !p.interfaceObjectIn(g, iface) {
+				continue
+			}
+			for _, k := range it.In[g].ResolvableKeys() {
+				if !p.canFetch(f.graph, typeName, k.Selection) {
+					continue
+				}
+				keySel := mergeAll([]*Selection{typenameSel}, fromFieldSet(k.Selection))
+				child := p.childFetch(f, g, iface, path, nil)
+				child.RepTypename = iface
+				if !slices.Contains(child.Types, typeName) {
+					child.Types = append(child.Types, typeName)
+				}
+				child.Representation = mergeAll(child.Representation, keySel)
+				sels, err := p.planSelections(child, iface, path, ast.SelectionSet{field}, nil)
+				if err != nil {
+					return nil, err
+				}
+				child.Selection = mergeAll(child.Selection, sels)
+				return keySel, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no subgraph resolves %s.%s", typeName, field.Name)
 }

@@ -33,6 +33,9 @@ type Fetch struct {
 	Entity bool
 	Path   []string
 	Types  []string
+	// RepTypename, when set, replaces __typename in the representations: an
+	// @interfaceObject subgraph knows the interface, not its implementations.
+	RepTypename string
 	// Representation is the selection copied from each input object into
 	// its representation: __typename, the key fields and @requires fields.
 	Representation []*Selection

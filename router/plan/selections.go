@@ -39,6 +39,15 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 		case *ast.Field:
 			if s.Name == "__typename" {
 				out = merge(out, &Selection{ResponseKey: s.Alias, Name: "__typename"})
+				if p.interfaceObjectIn(f.graph, typeName) {
+					// This subgraph answers the interface's name; the real
+					// type comes from the subgraph that owns the interface.
+					sels, err := p.viaInterfaceOwner(f, typeName, path, ast.SelectionSet{s})
+					if err != nil {
+						return nil, err
+					}
+					out = mergeAll(out, sels)
+				}
 				continue
 			}
 			fd := t.Fields[s.Name]
@@ -59,6 +68,15 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 					}
 					out = merge(out, &Selection{TypeCond: c, Children: children})
 				}
+				continue
+			}
+			if !fd.ResolvableIn(f.graph) && !isProvided && len(fd.ResolvingGraphs()) == 0 {
+				// Resolved for every implementation by an @interfaceObject subgraph.
+				sels, err := p.viaInterfaceObject(f, typeName, path, s)
+				if err != nil {
+					return nil, err
+				}
+				out = mergeAll(out, sels)
 				continue
 			}
 			if !fd.ResolvableIn(f.graph) && !isProvided {
@@ -91,6 +109,14 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 			out = merge(out, sel)
 		case *ast.InlineFragment:
 			tc := s.TypeCondition
+			if !p.possibleIn(f.graph, typeName, tc) && p.interfaceObjectIn(f.graph, typeName) {
+				sels, err := p.viaInterfaceOwner(f, typeName, path, ast.SelectionSet{s})
+				if err != nil {
+					return nil, err
+				}
+				out = mergeAll(out, sels)
+				continue
+			}
 			if !p.possibleIn(f.graph, typeName, tc) {
 				continue // this subgraph never returns a tc here
 			}
@@ -135,6 +161,13 @@ func findProvided(provided ast.SelectionSet, name string) (ast.SelectionSet, boo
 		}
 	}
 	return nil, false
+}
+
+// interfaceObjectIn reports whether graph g knows typeName as an
+// @interfaceObject (an object standing for all the interface's implementations).
+func (p *planning) interfaceObjectIn(g, typeName string) bool {
+	t := p.sg.Type(typeName)
+	return t != nil && t.In[g] != nil && t.In[g].IsInterfaceObject
 }
 
 // hasEntityKeys reports whether a type has a resolvable @key in some subgraph
