@@ -55,12 +55,16 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 		}
 	}
 	child := p.childFetch(host, target, typeName, path, after)
+	if p.interfaceObjectIn(target, typeName) {
+		child.RepTypename = typeName
+	}
 	for _, id := range after {
 		if id != child.ID && !slices.Contains(child.After, id) {
 			child.After = append(child.After, id)
 		}
 	}
 	child.Representation = mergeAll(child.Representation, rep)
+	p.inEntityFetch[field] = true
 	sels, err := p.planSelections(child, typeName, path, ast.SelectionSet{field}, nil)
 	if err != nil {
 		return nil, err

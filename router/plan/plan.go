@@ -98,7 +98,7 @@ func New(sg *supergraph.Supergraph, api *ast.Schema) *Planner {
 
 // Plan plans op.
 func (p *Planner) Plan(op *normalize.Operation) (*Plan, error) {
-	pl := &planning{Planner: p, op: op}
+	pl := &planning{Planner: p, op: op, inEntityFetch: map[*ast.Field]bool{}}
 	return pl.plan()
 }
 
@@ -112,6 +112,9 @@ type planning struct {
 	frames []*frame
 	// entering is the field whose selection set planSelections plans next.
 	entering *ast.Field
+	// inEntityFetch marks fields being planned into the entity fetch that
+	// carries their @requires fields: there they resolve directly.
+	inEntityFetch map[*ast.Field]bool
 }
 
 // frame is one selection set being planned: where, for which fetch, reached

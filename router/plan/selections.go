@@ -79,7 +79,10 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 				out = mergeAll(out, sels)
 				continue
 			}
-			if !fd.ResolvableIn(f.graph) && !isProvided {
+			// A field with @requires is resolved through _entities, which
+			// carries the required fields, even from its own subgraph.
+			needsRequires := fd.ResolvableIn(f.graph) && fd.In[f.graph].Requires != nil && !p.inEntityFetch[s]
+			if !fd.ResolvableIn(f.graph) && !isProvided || needsRequires {
 				sels, err := p.jump(f, typeName, path, s)
 				if err != nil {
 					return nil, err
