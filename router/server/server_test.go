@@ -1,0 +1,172 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/virtual-store/virtual-store/router/execute"
+	"github.com/virtual-store/virtual-store/router/internal/storegraph"
+	"github.com/virtual-store/virtual-store/router/server"
+)
+
+// fakeSubgraph answers the exact subgraph queries a test expects with
+// canned responses, and records what it was sent.
+type fakeSubgraph struct {
+	t         *testing.T
+	mu        sync.Mutex
+	responses map[string]string // operation -> response body
+	got       []map[string]any
+}
+
+func (f *fakeSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req map[string]any
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	f.mu.Lock()
+	f.got = append(f.got, req)
+	body, ok := f.responses[req["query"].(string)]
+	f.mu.Unlock()
+	if !ok {
+		f.t.Errorf("unexpected subgraph query %q", req["query"])
+		body = `{"errors":[{"message":"unexpected query"}]}`
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, body)
+}
+
+type store struct {
+	router               *httptest.Server
+	user, product, order *fakeSubgraph
+	productSrv           *httptest.Server
+}
+
+func newStore(t *testing.T) *store {
+	t.Helper()
+	s := &store{user: &fakeSubgraph{t: t, responses: map[string]string{}}, product: &fakeSubgraph{t: t, responses: map[string]string{}}, order: &fakeSubgraph{t: t, responses: map[string]string{}}}
+	urls := map[string]string{}
+	for name, h := range map[string]*fakeSubgraph{"user": s.user, "product": s.product, "order": s.order} {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		urls[name] = srv.URL
+		if name == "product" {
+			s.productSrv = srv
+		}
+	}
+	sdl, err := storegraph.Supergraph(urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := server.NewEngine(sdl, execute.NewTransport(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.router = httptest.NewServer(server.NewHandler(e, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	t.Cleanup(s.router.Close)
+	return s
+}
+
+func (s *store) query(t *testing.T, q string, vars map[string]any) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	resp, err := http.Post(s.router.URL, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
+}
+
+const orderQuery = `query{order(id:"o1"){status lines{product{__typename id}}}}`
+const productEntities = `query($representations:[_Any!]!){_entities(representations:$representations){...on Product{name}}}`
+
+func TestFederatedQueryMergesInSelectionOrder(t *testing.T) {
+	s := newStore(t)
+	s.order.responses[`query{order(id:"o1"){lines{product{__typename id} quantity} status}}`] = `{"data":{"order":{"status":"PAID","lines":[
+		{"quantity":1,"product":{"__typename":"Product","id":"p1"}},
+		{"quantity":2,"product":{"__typename":"Product","id":"p2"}},
+		{"quantity":3,"product":{"__typename":"Product","id":"p1"}}]}}}`
+	s.product.responses[productEntities] = `{"data":{"_entities":[{"name":"Lamp"},{"name":"Desk"}]}}`
+	got := s.query(t, `{ order(id: "o1") { lines { product { name } quantity } status } }`, nil)
+	want := `{"data":{"order":{"lines":[{"product":{"name":"Lamp"},"quantity":1},{"product":{"name":"Desk"},"quantity":2},{"product":{"name":"Lamp"},"quantity":3}],"status":"PAID"}}}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	// Three lines, two distinct products: one batched request, deduplicated.
+	if len(s.product.got) != 1 {
+		t.Fatalf("%d product requests, want 1", len(s.product.got))
+	}
+	reps := s.product.got[0]["variables"].(map[string]any)["representations"].([]any)
+	if len(reps) != 2 {
+		t.Fatalf("representations %v, want 2 distinct", reps)
+	}
+}
+
+func TestNullPropagationAndRepathedErrors(t *testing.T) {
+	s := newStore(t)
+	s.order.responses[orderQuery] = `{"data":{"order":{"status":"PAID","lines":[{"product":{"__typename":"Product","id":"p1"}}]}}}`
+	s.product.responses[productEntities] = `{"data":{"_entities":[null]},"errors":[{"message":"product p1 is gone","path":["_entities",0]}]}`
+	got := s.query(t, `{ order(id: "o1") { status lines { product { name } } } }`, nil)
+	// OrderLine.product is non-null: the null goes up to the nullable list item... which is non-null too, up to order.lines (non-null) and order (nullable).
+	if !strings.Contains(got, `"data":{"order":null}`) || !strings.Contains(got, `"message":"product p1 is gone"`) || !strings.Contains(got, `"path":["order","lines",0,"product"]`) {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestSubgraphDownGivesPartialData(t *testing.T) {
+	s := newStore(t)
+	s.productSrv.Close()
+	s.order.responses[`query{cart{itemCount}}`] = `{"data":{"cart":{"itemCount":3}}}`
+	got := s.query(t, `{ cart { itemCount } product(sku: "X") { name } }`, nil)
+	if !strings.Contains(got, `"cart":{"itemCount":3}`) || !strings.Contains(got, `"SUBREQUEST_HTTP_ERROR"`) || !strings.Contains(got, `"product":null`) {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	s := newStore(t)
+	for q, code := range map[string]string{
+		`{ nope }`:      "GRAPHQL_VALIDATION_FAILED",
+		`{ products { `: "GRAPHQL_PARSE_FAILED",
+		`{ _entities(representations: []) { __typename } }`:      "GRAPHQL_VALIDATION_FAILED",
+		`query($n: Int!) { products(first: $n) { totalCount } }`: "BAD_USER_INPUT",
+	} {
+		if got := s.query(t, q, nil); !strings.Contains(got, `"code":"`+code+`"`) {
+			t.Errorf("%s: got %s, want %s", q, got, code)
+		}
+	}
+}
+
+func TestIntrospectionShowsOnlyThePublicSchema(t *testing.T) {
+	s := newStore(t)
+	got := s.query(t, `{ __schema { queryType { name } types { name } } __type(name: "Order") { fields { name } } }`, nil)
+	for _, want := range []string{`"queryType":{"name":"Query"}`, `{"name":"Product"}`, `{"name":"history"}`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("introspection lacks %s", want)
+		}
+	}
+	for _, hidden := range []string{"join__", "_Entity", "_Any", "link__"} {
+		if strings.Contains(got, hidden) {
+			t.Errorf("introspection shows %s", hidden)
+		}
+	}
+}
+
+func TestTypenameAndVariables(t *testing.T) {
+	s := newStore(t)
+	s.product.responses[`query($n:Int){products(first:$n){__typename totalCount}}`] = `{"data":{"products":{"totalCount":68}}}`
+	got := s.query(t, `query($n: Int) { __typename products(first: $n) { __typename totalCount } }`, map[string]any{"n": 3})
+	if got != `{"data":{"__typename":"Query","products":{"__typename":"ProductConnection","totalCount":68}}}` {
+		t.Fatalf("got %s", got)
+	}
+	if v := s.product.got[0]["variables"].(map[string]any)["n"]; v != 3.0 {
+		t.Fatalf("variable n = %v", v)
+	}
+}
