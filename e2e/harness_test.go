@@ -43,7 +43,7 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binDir = dir
 	// Build the binaries once for the package, as `make build` would.
-	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/product", "../cmd/order", "../cmd/paymentgw")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build:", err)
@@ -85,7 +85,8 @@ func (p *proc) launch() {
 	prefix := strings.ToUpper(p.name) + "_"
 	p.cmd = exec.Command(filepath.Join(binDir, p.name))
 	p.cmd.Env = append(os.Environ(), "IDENTITY_SECRET="+identitySecret, "LOG_LEVEL=info",
-		prefix+"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(p.port), "SHUTDOWN_TIMEOUT=2s")
+		prefix+"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(p.port), "SHUTDOWN_TIMEOUT=2s",
+		"ROUTER_LISTEN=127.0.0.1:"+strconv.Itoa(p.port))
 	p.cmd.Env = append(p.cmd.Env, p.env...)
 	w := &lockedWriter{mu: p.mu, w: p.logs}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
