@@ -58,6 +58,10 @@ check-generated: ## fail if committed generated code differs from `make generate
 print-generated:
 	@echo $(GENERATED)
 
+.PHONY: audit
+audit: build ## run the federation gateway audit against the router (needs AUDIT_DIR, see README)
+	scripts/audit.sh
+
 .PHONY: bench
 bench: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
