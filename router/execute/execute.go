@@ -122,6 +122,7 @@ func (r *run) rootFetch(ctx context.Context, f *plan.Fetch) {
 		return
 	}
 	if resp.Data != nil {
+		restoreAliases(resp.Data, f.Selection)
 		deepMerge(r.data, resp.Data)
 	}
 	for _, se := range resp.Errors {
@@ -162,6 +163,7 @@ func (r *run) entityFetch(ctx context.Context, f *plan.Fetch) {
 			break
 		}
 		if m, ok := ents[i].(map[string]any); ok {
+			restoreAliases(m, f.Selection)
 			for _, obj := range t.objs {
 				deepMerge(obj, m)
 			}
@@ -314,4 +316,33 @@ func (r *run) fetchFailed(f *plan.Fetch, err error, targets []*target) {
 		e.Path = targets[0].paths[0]
 	}
 	r.errors = append(r.errors, e)
+}
+
+// restoreAliases renames fields the planner aliased (Selection.Original)
+// back to the client's response keys.
+func restoreAliases(v any, sels []*plan.Selection) {
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			restoreAliases(e, sels)
+		}
+	case map[string]any:
+		for _, s := range sels {
+			if s.Name == "" {
+				restoreAliases(v, s.Children)
+				continue
+			}
+			child, ok := v[s.ResponseKey]
+			if !ok {
+				continue
+			}
+			if len(s.Children) > 0 {
+				restoreAliases(child, s.Children)
+			}
+			if s.Original != "" {
+				delete(v, s.ResponseKey)
+				v[s.Original] = child
+			}
+		}
+	}
 }

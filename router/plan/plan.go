@@ -62,6 +62,12 @@ type Selection struct {
 	Arguments   ast.ArgumentList
 	TypeCond    string // inline fragments only
 	Children    []*Selection
+	// Original is the client's response key of a field the subgraph query
+	// aliases (two sibling fragments select one key with different types,
+	// which the subgraph would refuse); the executor renames it back.
+	Original string `json:",omitempty"`
+	// typeSig is the field's type in the fetch's subgraph, to spot such conflicts.
+	typeSig string
 }
 
 func (s *Selection) key() string {

@@ -10,6 +10,7 @@ import (
 // render writes f's GraphQL document and collects the variables it uses.
 func (p *planning) render(f *Fetch) error {
 	used := map[string]bool{}
+	aliasConflicts(f.Selection)
 	var body strings.Builder
 	writeSelections(&body, f.Selection, used)
 	var b strings.Builder
@@ -98,5 +99,38 @@ func collectVariables(v *ast.Value, used map[string]bool) {
 	}
 	for _, c := range v.Children {
 		collectVariables(c.Value, used)
+	}
+}
+
+// aliasConflicts gives a private alias to fields that sibling inline
+// fragments select under one response key with different types (valid for
+// the client's schema, where the types are one, but refused by a subgraph
+// whose types differ), recording the client's key in Original.
+func aliasConflicts(sels []*Selection) {
+	sigs := map[string]map[string]bool{} // response key -> type signatures in fragments
+	for _, s := range sels {
+		if s.Name != "" {
+			continue
+		}
+		for _, c := range s.Children {
+			if c.Name == "" || c.typeSig == "" {
+				continue
+			}
+			if sigs[c.ResponseKey] == nil {
+				sigs[c.ResponseKey] = map[string]bool{}
+			}
+			sigs[c.ResponseKey][c.typeSig] = true
+		}
+	}
+	for _, s := range sels {
+		if s.Name == "" {
+			for _, c := range s.Children {
+				if c.Name != "" && c.Original == "" && len(sigs[c.ResponseKey]) > 1 {
+					c.Original = c.ResponseKey
+					c.ResponseKey = "__" + s.TypeCond + "_" + c.ResponseKey
+				}
+			}
+		}
+		aliasConflicts(s.Children)
 	}
 }

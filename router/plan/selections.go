@@ -92,7 +92,10 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 				}
 				continue
 			}
-			sel := &Selection{ResponseKey: s.Alias, Name: s.Name, Arguments: s.Arguments}
+			sel := &Selection{ResponseKey: s.Alias, Name: s.Name, Arguments: s.Arguments, typeSig: fd.Def.Type.String()}
+			if in := fd.In[f.graph]; in != nil && in.Type != "" {
+				sel.typeSig = in.Type
+			}
 			if len(s.SelectionSet) > 0 {
 				childProvided := sub
 				if in := fd.In[f.graph]; in != nil && in.Provides != nil {
