@@ -102,8 +102,14 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 					childProvided = in.Provides
 				}
 				childType := fd.Def.Type.Name()
+				graphType := childType
+				if in := fd.In[f.graph]; in != nil && in.Type != "" {
+					// The subgraph declares a narrower type (e.g. a union
+					// member where the supergraph has the union): plan for it.
+					graphType = strings.Trim(in.Type, "[]!")
+				}
 				p.entering = s
-				children, err := p.planSelections(f, childType, appendPath(path, s.Alias), s.SelectionSet, childProvided)
+				children, err := p.planSelections(f, graphType, appendPath(path, s.Alias), s.SelectionSet, childProvided)
 				if err != nil {
 					return nil, err
 				}
