@@ -413,7 +413,9 @@ func (p *planning) viaInterfaceOwner(f *Fetch, typeName string, path []string, s
 		if err != nil {
 			return nil, err
 		}
-		child.Selection = mergeAll(child.Selection, sels)
+		// The owner answers the object's real type, which the fragments
+		// of the client's selection are matched against.
+		child.Selection = mergeAll(child.Selection, append([]*Selection{typenameSel}, sels...))
 		return keySel, nil
 	}
 	return nil, fmt.Errorf("no subgraph owning interface %s has a key %s can provide", typeName, f.Graph)
