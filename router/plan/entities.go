@@ -93,6 +93,12 @@ func (p *planning) chooseTarget(f *Fetch, t *supergraph.Type, fd *supergraph.Fie
 // keyViaHop finds a subgraph resolving fd whose key f can get through one
 // more entity fetch, plans that fetch, and returns it as the host.
 func (p *planning) keyViaHop(f *Fetch, t *supergraph.Type, fd *supergraph.Field, path []string) (string, supergraph.Key, []*Selection, []int, error) {
+	mark := fmt.Sprintf("%d/%s/%s", f.ID, t.Name, strings.Join(path, "."))
+	if p.hopping[mark] {
+		return "", supergraph.Key{}, nil, nil, fmt.Errorf("the key of %s depends on itself", t.Name)
+	}
+	p.hopping[mark] = true
+	defer delete(p.hopping, mark)
 	for _, g := range p.sortedGraphs(fd.ResolvingGraphs()) {
 		in := t.In[g]
 		if in == nil {

@@ -104,7 +104,7 @@ func New(sg *supergraph.Supergraph, api *ast.Schema) *Planner {
 
 // Plan plans op.
 func (p *Planner) Plan(op *normalize.Operation) (*Plan, error) {
-	pl := &planning{Planner: p, op: op, inEntityFetch: map[*ast.Field]bool{}}
+	pl := &planning{Planner: p, op: op, inEntityFetch: map[*ast.Field]bool{}, hopping: map[string]bool{}}
 	return pl.plan()
 }
 
@@ -121,7 +121,15 @@ type planning struct {
 	// inEntityFetch marks fields being planned into the entity fetch that
 	// carries their @requires fields: there they resolve directly.
 	inEntityFetch map[*ast.Field]bool
+	// hopping marks the (fetch, type, path) whose key is being fetched
+	// through another hop, so that a key needing itself fails instead of looping.
+	hopping map[string]bool
+	depth   int
 }
+
+// maxDepth bounds planning recursion: deeper means a cycle in the
+// supergraph's keys and requirements, reported as an error, never a crash.
+const maxDepth = 400
 
 // frame is one selection set being planned: where, for which fetch, reached
 // through which field, and what the fetch must additionally select there.

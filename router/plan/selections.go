@@ -18,6 +18,11 @@ func (p *planning) planSelections(f *Fetch, typeName string, path []string, ss a
 	if t == nil {
 		return nil, fmt.Errorf("unknown type %s", typeName)
 	}
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxDepth {
+		return nil, fmt.Errorf("cannot plan %s: the supergraph's keys and requirements form a cycle", typeName)
+	}
 	fr := &frame{fetch: f, typeName: typeName, path: path, field: p.entering}
 	if n := len(p.frames); n > 0 && strings.Join(p.frames[n-1].path, ".") == strings.Join(path, ".") {
 		fr.field = p.frames[n-1].field // the same place planned again (another fetch, @requires, a key)
