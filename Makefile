@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 
 GO        ?= go
 BIN       := bin
-BINARIES  := router product order paymentgw devstack
+BINARIES  := router product order paymentgw devstack routerbench
 # sqlc is pinned in tools/go.mod and built by the go command (cached in the Go
 # build cache, outside the repository); never a downloaded binary.
 SQLC      := cd tools && $(GO) tool sqlc -f ../sqlc.yaml

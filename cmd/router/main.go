@@ -81,7 +81,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	transport := execute.NewTransport(30 * time.Second)
+	timeout, err := time.ParseDuration(envOr("ROUTER_SUBGRAPH_TIMEOUT", "30s"))
+	if err != nil {
+		fmt.Fprintln(stderr, "router: ROUTER_SUBGRAPH_TIMEOUT:", err)
+		return 2
+	}
+	transport := execute.NewTransport(timeout)
 	transport.Header = server.ForwardHeaders
 	e, err := server.NewEngine(sdl, transport)
 	if err != nil {

@@ -114,7 +114,7 @@ func (r *run) variables(f *plan.Fetch) map[string]any {
 }
 
 func (r *run) rootFetch(ctx context.Context, f *plan.Fetch) {
-	resp, err := r.Transport.post(ctx, f.URL, f.Operation, r.variables(f))
+	resp, err := r.Transport.post(ctx, f.URL, f.Operation, r.variables(f), f.OpKind == ast.Mutation)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
@@ -150,7 +150,7 @@ func (r *run) entityFetch(ctx context.Context, f *plan.Fetch) {
 	}
 	vars := r.variables(f)
 	vars["representations"] = reps
-	resp, err := r.Transport.post(ctx, f.URL, f.Operation, vars)
+	resp, err := r.Transport.post(ctx, f.URL, f.Operation, vars, false)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Transport sends subgraph requests.
@@ -17,6 +19,12 @@ type Transport struct {
 	MaxResponseBytes int64
 	// Header adds headers to every subgraph request (e.g. the signed identity).
 	Header func(ctx context.Context, h http.Header)
+	// Timeout bounds one subgraph request; Timeouts overrides it per subgraph URL.
+	Timeout  time.Duration
+	Timeouts map[string]time.Duration
+	// inflight deduplicates identical concurrent query requests (never
+	// mutations): one subgraph round trip serves them all.
+	inflight singleflight.Group
 }
 
 // NewTransport returns a transport with a tuned keep-alive pool and timeout.
@@ -25,12 +33,13 @@ func NewTransport(timeout time.Duration) *Transport {
 	t.MaxIdleConns = 512
 	t.MaxIdleConnsPerHost = 128
 	t.IdleConnTimeout = 90 * time.Second
-	return &Transport{Client: &http.Client{Transport: t, Timeout: timeout}, MaxResponseBytes: 64 << 20}
+	return &Transport{Client: &http.Client{Transport: t}, Timeout: timeout, MaxResponseBytes: 64 << 20}
 }
 
 type subgraphResponse struct {
 	Data   map[string]any  `json:"data"`
 	Errors []subgraphError `json:"errors"`
+	raw    []byte
 }
 
 type subgraphError struct {
@@ -39,11 +48,40 @@ type subgraphError struct {
 	Extensions map[string]any `json:"extensions"`
 }
 
-// post sends one GraphQL request.
-func (t *Transport) post(ctx context.Context, url, query string, vars map[string]any) (*subgraphResponse, error) {
+// post sends one GraphQL request; identical concurrent queries (same URL,
+// document, variables and forwarded headers) share one round trip.
+func (t *Transport) post(ctx context.Context, url, query string, vars map[string]any, mutation bool) (*subgraphResponse, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return nil, err
+	}
+	if mutation {
+		return t.send(ctx, url, body)
+	}
+	h := http.Header{}
+	if t.Header != nil {
+		t.Header(ctx, h)
+	}
+	key := url + "\x00" + string(body) + "\x00" + fmt.Sprint(h)
+	v, err, shared := t.inflight.Do(key, func() (any, error) { return t.send(ctx, url, body) })
+	if err != nil {
+		return nil, err
+	}
+	if !shared {
+		return v.(*subgraphResponse), nil
+	}
+	return v.(*subgraphResponse).clone(), nil
+}
+
+func (t *Transport) send(ctx context.Context, url string, body []byte) (*subgraphResponse, error) {
+	timeout := t.Timeout
+	if d, ok := t.Timeouts[url]; ok {
+		timeout = d
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -67,11 +105,23 @@ func (t *Transport) post(ctx context.Context, url, query string, vars map[string
 	if int64(len(raw)) > t.MaxResponseBytes {
 		return nil, fmt.Errorf("response larger than %d bytes", t.MaxResponseBytes)
 	}
-	var out subgraphResponse
+	out := subgraphResponse{raw: raw}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("subgraph answered %d with a body that is not GraphQL JSON", resp.StatusCode)
 	}
 	return &out, nil
+}
+
+// clone decodes a private copy for one waiter: the executor merges into the
+// maps it gets, so waiters of a shared round trip must not share them.
+func (r *subgraphResponse) clone() *subgraphResponse {
+	var out subgraphResponse
+	dec := json.NewDecoder(bytes.NewReader(r.raw))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return r
+	}
+	return &out
 }

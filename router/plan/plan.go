@@ -91,10 +91,10 @@ func merge(list []*Selection, sel *Selection) []*Selection {
 }
 
 // Planner plans operations against one supergraph.
+// It is safe for concurrent use: all planning state lives in one planning.
 type Planner struct {
-	sg     *supergraph.Supergraph
-	api    *ast.Schema
-	nextID int
+	sg  *supergraph.Supergraph
+	api *ast.Schema
 }
 
 // New returns a planner.
@@ -125,6 +125,7 @@ type planning struct {
 	// through another hop, so that a key needing itself fails instead of looping.
 	hopping map[string]bool
 	depth   int
+	nextID  int
 }
 
 // maxDepth bounds planning recursion: deeper means a cycle in the

@@ -24,9 +24,11 @@ type fakeSubgraph struct {
 	mu        sync.Mutex
 	responses map[string]string // operation -> response body
 	got       []map[string]any
+	delay     time.Duration
 }
 
 func (f *fakeSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	time.Sleep(f.delay)
 	var req map[string]any
 	_ = json.NewDecoder(r.Body).Decode(&req)
 	f.mu.Lock()
@@ -188,5 +190,34 @@ func BenchmarkFederatedQuery(b *testing.B) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+	}
+}
+
+func TestIdenticalConcurrentQueriesShareOneSubgraphRequest(t *testing.T) {
+	s := newStore(t)
+	s.order.delay = 200 * time.Millisecond
+	s.order.responses[`query{cart{itemCount}}`] = `{"data":{"cart":{"itemCount":1}}}`
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if got := s.query(t, `{ cart { itemCount } }`, nil); got != `{"data":{"cart":{"itemCount":1}}}` {
+				t.Errorf("got %s", got)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(s.order.got); n != 1 {
+		t.Fatalf("the order subgraph got %d requests for 5 identical concurrent queries, want 1", n)
+	}
+	// Mutations are never deduplicated.
+	s.order.delay = 50 * time.Millisecond
+	s.order.responses[`mutation{clearCart{cart{itemCount}}}`] = `{"data":{"clearCart":{"cart":{"itemCount":0}}}}`
+	before := len(s.order.got)
+	for range 3 {
+		wg.Go(func() { s.query(t, `mutation { clearCart { cart { itemCount } } }`, nil) })
+	}
+	wg.Wait()
+	if n := len(s.order.got) - before; n != 3 {
+		t.Fatalf("%d mutation requests for 3 mutations", n)
 	}
 }

@@ -1,0 +1,93 @@
+// Command routerbench measures a GraphQL endpoint under concurrent load and
+// prints throughput and latency percentiles. Point it at the router and at a
+// subgraph directly to see what the router adds.
+//
+//	routerbench -url http://localhost:4000/graphql -c 50 -d 10s -query '{ products(first: 10) { edges { node { name } } } }'
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	url := flag.String("url", "http://127.0.0.1:4000/graphql", "GraphQL endpoint")
+	query := flag.String("query", "{ products(first: 10) { edges { node { name price { formatted } category { name } } } } }", "operation to send (or @file)")
+	concurrency := flag.Int("c", 50, "concurrent clients")
+	duration := flag.Duration("d", 10*time.Second, "how long to run")
+	header := flag.String("H", "", "extra header, Name: value")
+	flag.Parse()
+
+	q := *query
+	if strings.HasPrefix(q, "@") {
+		b, err := os.ReadFile(q[1:])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		q = string(b)
+	}
+	body, _ := json.Marshal(map[string]string{"query": q})
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = *concurrency
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *duration)
+	defer cancel()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  int
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	for range *concurrency {
+		wg.Go(func() {
+			var local []time.Duration
+			bad := 0
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				req, _ := http.NewRequest(http.MethodPost, *url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				if name, value, ok := strings.Cut(*header, ":"); ok {
+					req.Header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					bad++
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || bytes.Contains(b, []byte(`"errors"`)) {
+					bad++
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			failures += bad
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if len(latencies) == 0 {
+		fmt.Println("no request completed")
+		os.Exit(1)
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration { return latencies[int(float64(len(latencies)-1)*p)] }
+	fmt.Printf("requests %d in %s with %d clients: %.0f req/s, failures %d\n", len(latencies), elapsed.Round(time.Millisecond), *concurrency, float64(len(latencies))/elapsed.Seconds(), failures)
+	fmt.Printf("latency p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), latencies[len(latencies)-1].Round(time.Microsecond))
+}
