@@ -134,6 +134,22 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 				out = mergeAll(out, sels)
 				continue
 			}
+			if tc != typeName && p.abstract(tc) && p.abstract(typeName) {
+				// A fragment on an interface inside another abstract type:
+				// the subgraph's view of which types implement it may be
+				// narrower than the supergraph's, so ask per concrete type.
+				for _, c := range p.possibleTypes(tc) {
+					if !p.possibleIn(f.graph, typeName, c) {
+						continue
+					}
+					children, err := p.planSelections(f, c, path, s.SelectionSet, provided)
+					if err != nil {
+						return nil, err
+					}
+					out = merge(out, &Selection{TypeCond: c, Children: children})
+				}
+				continue
+			}
 			if !p.possibleIn(f.graph, typeName, tc) {
 				continue // this subgraph never returns a tc here
 			}
