@@ -60,7 +60,7 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 				return nil, fmt.Errorf("unknown field %s.%s", typeName, s.Name)
 			}
 			sub, isProvided := findProvided(provided, s.Name)
-			if !fd.ResolvableIn(f.graph) && !isProvided && p.abstract(typeName) && !p.hasEntityKeys(typeName) {
+			if p.abstract(typeName) && !isProvided && (!fd.ResolvableIn(f.graph) && !p.hasEntityKeys(typeName) || p.someImplementationElsewhere(f.graph, typeName, s.Name)) {
 				// A field of an interface that this subgraph cannot resolve:
 				// ask for it per implementation, each an entity of its own.
 				for _, c := range p.possibleTypes(typeName) {
@@ -194,6 +194,21 @@ func findProvided(provided ast.SelectionSet, name string) (ast.SelectionSet, boo
 		}
 	}
 	return nil, false
+}
+
+// someImplementationElsewhere reports whether, among the implementations of
+// interface typeName that graph g returns, one resolves field in another
+// subgraph (e.g. after @override): then the field is asked per type.
+func (p *planning) someImplementationElsewhere(g, typeName, field string) bool {
+	for _, c := range p.possibleTypes(typeName) {
+		if !p.possibleIn(g, typeName, c) {
+			continue
+		}
+		if fd := p.sg.Type(c).Fields[field]; fd != nil && !fd.ResolvableIn(g) && len(fd.ResolvingGraphs()) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // interfaceObjectIn reports whether graph g knows typeName as an
