@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 
@@ -54,7 +55,7 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 			after = append(after, provider.ID)
 		}
 	}
-	child := p.childFetch(host, target, typeName, path, after)
+	child := p.childFetchFor(host, target, typeName, path, after, rep)
 	if p.interfaceObjectIn(target, typeName) {
 		child.RepTypename = typeName
 	}
@@ -163,8 +164,15 @@ func keyFieldOf(t *supergraph.Type, g, name string) bool {
 // it. A fetch that is (or leads to) one of the fetches to wait for is not
 // reused: waiting for itself would deadlock.
 func (p *planning) childFetch(parent *Fetch, graph, typeName string, path []string, after []int) *Fetch {
+	return p.childFetchFor(parent, graph, typeName, path, after, nil)
+}
+
+// childFetchFor is childFetch for a representation rep: a fetch whose
+// representations carry a field of rep under another alias (the same
+// @requires field with other arguments) is not shared.
+func (p *planning) childFetchFor(parent *Fetch, graph, typeName string, path []string, after []int, rep []*Selection) *Fetch {
 	for _, c := range parent.Children {
-		if c.graph == graph && c.typeName == typeName && strings.Join(c.Path, ".") == strings.Join(path, ".") && !leadsTo(c, after) {
+		if c.graph == graph && c.typeName == typeName && strings.Join(c.Path, ".") == strings.Join(path, ".") && !leadsTo(c, after) && compatible(c.Representation, rep) {
 			return c
 		}
 	}
@@ -188,7 +196,11 @@ func aliasArgumentFields(ss ast.SelectionSet) ast.SelectionSet {
 		case *ast.Field:
 			c := *s
 			if len(s.Arguments) > 0 {
-				c.Alias = "__requires_" + s.Name
+				sum := fnv.New32a()
+				for _, a := range s.Arguments {
+					sum.Write([]byte(a.Name + ":" + a.Value.String() + ","))
+				}
+				c.Alias = fmt.Sprintf("__requires_%s_%x", s.Name, sum.Sum32())
 			}
 			c.SelectionSet = aliasArgumentFields(s.SelectionSet)
 			out[i] = &c
@@ -461,4 +473,17 @@ func (p *planning) viaInterfaceObject(f *Fetch, typeName string, path []string, 
 		}
 	}
 	return nil, fmt.Errorf("no subgraph resolves %s.%s", typeName, field.Name)
+}
+
+// compatible reports whether two representation selections agree on the
+// response key of every field they share.
+func compatible(a, b []*Selection) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x.Name != "" && x.Name == y.Name && x.ResponseKey != y.ResponseKey {
+				return false
+			}
+		}
+	}
+	return true
 }
