@@ -110,9 +110,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // forwardedHeaders pass from the client to every subgraph request. The
-// identity header is signed by whoever issued it (verified by the subgraphs,
-// so a client cannot forge one).
-var forwardedHeaders = []string{"X-Virtual-Store-Identity", "Traceparent", "Tracestate"}
+// identity header is signed, and the user service's access tokens are
+// verified by the subgraph that accepts them, so forwarding forges nothing.
+// (Issue 6 moves token verification into the router.)
+var forwardedHeaders = []string{"X-Virtual-Store-Identity", "Authorization", "Traceparent", "Tracestate"}
 
 type forwardKey struct{}
 
