@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/router/compose"
 	"github.com/virtual-store/virtual-store/router/execute"
 	"github.com/virtual-store/virtual-store/router/server"
@@ -55,31 +56,24 @@ func pollSubgraphs(ctx context.Context, h *server.Handler, current string, inter
 	if err != nil {
 		return err
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return service.Every(ctx, interval, func(ctx context.Context) {
 		sdl, err := composeOnce(ctx, list)
 		if err != nil {
 			log.Warn("recomposition failed; keeping the current supergraph", "err", err)
-			continue
+			return
 		}
 		if sdl == current {
-			continue
+			return
 		}
 		e, err := server.NewEngine(sdl, transport)
 		if err != nil {
 			log.Warn("new supergraph rejected; keeping the current one", "err", err)
-			continue
+			return
 		}
 		h.Swap(e)
 		current = sdl
 		log.Info("supergraph updated")
-	}
+	})
 }
 
 func init() {

@@ -124,3 +124,25 @@ func TestLoadConfigWithPrefix(t *testing.T) {
 		t.Fatal("a malformed duration was accepted")
 	}
 }
+
+func TestEveryRunsUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	runs := 0
+	done := make(chan error, 1)
+	go func() {
+		done <- Every(ctx, 5*time.Millisecond, func(context.Context) {
+			runs++
+			if runs == 3 {
+				cancel()
+			}
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil || runs < 3 {
+			t.Fatalf("Every = %v after %d runs", err, runs)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Every did not stop when its context ended")
+	}
+}

@@ -2,8 +2,8 @@ package compose
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -55,7 +55,7 @@ func emit(graphs []*graph, types map[string]*typeInfo) string {
 		fmt.Fprintf(&b, "  %s @join__graph(name: %s, url: %s)\n", g.enum, strconv.Quote(g.Name), strconv.Quote(g.URL))
 	}
 	b.WriteString("}\n")
-	for _, name := range sortedKeys(types) {
+	for _, name := range slices.Sorted(maps.Keys(types)) {
 		b.WriteString("\n")
 		emitType(&b, types[name])
 	}
@@ -251,13 +251,4 @@ func writeDescription(b *strings.Builder, desc, indent string) {
 		b.WriteString(indent + strings.ReplaceAll(line, `"""`, `\"""`) + "\n")
 	}
 	b.WriteString(indent + `"""` + "\n")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

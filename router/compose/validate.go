@@ -2,6 +2,8 @@ package compose
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -15,7 +17,7 @@ var builtinScalars = map[string]bool{"String": true, "Int": true, "Float": true,
 // references to types no subgraph defines.
 func validate(types map[string]*typeInfo) Errors {
 	var errs Errors
-	for _, name := range sortedKeys(types) {
+	for _, name := range slices.Sorted(maps.Keys(types)) {
 		ti := types[name]
 		if ti.kind != ast.Object && ti.kind != ast.Interface {
 			continue

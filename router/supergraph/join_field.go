@@ -2,6 +2,8 @@ package supergraph
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -34,7 +36,7 @@ func (f *Field) ResolvableIn(g string) bool {
 // ResolvingGraphs lists the graphs that resolve the field, sorted.
 func (f *Field) ResolvingGraphs() []string {
 	var out []string
-	for _, g := range sortedKeys(f.In) {
+	for _, g := range slices.Sorted(maps.Keys(f.In)) {
 		if f.ResolvableIn(g) {
 			out = append(out, g)
 		}

@@ -2,6 +2,8 @@ package supergraph
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -48,7 +50,7 @@ func (t *TypeInGraph) ResolvableKeys() []Key {
 }
 
 // Graphs lists the graphs the type is in, sorted.
-func (t *Type) Graphs() []string { return sortedKeys(t.In) }
+func (t *Type) Graphs() []string { return slices.Sorted(maps.Keys(t.In)) }
 
 func (s *Supergraph) readType(def *ast.Definition) (*Type, error) {
 	t := &Type{Name: def.Name, Def: def, In: map[string]*TypeInGraph{}, Fields: map[string]*Field{},

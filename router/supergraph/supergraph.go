@@ -7,7 +7,6 @@ package supergraph
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2"
@@ -78,15 +77,6 @@ func ParseFieldSet(fields string) (ast.SelectionSet, error) {
 		return nil, fmt.Errorf("field set %q: %w", fields, err)
 	}
 	return doc.Operations[0].SelectionSet, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func argString(d *ast.Directive, name string) string {

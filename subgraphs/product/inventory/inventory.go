@@ -20,6 +20,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/postgres"
+	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/product/store"
 )
 
@@ -383,30 +384,23 @@ func (inv *Inventory) ExpireDue(ctx context.Context, limit int) (int, error) {
 
 // RunExpiry expires due reservations every interval until ctx ends.
 func (inv *Inventory) RunExpiry(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return service.Every(ctx, interval, func(ctx context.Context) {
 		for {
 			n, err := inv.ExpireDue(ctx, 100)
 			if err != nil {
 				if ctx.Err() == nil {
 					inv.log.Error("expire reservations", "err", err)
 				}
-				break
+				return
 			}
 			if n > 0 {
 				inv.log.Info("reservations expired", "count", n)
 			}
 			if n < 100 {
-				break
+				return
 			}
 		}
-	}
+	})
 }
 
 // Level is a product's stock.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/user/password"
 	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 	"github.com/virtual-store/virtual-store/subgraphs/user/tokens"
@@ -421,16 +422,9 @@ func (s *Service) Purge(ctx context.Context) error {
 
 // RunPurge calls Purge every interval until ctx ends.
 func (s *Service) RunPurge(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := s.Purge(ctx); err != nil && ctx.Err() == nil {
-				s.Log.Error("purge", "err", err)
-			}
+	return service.Every(ctx, interval, func(ctx context.Context) {
+		if err := s.Purge(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error("purge", "err", err)
 		}
-	}
+	})
 }
