@@ -163,6 +163,12 @@ func (r *run) entityFetch(ctx context.Context, f *plan.Fetch) {
 			break
 		}
 		if m, ok := ents[i].(map[string]any); ok {
+			if f.RepTypename != "" {
+				// An @interfaceObject subgraph answers the interface's name;
+				// the object's real type (known already, or fetched from the
+				// interface's owner) must not be overwritten by it.
+				delete(m, "__typename")
+			}
 			restoreAliases(m, f.Selection)
 			for _, obj := range t.objs {
 				deepMerge(obj, m)
