@@ -98,7 +98,7 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 		}
 		p, err := e.planner.Plan(op)
 		if err != nil {
-			return nil, fmt.Errorf("plan: %w", err)
+			return nil, planningFailed(err)
 		}
 		return e.executor.Execute(ctx, p, op, vars), nil
 	}
@@ -132,7 +132,7 @@ func (e *Engine) prepare(ctx context.Context, req *Request) (*cachedPlan, error)
 		}
 		p, err := e.planner.Plan(op)
 		if err != nil {
-			return nil, fmt.Errorf("plan: %w", err)
+			return nil, planningFailed(err)
 		}
 		cp.plan, cp.op = p, op
 	}
@@ -164,4 +164,10 @@ func (e *Engine) Plan(query, operationName string) (string, error) {
 	}
 	b, err := json.MarshalIndent(cp.plan, "", "  ")
 	return string(b), err
+}
+
+// planningFailed reports an operation the supergraph cannot answer (a field
+// no subgraph can reach from where it is asked) with a stable code.
+func planningFailed(err error) error {
+	return &RequestError{Code: "QUERY_PLANNING_FAILED", Errors: gqlerror.List{gqlerror.Errorf("cannot plan this operation: %s", err)}}
 }
