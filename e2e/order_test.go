@@ -172,6 +172,18 @@ func TestOrderLifecycleAndPrivacy(t *testing.T) {
 	if dig(data, "orders", "totalCount") != 1.0 {
 		t.Fatalf("admin list: %v", data)
 	}
+	// A page of orders with their lines (loaded for the page at once).
+	data = s.call(t, admin, `{ orders(first: 10) { edges { node { id lines { quantity product { id } } } } } }`, nil)
+	edges := dig(data, "orders", "edges").([]any)
+	if len(edges) != 2 {
+		t.Fatalf("admin list of all orders: %v", data)
+	}
+	for _, e := range edges {
+		lines := dig(e, "node", "lines").([]any)
+		if len(lines) != 1 || dig(lines[0], "quantity") != 2.0 || dig(lines[0], "product", "id") != product {
+			t.Fatalf("lines of %v: %v", dig(e, "node", "id"), lines)
+		}
+	}
 	if _, err := gql(s.order.url(), bob, `{ orders { totalCount } }`, nil); err == nil || !strings.Contains(err.Error(), "FORBIDDEN") {
 		t.Fatalf("customer lists all orders: %v", err)
 	}

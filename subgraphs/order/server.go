@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Service: svc}})
 	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
 	r := service.Router(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
-	r.With(auth.Middleware(auth.SignedHeader{Secret: []byte(common.IdentitySecret)})).Handle("/graphql", gql)
+	r.With(auth.Middleware(auth.SignedHeader{Secret: []byte(common.IdentitySecret)}), resolvers.WithRequestCache).Handle("/graphql", gql)
 	return &Service{
 		Handler: r, Pool: pool, Orders: svc,
 		Background: func(ctx context.Context) error { return engine.RunWorker(ctx, cfg.WorkerInterval, cfg.WorkerParallel) },

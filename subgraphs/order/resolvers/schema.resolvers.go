@@ -204,7 +204,7 @@ func (r *orderResolver) PaymentStatus(ctx context.Context, obj *store.Order) (mo
 
 // Lines is the resolver for the lines field.
 func (r *orderResolver) Lines(ctx context.Context, obj *store.Order) ([]*model.OrderLine, error) {
-	rows, err := r.Service.Q.OrderLines(ctx, obj.ID)
+	rows, err := r.orderLines(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -323,6 +323,9 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, s
 	if err != nil {
 		return nil, err
 	}
+	if err := r.preloadLines(ctx, rows); err != nil {
+		return nil, err
+	}
 	return connection(rows, size, hasAfter, total), nil
 }
 
@@ -348,6 +351,9 @@ func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, 
 	}
 	total, err := r.Service.Q.CountUserOrders(ctx, obj.ID)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.preloadLines(ctx, rows); err != nil {
 		return nil, err
 	}
 	return connection(rows, size, hasAfter, total), nil
