@@ -96,6 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reg := service.NewRegistry()
 	r := service.Router(reg)
 	h := server.NewHandler(e, log)
+	h.DedupInbound = envOr("ROUTER_DEDUP_INBOUND", "false") == "true"
 	r.Handle("/graphql", h)
 	srv := &service.Server{Addr: *listen, Handler: r, Logger: log, ShutdownTimeout: 15 * time.Second}
 	if *supergraphFile == "" {

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"fmt"
+	"strings"
+
 	"context"
 	"encoding/json"
 	"errors"
+	"golang.org/x/sync/singleflight"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -19,6 +23,11 @@ type Handler struct {
 	engine  atomic.Pointer[Engine]
 	Log     *slog.Logger
 	MaxBody int64
+	// DedupInbound makes identical concurrent queries (same document,
+	// variables and forwarded headers, so the same caller) share one
+	// execution. Mutations always run on their own.
+	DedupInbound bool
+	inbound      singleflight.Group
 }
 
 // NewHandler returns a handler serving e.
@@ -67,7 +76,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, "BAD_REQUEST", "the request has no query")
 		return
 	}
-	resp, err := h.Engine().Execute(withForwarded(r), &req)
+	resp, err := h.execute(r, &req)
 	var reqErr *RequestError
 	switch {
 	case errors.As(err, &reqErr):
@@ -135,4 +144,24 @@ func ForwardHeaders(ctx context.Context, h http.Header) {
 			h[k] = vs
 		}
 	}
+}
+
+// execute runs a request, sharing the execution of identical concurrent
+// queries when DedupInbound is on.
+func (h *Handler) execute(r *http.Request, req *Request) (*execute.Response, error) {
+	ctx := withForwarded(r)
+	if !h.DedupInbound || strings.HasPrefix(strings.TrimSpace(req.Query), "mutation") {
+		return h.Engine().Execute(ctx, req)
+	}
+	vars, _ := json.Marshal(req.Variables)
+	fwd, _ := ctx.Value(forwardKey{}).(http.Header)
+	key := req.OperationName + "\x00" + req.Query + "\x00" + string(vars) + "\x00" + fmt.Sprint(fwd)
+	v, err, _ := h.inbound.Do(key, func() (any, error) {
+		// Detached from the first caller's cancellation: others wait on it too.
+		return h.Engine().Execute(context.WithoutCancel(ctx), req)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*execute.Response), nil
 }

@@ -44,6 +44,7 @@ func (f *fakeSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type store struct {
+	engine               *server.Engine
 	router               *httptest.Server
 	user, product, order *fakeSubgraph
 	productSrv           *httptest.Server
@@ -69,6 +70,7 @@ func newStore(t testing.TB) *store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.engine = e
 	s.router = httptest.NewServer(server.NewHandler(e, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(s.router.Close)
 	return s
@@ -219,5 +221,35 @@ func TestIdenticalConcurrentQueriesShareOneSubgraphRequest(t *testing.T) {
 	wg.Wait()
 	if n := len(s.order.got) - before; n != 3 {
 		t.Fatalf("%d mutation requests for 3 mutations", n)
+	}
+}
+
+func TestInboundDeduplication(t *testing.T) {
+	s := newStore(t)
+	s.order.delay = 200 * time.Millisecond
+	s.order.responses[`query{cart{itemCount}}`] = `{"data":{"cart":{"itemCount":7}}}`
+	// The store's handler is built without inbound dedup; wrap a second one with it.
+	h := server.NewHandler(s.engine, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.DedupInbound = true
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"query":"{ cart { itemCount } }"}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.TrimSpace(string(b)) != `{"data":{"cart":{"itemCount":7}}}` {
+				t.Errorf("got %s", b)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(s.order.got); n != 1 {
+		t.Fatalf("%d subgraph requests for 4 identical inbound queries", n)
 	}
 }
