@@ -22,6 +22,7 @@ import (
 	"github.com/virtual-store/virtual-store/router/execute"
 	"github.com/virtual-store/virtual-store/router/normalize"
 	"github.com/virtual-store/virtual-store/router/plan"
+	"github.com/virtual-store/virtual-store/router/plan/optimize"
 	"github.com/virtual-store/virtual-store/router/schema"
 	"github.com/virtual-store/virtual-store/router/supergraph"
 )
@@ -100,6 +101,7 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 		if err != nil {
 			return nil, planningFailed(err)
 		}
+		optimize.Apply(p)
 		return e.executor.Execute(ctx, p, op, vars), nil
 	}
 	return e.executor.Execute(ctx, cp.plan, cp.op, vars), nil
@@ -134,6 +136,7 @@ func (e *Engine) prepare(ctx context.Context, req *Request) (*cachedPlan, error)
 		if err != nil {
 			return nil, planningFailed(err)
 		}
+		optimize.Apply(p)
 		cp.plan, cp.op = p, op
 	}
 	e.plans.Add(ctx, key, cp)
