@@ -4,16 +4,19 @@ SHELL := /usr/bin/env bash
 
 GO        ?= go
 BIN       := bin
-BINARIES  := router product order paymentgw devstack routerbench
+BINARIES  := router product order paymentgw devstack routerbench benchsubgraphs
 # sqlc is pinned in tools/go.mod and built by the go command (cached in the Go
 # build cache, outside the repository); never a downloaded binary.
 SQLC      := cd tools && $(GO) tool sqlc -f ../sqlc.yaml
 GQLGEN    := $(GO) tool gqlgen
 SUBGRAPHS := user product order
+# The public gateway benchmark's subgraphs (cmd/benchsubgraphs, make bench-gateway).
+BENCH_SUBGRAPHS := accounts inventory products reviews
 # Directories that hold only generated code (checked for drift by make test).
 GENERATED := graph/internal/graphtest subgraphs/product/generated subgraphs/product/model subgraphs/product/store \
              subgraphs/user/generated subgraphs/user/model paymentgw/store \
-             subgraphs/order/generated subgraphs/order/model subgraphs/order/store
+             subgraphs/order/generated subgraphs/order/model subgraphs/order/store \
+             $(addsuffix /generated,$(addprefix bench/subgraphs/,$(BENCH_SUBGRAPHS)))
 
 .PHONY: help
 help: ## list the targets
@@ -49,6 +52,7 @@ generate: ## regenerate all generated code (sqlc, gqlgen)
 	$(SQLC) generate
 	$(GQLGEN) generate --config gqlgen.yml
 	@for s in $(SUBGRAPHS); do (cd subgraphs/$$s && $(GQLGEN) generate) || exit 1; done
+	@for s in $(BENCH_SUBGRAPHS); do (cd bench/subgraphs/$$s && $(GQLGEN) generate) || exit 1; done
 
 .PHONY: check-generated
 check-generated: ## fail if committed generated code differs from `make generate`
@@ -65,6 +69,10 @@ audit: build ## run the federation gateway audit against the router (needs AUDIT
 .PHONY: bench
 bench: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: bench-gateway
+bench-gateway: build ## the public gateway benchmark's query through the router at 50 clients (figures printed)
+	scripts/bench-gateway.sh
 
 .PHONY: clean
 clean: ## remove build output and local data

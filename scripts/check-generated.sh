@@ -11,7 +11,7 @@ cd "$root"
 # Everything generation reads: Go sources (gqlgen loads packages), schemas,
 # SQL, configs and the tools module.
 git ls-files -z --cached --others --exclude-standard -- \
-  go.mod go.sum gqlgen.yml sqlc.yaml Makefile tools graph sql subgraphs internal paymentgw \
+  go.mod go.sum gqlgen.yml sqlc.yaml Makefile tools graph sql subgraphs internal paymentgw bench \
   | xargs -0 -I{} cp --parents {} "$scratch"/ 2>/dev/null || true
 
 make -C "$scratch" --no-print-directory generate >/dev/null
