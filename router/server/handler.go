@@ -95,7 +95,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusMethodNotAllowed, "BAD_REQUEST", "mutations need POST")
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	body, err := execute.AppendJSON(make([]byte, 0, 4096), resp)
+	if err != nil {
+		h.Log.ErrorContext(r.Context(), "encode response", "err", err)
+		writeErrors(w, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 func isMutation(q string) bool { return len(q) >= 8 && q[:8] == "mutation" }
