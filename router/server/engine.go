@@ -68,6 +68,9 @@ type Request struct {
 	OperationName string         `json:"operationName"`
 	Variables     map[string]any `json:"variables"`
 	Extensions    map[string]any `json:"extensions"`
+	// ReadOnly refuses mutations (requests over GET, which browsers send
+	// across sites without preflight).
+	ReadOnly bool `json:"-"`
 }
 
 // RequestError is a request refused before execution, with its code.
@@ -83,6 +86,9 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 	cp, err := e.prepare(ctx, req)
 	if err != nil {
 		return nil, err
+	}
+	if req.ReadOnly && cp.opDef.Operation != ast.Query {
+		return nil, &RequestError{Code: "BAD_REQUEST", Errors: gqlerror.List{gqlerror.Errorf("%s operations need POST", cp.opDef.Operation)}}
 	}
 	vars, verr := validator.VariableValues(e.API.Schema, cp.opDef, req.Variables)
 	if verr != nil {

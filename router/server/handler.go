@@ -59,6 +59,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case http.MethodGet:
+		req.ReadOnly = true
 		q := r.URL.Query()
 		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
 		if v := q.Get("variables"); v != "" {
@@ -91,10 +92,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
 		return
 	}
-	if r.Method == http.MethodGet && isMutation(req.Query) {
-		writeErrors(w, http.StatusMethodNotAllowed, "BAD_REQUEST", "mutations need POST")
-		return
-	}
 	body, err := execute.AppendJSON(make([]byte, 0, 4096), resp)
 	if err != nil {
 		h.Log.ErrorContext(r.Context(), "encode response", "err", err)
@@ -105,8 +102,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(append(body, '\n'))
 }
-
-func isMutation(q string) bool { return len(q) >= 8 && q[:8] == "mutation" }
 
 func fromGQL(e *gqlerror.Error, code string) execute.Error {
 	out := execute.Error{Message: e.Message, Extensions: map[string]any{"code": code}}
@@ -158,7 +153,7 @@ func ForwardHeaders(ctx context.Context, h http.Header) {
 // queries when DedupInbound is on.
 func (h *Handler) execute(r *http.Request, req *Request) (*execute.Response, error) {
 	ctx := withForwarded(r)
-	if !h.DedupInbound || strings.HasPrefix(strings.TrimSpace(req.Query), "mutation") {
+	if !h.DedupInbound || !strings.HasPrefix(strings.TrimSpace(req.Query), "{") && !strings.HasPrefix(strings.TrimSpace(req.Query), "query") {
 		return h.Engine().Execute(ctx, req)
 	}
 	vars, _ := json.Marshal(req.Variables)

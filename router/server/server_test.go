@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -251,5 +252,34 @@ func TestInboundDeduplication(t *testing.T) {
 	wg.Wait()
 	if n := len(s.order.got); n != 1 {
 		t.Fatalf("%d subgraph requests for 4 identical inbound queries", n)
+	}
+}
+
+func TestMutationsOverGETAreRefusedBeforeRunning(t *testing.T) {
+	s := newStore(t)
+	for _, q := range []string{`mutation { clearCart { cart { itemCount } } }`, `  mutation M { clearCart { cart { itemCount } } }`, `# comment
+mutation { clearCart { cart { itemCount } } }`} {
+		resp, err := http.Get(s.router.URL + "?query=" + url.QueryEscape(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `"code":"BAD_REQUEST"`) {
+			t.Errorf("%q over GET: %s", q, b)
+		}
+	}
+	if len(s.order.got) != 0 {
+		t.Fatalf("a mutation sent over GET reached the subgraph %d times", len(s.order.got))
+	}
+	s.product.responses[`query{product(sku:"X"){name}}`] = `{"data":{"product":{"name":"Lamp"}}}`
+	resp, err := http.Get(s.router.URL + "?query=" + url.QueryEscape(`{ product(sku: "X") { name } }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(b)) != `{"data":{"product":{"name":"Lamp"}}}` {
+		t.Fatalf("query over GET: %s", b)
 	}
 }
