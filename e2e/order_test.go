@@ -85,6 +85,14 @@ func TestCartAndCheckoutErrors(t *testing.T) {
 	if dig(data, "removeFromCart", "cart", "itemCount") != 0.0 {
 		t.Fatalf("remove: %v", data)
 	}
+	// A card token the gateway does not know: refused, not retried forever.
+	s.call(t, ann, add, map[string]any{"p": product, "q": 1})
+	data, err = s.checkout("ann", "tok_bogus", uuid.NewString())
+	if err != nil || dig(data, "checkout", "order", "status") != "PAYMENT_FAILED" || dig(data, "checkout", "order", "paymentStatus") != "FAILED" {
+		t.Fatalf("unknown card token: %v %v", data, err)
+	}
+	s.call(t, ann, `mutation { clearCart { cart { itemCount } } }`, nil)
+
 	// More than the stock: CANCELLED with INSUFFICIENT_STOCK.
 	s.call(t, ann, add, map[string]any{"p": product, "q": 6})
 	data, err = s.checkout("ann", "tok_visa", uuid.NewString())
@@ -229,5 +237,19 @@ func TestStatusChangesAreInTheOutboxAndNotified(t *testing.T) {
 	var events int
 	if err := s.orderDB.QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE aggregate_id = $1 AND topic = 'order.status_changed'", uuid.MustParse(id)).Scan(&events); err != nil || events != 3 {
 		t.Fatalf("outbox has %d events (%v), want 3", events, err)
+	}
+}
+
+func TestFreeOrderNeedsNoCharge(t *testing.T) {
+	s := newShop(t)
+	free := s.newProduct(t, 3, 0)
+	data, err := s.buy("gift", free, 1, "tok_visa", uuid.NewString())
+	if err != nil || dig(data, "checkout", "order", "status") != "PAID" || dig(data, "checkout", "order", "paymentStatus") != "NONE" {
+		t.Fatalf("free order: %v %v", data, err)
+	}
+	s.settle(t, 10*time.Second)
+	o := s.checkInvariants(t, free, 3)
+	if o.charges != 0 || o.onHand != 2 {
+		t.Fatalf("outcome %+v: want no charge and the unit gone", o)
 	}
 }

@@ -37,6 +37,18 @@ func (p Payment) Succeeded() bool { return p.Status == "succeeded" }
 // ErrNotFound is returned by PaymentByKey when no request with the key was processed.
 var ErrNotFound = errors.New("no payment with this idempotency key")
 
+// RefusedError is a request the gateway refused without processing it
+// (an unknown card token, an invalid amount): retrying cannot succeed.
+type RefusedError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("gateway refused the request (%d): %s: %s", e.Status, e.Code, e.Message)
+}
+
 // Charge asks for amount once per key. A decline is not an error: it is a
 // Payment with status failed. Errors wrapping jsonhttp.ErrUnavailable leave
 // the outcome unknown: retry with the same key, or look it up.
@@ -90,8 +102,13 @@ func decodePayment(resp jsonhttp.Response) (Payment, error) {
 	if err := resp.Decode(&p); err == nil && p.ID != "" {
 		return p, nil
 	}
-	if resp.Status >= 500 {
+	if resp.Status >= 500 || resp.Status == http.StatusConflict || resp.Status == http.StatusTooManyRequests {
+		// 409 is a concurrent request with the same key in progress: retry.
 		return Payment{}, fmt.Errorf("%w: gateway answered %d", jsonhttp.ErrUnavailable, resp.Status)
 	}
-	return Payment{}, fmt.Errorf("gateway refused the request (%d): %s", resp.Status, resp.Body)
+	var body struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	_ = resp.Decode(&body)
+	return Payment{}, &RefusedError{Status: resp.Status, Code: body.Error.Code, Message: body.Error.Message}
 }

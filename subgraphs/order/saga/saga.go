@@ -241,8 +241,29 @@ func (e *Engine) charge(ctx context.Context, q *store.Queries, o *store.Order) e
 		// An earlier attempt may have been processed with its reply lost.
 		p, err = e.pay.PaymentByKey(ctx, key)
 	}
+	if o.Total == 0 {
+		// Nothing to charge (free items): the order is paid as it is.
+		if err := ChangeStatus(ctx, q, o, lifecycle.Paid, lifecycle.PaymentNone, SystemActor, "nothing to charge", nil); err != nil {
+			return err
+		}
+		return setStep(ctx, q, o, StepCommit)
+	}
 	if o.SagaAttempts == 0 || errors.Is(err, paymentapi.ErrNotFound) {
 		p, err = e.pay.Charge(ctx, key, o.Total, o.Currency, o.PaymentToken, o.ID.String())
+	}
+	var refused *paymentapi.RefusedError
+	if errors.As(err, &refused) {
+		// Refused unprocessed (e.g. an unknown card token): no money moved,
+		// and asking again cannot help.
+		if err := ChangeStatus(ctx, q, o, lifecycle.PaymentFailed, lifecycle.PaymentError, SystemActor, refused.Message, func(s *store.SetStatusParams) {
+			s.FailureReason = "PAYMENT_REFUSED"
+		}); err != nil {
+			return err
+		}
+		if err := restoreCart(ctx, q, o); err != nil {
+			return err
+		}
+		return setStep(ctx, q, o, StepRelease)
 	}
 	if err != nil {
 		return err
