@@ -40,5 +40,5 @@ func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Log
 	}
 	r := service.Router(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
 	r.Mount("/v1", New(pool).Handler(cfg.APIKey, chaos, log))
-	return &service.Server{Addr: cfg.HTTPAddr, Handler: r, Logger: log, ShutdownTimeout: common.ShutdownTimeout}, pool.Close, nil
+	return service.NewServer(cfg.HTTPAddr, r, common, log), pool.Close, nil
 }

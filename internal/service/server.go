@@ -41,6 +41,12 @@ type Server struct {
 	OnListen func(addr net.Addr)
 }
 
+// NewServer is the Server of a service binary: its address and handler, the
+// common drain timeout, and its background jobs.
+func NewServer(addr string, h http.Handler, common Common, log *slog.Logger, background ...func(context.Context) error) *Server {
+	return &Server{Addr: addr, Handler: h, Logger: log, ShutdownTimeout: common.ShutdownTimeout, Background: background}
+}
+
 // Run listens and serves until ctx is cancelled (SIGINT/SIGTERM in main) or a
 // background job fails, then stops accepting connections and waits up to
 // ShutdownTimeout for in-flight requests before returning.

@@ -101,11 +101,5 @@ func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Log
 	if err != nil {
 		return nil, nil, err
 	}
-	return &service.Server{
-		Addr:            cfg.HTTPAddr,
-		Handler:         svc.Handler,
-		Logger:          log,
-		ShutdownTimeout: common.ShutdownTimeout,
-		Background:      []func(context.Context) error{svc.Background},
-	}, svc.Pool.Close, nil
+	return service.NewServer(cfg.HTTPAddr, svc.Handler, common, log, svc.Background), svc.Pool.Close, nil
 }

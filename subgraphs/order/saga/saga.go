@@ -198,15 +198,9 @@ func (e *Engine) reserve(ctx context.Context, q *store.Queries, o *store.Order) 
 	if rej, ok := productapi.IsRejected(err); ok {
 		// Out of stock, or a product vanished: the order cannot go ahead.
 		// Releasing still runs, to leave a tombstone against a late reserve.
-		if err := ChangeStatus(ctx, q, o, lifecycle.Cancelled, lifecycle.PaymentNone, SystemActor, rej.Message, func(p *store.SetStatusParams) {
+		return failCheckout(ctx, q, o, lifecycle.Cancelled, lifecycle.PaymentNone, rej.Message, func(p *store.SetStatusParams) {
 			p.FailureReason = failureReason(rej.Code)
-		}); err != nil {
-			return err
-		}
-		if err := restoreCart(ctx, q, o); err != nil {
-			return err
-		}
-		return setStep(ctx, q, o, StepRelease)
+		})
 	}
 	if err != nil {
 		return err
@@ -255,15 +249,9 @@ func (e *Engine) charge(ctx context.Context, q *store.Queries, o *store.Order) e
 	if errors.As(err, &refused) {
 		// Refused unprocessed (e.g. an unknown card token): no money moved,
 		// and asking again cannot help.
-		if err := ChangeStatus(ctx, q, o, lifecycle.PaymentFailed, lifecycle.PaymentError, SystemActor, refused.Message, func(s *store.SetStatusParams) {
+		return failCheckout(ctx, q, o, lifecycle.PaymentFailed, lifecycle.PaymentError, refused.Message, func(s *store.SetStatusParams) {
 			s.FailureReason = "PAYMENT_REFUSED"
-		}); err != nil {
-			return err
-		}
-		if err := restoreCart(ctx, q, o); err != nil {
-			return err
-		}
-		return setStep(ctx, q, o, StepRelease)
+		})
 	}
 	if err != nil {
 		return err
@@ -280,9 +268,16 @@ func (e *Engine) charge(ctx context.Context, q *store.Queries, o *store.Order) e
 	if p.FailureCode == "processing_error" {
 		ps = lifecycle.PaymentError
 	}
-	if err := ChangeStatus(ctx, q, o, lifecycle.PaymentFailed, ps, SystemActor, p.FailureMessage, func(s *store.SetStatusParams) {
+	return failCheckout(ctx, q, o, lifecycle.PaymentFailed, ps, p.FailureMessage, func(s *store.SetStatusParams) {
 		s.PaymentID, s.FailureReason = p.ID, failureReason(p.FailureCode)
-	}); err != nil {
+	})
+}
+
+// failCheckout ends a checkout that cannot succeed: the order takes its
+// final status, the customer's cart is restored, and the reservation (or a
+// tombstone against a late one) is released next.
+func failCheckout(ctx context.Context, q *store.Queries, o *store.Order, to lifecycle.Status, pay lifecycle.PaymentStatus, note string, mutate func(*store.SetStatusParams)) error {
+	if err := ChangeStatus(ctx, q, o, to, pay, SystemActor, note, mutate); err != nil {
 		return err
 	}
 	if err := restoreCart(ctx, q, o); err != nil {
