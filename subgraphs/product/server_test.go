@@ -440,3 +440,13 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+// SKUs are stored upper case; a lookup in any case finds the product.
+func TestProductBySKUIgnoresCase(t *testing.T) {
+	for _, sku := range []string{"AUD-HP-100", "aud-hp-100", " Aud-Hp-100 "} {
+		r := gql(t, "", `query($s: String) { product(sku: $s) { sku } }`, map[string]any{"s": sku})
+		if got := dig(r.Data, "product", "sku"); got != "AUD-HP-100" {
+			t.Errorf("product(sku: %q) = %v, want AUD-HP-100", sku, got)
+		}
+	}
+}

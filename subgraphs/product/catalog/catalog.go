@@ -66,7 +66,7 @@ func (c *Catalog) Product(ctx context.Context, id uuid.UUID) (*Product, error) {
 
 // ProductBySKU returns one product by SKU, or nil if there is none.
 func (c *Catalog) ProductBySKU(ctx context.Context, sku string) (*Product, error) {
-	v, err := c.q.ProductBySKU(ctx, sku)
+	v, err := c.q.ProductBySKU(ctx, NormalizeSKU(sku))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -88,10 +88,14 @@ type NewProduct struct {
 	InitialStock int
 }
 
+// NormalizeSKU is the stored form of a SKU: trimmed, upper case. Lookups
+// normalize too, so "lamp-1" finds the product created as "LAMP-1".
+func NormalizeSKU(sku string) string { return strings.ToUpper(strings.TrimSpace(sku)) }
+
 // CreateProduct adds a product with its prices and initial stock in one
 // transaction. Invalid input comes back as graph.UserErrors, with nothing written.
 func (c *Catalog) CreateProduct(ctx context.Context, in NewProduct, actor string) (*Product, error) {
-	in.SKU = strings.ToUpper(strings.TrimSpace(in.SKU))
+	in.SKU = NormalizeSKU(in.SKU)
 	in.Name = strings.TrimSpace(in.Name)
 	if err := validateNewProduct(in); err != nil {
 		return nil, err
