@@ -43,7 +43,7 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binDir = dir
 	// Build the binaries once for the package, as `make build` would.
-	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router")
+	cmd := exec.Command("go", "build", "-tags", "embedmongo", "-o", dir+"/", "../cmd/user", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build:", err)
@@ -197,12 +197,16 @@ func identity(sub string, roles ...string) string {
 
 var httpClient = &http.Client{Timeout: 60 * time.Second}
 
-// gql posts a GraphQL operation to url as the given identity.
+// gql posts a GraphQL operation to url as the given caller: a signed
+// identity (for subgraphs) or "Bearer <token>" (for the router).
 func gql(url, ident, query string, vars map[string]any) (map[string]any, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	if ident != "" {
+	switch {
+	case strings.HasPrefix(ident, "Bearer "):
+		req.Header.Set("Authorization", ident)
+	case ident != "":
 		req.Header.Set(auth.IdentityHeader, ident)
 	}
 	resp, err := httpClient.Do(req)

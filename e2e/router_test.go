@@ -7,49 +7,121 @@ import (
 	"github.com/google/uuid"
 )
 
-// TestShoppingThroughTheRouter drives product and order through the router,
-// which composes the supergraph from the running subgraphs at start.
-func TestShoppingThroughTheRouter(t *testing.T) {
-	s := newShop(t)
-	product := s.newProduct(t, 4, 1250)
-	router := start(t, "router", "ROUTER_SUBGRAPHS=product="+s.product.url()+"/graphql,order="+s.order.url()+"/graphql")
-	dana := identity("dana", "CUSTOMER")
+// storefront is the whole store behind the router, as a storefront sees it.
+type storefront struct {
+	*shop
+	user, router *proc
+}
 
-	data, err := gql(router.url(), dana, `mutation($p: ID!) { addToCart(input: {productId: $p, quantity: 2}) {
-		cart { itemCount subtotal { formatted } lines { quantity product { name availableQuantity } } } userErrors { code } } }`, map[string]any{"p": product})
-	if err != nil {
-		t.Fatal(err)
+const (
+	e2eIssuer        = "http://user.e2e"
+	e2eAdminEmail    = "admin@e2e.test"
+	e2eAdminPassword = "e2e-admin-password"
+)
+
+func newStorefront(t *testing.T, routerEnv ...string) *storefront {
+	t.Helper()
+	s := &storefront{shop: newShop(t)}
+	s.user = start(t, "user", "USER_DATA_DIR="+t.TempDir(), "USER_JWT_ISSUER="+e2eIssuer,
+		"USER_ARGON2_MEMORY_KIB=8192", "USER_ARGON2_TIME=1",
+		"USER_BOOTSTRAP_ADMIN_EMAIL="+e2eAdminEmail, "USER_BOOTSTRAP_ADMIN_PASSWORD="+e2eAdminPassword)
+	s.router = start(t, "router", append([]string{
+		"ROUTER_SUBGRAPHS=user=" + s.user.url() + "/graphql,product=" + s.product.url() + "/graphql,order=" + s.order.url() + "/graphql",
+		"ROUTER_JWKS_URL=" + s.user.url() + "/.well-known/jwks.json",
+		"ROUTER_JWT_ISSUERS=" + e2eIssuer,
+	}, routerEnv...)...)
+	return s
+}
+
+// login signs in through the router and returns "Bearer <access token>".
+func (s *storefront) login(t *testing.T, email, password string) string {
+	t.Helper()
+	data, err := gql(s.router.url(), "", `mutation($in: LoginInput!) { login(input: $in) { accessToken userErrors { code } } }`,
+		map[string]any{"in": map[string]any{"email": email, "password": password}})
+	tok, _ := dig(data, "login", "accessToken").(string)
+	if err != nil || tok == "" {
+		t.Fatalf("login %s: %v %v", email, data, err)
 	}
-	line := dig(data, "addToCart", "cart", "lines").([]any)[0]
-	if dig(line, "product", "name") != "E2E widget" || dig(line, "product", "availableQuantity") != 4.0 || dig(data, "addToCart", "cart", "subtotal", "formatted") != "€25.00" {
-		t.Fatalf("cart through the router: %v", data)
+	return "Bearer " + tok
+}
+
+// TestStorefrontJourneyThroughTheRouter is a customer's whole visit, every
+// call through the router only: register, sign in, browse, fill the cart,
+// check out, see the order PAID on their account.
+func TestStorefrontJourneyThroughTheRouter(t *testing.T) {
+	s := newStorefront(t)
+	api := s.router.url()
+
+	// The shop keeper stocks a product (admin scopes, through the router).
+	admin := s.login(t, e2eAdminEmail, e2eAdminPassword)
+	sku := "E2E-" + uuid.NewString()[:8]
+	data, err := gql(api, admin, `mutation($in: CreateProductInput!) { createProduct(input: $in) { product { id } userErrors { code message } } }`,
+		map[string]any{"in": map[string]any{"sku": sku, "name": "Router lamp", "initialStock": 5,
+			"prices": []any{map[string]any{"amount": 1999, "currency": "EUR"}}}})
+	productID, _ := dig(data, "createProduct", "product", "id").(string)
+	if err != nil || productID == "" {
+		t.Fatalf("admin createProduct: %v %v", data, err)
 	}
 
-	data, err = gql(router.url(), dana, checkoutMutation, map[string]any{"in": map[string]any{
+	// Register and sign in.
+	email := "dana-" + uuid.NewString()[:8] + "@example.com"
+	data, err = gql(api, "", `mutation($in: RegisterInput!) { register(input: $in) { user { id name } userErrors { code message } } }`,
+		map[string]any{"in": map[string]any{"email": email, "password": "correct horse battery", "name": "Dana"}})
+	if err != nil || dig(data, "register", "user", "name") != "Dana" {
+		t.Fatalf("register: %v %v", data, err)
+	}
+	dana := s.login(t, email, "correct horse battery")
+
+	// Browse anonymously: the product is in the catalog.
+	data, err = gql(api, "", `query($sku: String) { product(sku: $sku) { id name availableQuantity price(currency: "EUR") { formatted } } }`, map[string]any{"sku": sku})
+	if err != nil || dig(data, "product", "id") != productID || dig(data, "product", "availableQuantity") != 5.0 {
+		t.Fatalf("browse: %v %v", data, err)
+	}
+
+	// Anonymous cart writes are refused at the router; so is a forged identity.
+	if _, err := gql(api, identity("dana", "CUSTOMER"), `mutation($p: ID!) { addToCart(input: {productId: $p}) { cart { itemCount } } }`, map[string]any{"p": productID}); err == nil || !strings.Contains(err.Error(), "UNAUTHORIZED") {
+		t.Fatalf("anonymous addToCart with a forged identity header: %v", err)
+	}
+	// A customer cannot do an admin's work.
+	if _, err := gql(api, dana, `mutation { archiveProduct(id: "`+productID+`") { product { id } } }`, nil); err == nil || !strings.Contains(err.Error(), "FORBIDDEN") {
+		t.Fatalf("customer archiveProduct: %v", err)
+	}
+
+	// Fill the cart and check out.
+	data, err = gql(api, dana, `mutation($p: ID!) { addToCart(input: {productId: $p, quantity: 2}) { cart { itemCount subtotal { formatted } lines { product { name } } } userErrors { code } } }`, map[string]any{"p": productID})
+	if err != nil || dig(data, "addToCart", "cart", "itemCount") != 2.0 || dig(data, "addToCart", "cart", "subtotal", "formatted") != "€39.98" {
+		t.Fatalf("addToCart: %v %v", data, err)
+	}
+	data, err = gql(api, dana, checkoutMutation, map[string]any{"in": map[string]any{
 		"idempotencyKey": uuid.NewString(), "paymentToken": "tok_visa",
 		"shippingAddress": map[string]any{"fullName": "Dana", "line1": "Road 2", "city": "Berlin", "postalCode": "10115", "country": "DE"},
 	}})
 	if err != nil || dig(data, "checkout", "order", "status") != "PAID" {
-		t.Fatalf("checkout through the router: %v %v", data, err)
+		t.Fatalf("checkout: %v %v", data, err)
 	}
-	id := dig(data, "checkout", "order", "id").(string)
+	orderID := dig(data, "checkout", "order", "id").(string)
 
-	data, err = gql(router.url(), dana, `query($id: ID!) { order(id: $id) { status total { formatted }
-		lines { quantity unitPrice { amount } product { sku name availableQuantity } } } }`, map[string]any{"id": id})
+	// The order is on the customer's account (user and order subgraphs
+	// joined by the router), with the product's current stock from product.
+	data, err = gql(api, dana, `{ me { name orders { edges { node { id status total { formatted } lines { quantity product { name availableQuantity } } } } } } }`, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	line = dig(data, "order", "lines").([]any)[0]
-	if dig(data, "order", "total", "formatted") != "€25.00" || !strings.HasPrefix(dig(line, "product", "sku").(string), "E2E-") || dig(line, "product", "availableQuantity") != 2.0 {
-		t.Fatalf("order through the router: %v", data)
+	edges, _ := dig(data, "me", "orders", "edges").([]any)
+	if len(edges) != 1 || dig(edges[0], "node", "id") != orderID || dig(edges[0], "node", "status") != "PAID" || dig(edges[0], "node", "total", "formatted") != "€39.98" {
+		t.Fatalf("my orders: %v", data)
+	}
+	line := dig(edges[0], "node", "lines").([]any)[0]
+	if dig(line, "product", "name") != "Router lamp" || dig(line, "product", "availableQuantity") != 3.0 {
+		t.Fatalf("order line: %v", line)
 	}
 
-	// Introspection and errors come from the router itself.
-	data, err = gql(router.url(), "", `{ __type(name: "Order") { name } }`, nil)
+	// Introspection and request errors come from the router itself.
+	data, err = gql(api, "", `{ __type(name: "Order") { name } }`, nil)
 	if err != nil || dig(data, "__type", "name") != "Order" {
 		t.Fatalf("introspection: %v %v", data, err)
 	}
-	if _, err := gql(router.url(), "", `{ nope }`, nil); err == nil || !strings.Contains(err.Error(), "GRAPHQL_VALIDATION_FAILED") {
+	if _, err := gql(api, "", `{ nope }`, nil); err == nil || !strings.Contains(err.Error(), "GRAPHQL_VALIDATION_FAILED") {
 		t.Fatalf("validation: %v", err)
 	}
 }

@@ -60,6 +60,6 @@ var stack = []process{
 		name:   "router",
 		binary: "router",
 		port:   4000,
-		urls:   []string{"/graphql"},
+		urls:   []string{"/ (GraphiQL playground)", "/graphql", "/metrics"},
 	},
 }

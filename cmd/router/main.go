@@ -1,10 +1,14 @@
 // Command router is the federation gateway: it serves one GraphQL API over
-// the subgraphs of a supergraph.
+// the subgraphs of a supergraph, behind the edge (auth, limits, rate limits,
+// allow-lists, persisted queries, playground, metrics).
 //
-//	router [--supergraph FILE] [--listen ADDR]   serve (composing from ROUTER_SUBGRAPHS without --supergraph)
-//	router compose                               print the supergraph composed from ROUTER_SUBGRAPHS
+//	router [--config FILE] [--supergraph FILE] [--listen ADDR]   serve
+//	router compose                               print the supergraph composed from the subgraphs
 //	router plan [--supergraph FILE] QUERY        print the query plan of an operation
 //	router schema [--supergraph FILE]            print the public API schema
+//
+// Configuration: router.example.yaml documents every key and its default;
+// ROUTER_* variables, REDIS_URL and IDENTITY_SECRET override the file.
 package main
 
 import (
@@ -15,15 +19,19 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	_ "net/http/pprof" // served only on ROUTER_PPROF_ADDR
+	_ "net/http/pprof" // served only on pprof_addr
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/virtual-store/virtual-store/internal/service"
+	"github.com/virtual-store/virtual-store/router/authn"
+	"github.com/virtual-store/virtual-store/router/config"
 	"github.com/virtual-store/virtual-store/router/execute"
+	"github.com/virtual-store/virtual-store/router/ratelimit"
 	"github.com/virtual-store/virtual-store/router/server"
 )
 
@@ -44,100 +52,170 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("router", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	supergraphFile := fs.String("supergraph", os.Getenv("ROUTER_SUPERGRAPH"), "supergraph SDL file (env ROUTER_SUPERGRAPH); without it, compose from ROUTER_SUBGRAPHS")
-	listen := fs.String("listen", envOr("ROUTER_LISTEN", ":4000"), "listen address (env ROUTER_LISTEN)")
+	configFile := fs.String("config", os.Getenv("ROUTER_CONFIG"), "YAML configuration file (env ROUTER_CONFIG); see router.example.yaml")
+	supergraphFile := fs.String("supergraph", "", "supergraph SDL file (overrides the config and ROUTER_SUPERGRAPH); without one, compose from the subgraphs")
+	listen := fs.String("listen", "", "listen address (overrides the config and ROUTER_LISTEN)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil)).With("service", "router")
+	cfg, err := config.Load(*configFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "router:", err)
+		return 2
+	}
+	if *supergraphFile != "" {
+		cfg.Supergraph = *supergraphFile
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	common, err := service.LoadCommon()
+	if err != nil {
+		fmt.Fprintln(stderr, "router:", err)
+		return 2
+	}
+	log, err := service.NewLogger(stderr, "router", common)
+	if err != nil {
+		fmt.Fprintln(stderr, "router:", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	sdl, err := loadSupergraph(ctx, *supergraphFile)
-	if err != nil {
-		fmt.Fprintln(stderr, "router:", err)
-		return 1
+	if cmd != "serve" {
+		return runTool(ctx, cmd, cfg, fs.Args(), stdout, stderr)
 	}
-	switch cmd {
-	case "compose":
-		fmt.Fprint(stdout, sdl)
-		return 0
-	case "schema":
-		e, err := server.NewEngine(sdl, execute.NewTransport(30*time.Second))
-		if err != nil {
-			fmt.Fprintln(stderr, "router:", err)
-			return 1
-		}
-		fmt.Fprint(stdout, e.API.SDL)
-		return 0
-	case "plan":
-		if fs.NArg() != 1 {
-			fmt.Fprintln(stderr, "usage: router plan [--supergraph FILE] QUERY")
-			return 2
-		}
-		e, err := server.NewEngine(sdl, execute.NewTransport(30*time.Second))
-		if err != nil {
-			fmt.Fprintln(stderr, "router:", err)
-			return 1
-		}
-		p, err := e.Plan(fs.Arg(0), "")
-		if err != nil {
-			fmt.Fprintln(stderr, "router:", err)
-			return 1
-		}
-		fmt.Fprintln(stdout, p)
-		return 0
-	}
-
-	timeout, err := time.ParseDuration(envOr("ROUTER_SUBGRAPH_TIMEOUT", "30s"))
-	if err != nil {
-		fmt.Fprintln(stderr, "router: ROUTER_SUBGRAPH_TIMEOUT:", err)
-		return 2
-	}
-	transport := execute.NewTransport(timeout)
-	transport.Header = server.ForwardHeaders
-	e, err := server.NewEngine(sdl, transport)
-	if err != nil {
-		fmt.Fprintln(stderr, "router:", err)
-		return 1
-	}
-	if addr := os.Getenv("ROUTER_PPROF_ADDR"); addr != "" {
-		// Profiling on its own listener (never the public one), for `go tool pprof`.
-		go func() { log.Warn("pprof", "err", http.ListenAndServe(addr, nil)) }()
-	}
-	reg := service.NewRegistry()
-	r := service.Router(reg)
-	h := server.NewHandler(e, log)
-	h.DedupInbound = envOr("ROUTER_DEDUP_INBOUND", "false") == "true"
-	r.Handle("/graphql", h)
-	srv := &service.Server{Addr: *listen, Handler: r, Logger: log, ShutdownTimeout: 15 * time.Second}
-	if *supergraphFile == "" {
-		interval, _ := time.ParseDuration(envOr("ROUTER_POLL_INTERVAL", "10s"))
-		srv.Background = append(srv.Background, func(ctx context.Context) error {
-			return pollSubgraphs(ctx, h, sdl, interval, transport, log)
-		})
-	}
-	if err := srv.Run(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := serve(ctx, cfg, common, log); err != nil {
 		log.Error("stopped with error", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func loadSupergraph(ctx context.Context, file string) (string, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", err
-		}
-		return string(b), nil
+// runTool runs compose, schema or plan.
+func runTool(ctx context.Context, cmd string, cfg config.Config, args []string, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "router:", err)
+		return 1
 	}
-	return composeFromEnv(ctx)
+	sdl, err := loadSupergraph(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if cmd == "compose" {
+		fmt.Fprint(stdout, sdl)
+		return 0
+	}
+	e, err := server.NewEngine(sdl, server.Options{Transport: execute.NewTransport(cfg.SubgraphTimeout)})
+	if err != nil {
+		return fail(err)
+	}
+	if cmd == "schema" {
+		fmt.Fprint(stdout, e.API.SDL)
+		return 0
+	}
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: router plan [--supergraph FILE] QUERY")
+		return 2
+	}
+	p, err := e.Plan(args[0], "")
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintln(stdout, p)
+	return 0
 }
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
+func loadSupergraph(ctx context.Context, cfg config.Config) (string, error) {
+	if cfg.Supergraph != "" {
+		b, err := os.ReadFile(cfg.Supergraph)
+		return string(b), err
 	}
-	return def
+	return composeWaiting(ctx, cfg.Subgraphs)
+}
+
+// serve runs the router until ctx ends.
+func serve(ctx context.Context, cfg config.Config, common service.Common, log *slog.Logger) error {
+	if cfg.Auth.IdentitySecret == service.DevIdentitySecret {
+		log.Warn("IDENTITY_SECRET is the development default; set a secret in any shared environment")
+	}
+	shutdownTracing, err := service.SetupTracing(ctx, "router", common)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = shutdownTracing(context.WithoutCancel(ctx)) }()
+
+	reg := service.NewRegistry()
+	deps := server.Deps{Log: log, Registry: reg}
+	var verifier *authn.Verifier
+	if cfg.Auth.JWKSURL != "" {
+		if verifier, err = authn.New(cfg.Auth, &http.Client{Timeout: 5 * time.Second}, log); err != nil {
+			return err
+		}
+		deps.Authenticator = verifier
+	}
+	if cfg.RateLimit.Enabled && cfg.RateLimit.RedisURL != "" {
+		rs, err := ratelimit.NewRedis(ctx, cfg.RateLimit.RedisURL, "virtual-store:router:")
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		deps.RateStore = rs
+		log.Info("rate limits shared through Redis")
+	}
+	gw, err := server.NewGateway(cfg, deps)
+	if err != nil {
+		return err
+	}
+	transport := execute.NewTransport(cfg.SubgraphTimeout)
+	transport.Header = server.SubgraphHeaders
+	var subgraphNames atomic.Pointer[map[string]string] // URL → name, per supergraph
+	transport.Observe = func(url string, d time.Duration, outcome string) {
+		if names := subgraphNames.Load(); names != nil {
+			gw.Metrics.Fetch((*names)[url], d, outcome)
+		}
+	}
+	load := func(sdl string) error {
+		e, err := server.NewEngine(sdl, server.Options{Transport: transport, Limits: cfg.Limits})
+		if err != nil {
+			return err
+		}
+		names := map[string]string{}
+		for _, g := range e.Supergraph.Graphs {
+			names[g.URL] = g.Name
+		}
+		subgraphNames.Store(&names)
+		e.OnPlanCache = gw.Metrics.PlanCache
+		gw.GraphQL.Swap(e)
+		gw.Metrics.SupergraphLoaded(time.Now())
+		log.Info("supergraph loaded", "subgraphs", len(e.Supergraph.Graphs))
+		return nil
+	}
+	if cfg.PprofAddr != "" {
+		// Profiling on its own listener (never the public one), for `go tool pprof`.
+		go func() { log.Warn("pprof", "err", http.ListenAndServe(cfg.PprofAddr, nil)) }()
+	}
+	srv := &service.Server{Addr: cfg.Listen, Handler: gw.Routes(), Logger: log, ShutdownTimeout: cfg.ShutdownFor, H2C: true}
+	srv.Background = append(srv.Background, gw.StartBackground)
+	if verifier != nil {
+		srv.Background = append(srv.Background, verifier.KeepFresh)
+	}
+	if cfg.Supergraph != "" {
+		b, err := os.ReadFile(cfg.Supergraph)
+		if err != nil {
+			return err
+		}
+		if err := load(string(b)); err != nil {
+			return err
+		}
+	} else {
+		// Listen at once (ready once composed), compose in the background.
+		srv.Background = append(srv.Background, func(ctx context.Context) error {
+			return pollSubgraphs(ctx, cfg.Subgraphs, cfg.PollInterval, load, log)
+		})
+	}
+	if err := srv.Run(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

@@ -14,12 +14,25 @@ import (
 
 // Resolver knows which proxies are trusted.
 type Resolver struct {
-	trusted []netip.Prefix
+	trusted Networks
 }
 
 // New parses a list of trusted proxy CIDRs (e.g. "127.0.0.1/32,10.0.0.0/8").
 func New(cidrs []string) (*Resolver, error) {
-	r := &Resolver{}
+	n, err := ParseNetworks(cidrs)
+	if err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	return &Resolver{trusted: n}, nil
+}
+
+// Networks is a list of IP networks.
+type Networks []netip.Prefix
+
+// ParseNetworks reads CIDRs, or single addresses as their own /32 or /128.
+// Blank entries are skipped.
+func ParseNetworks(cidrs []string) (Networks, error) {
+	var out Networks
 	for _, c := range cidrs {
 		c = strings.TrimSpace(c)
 		if c == "" {
@@ -29,24 +42,28 @@ func New(cidrs []string) (*Resolver, error) {
 		if err != nil {
 			addr, aerr := netip.ParseAddr(c)
 			if aerr != nil {
-				return nil, fmt.Errorf("trusted proxy %q: %w", c, err)
+				return nil, fmt.Errorf("%q is neither a CIDR nor an IP address", c)
 			}
+			addr = addr.Unmap()
 			p = netip.PrefixFrom(addr, addr.BitLen())
 		}
-		r.trusted = append(r.trusted, p.Masked())
+		out = append(out, p.Masked())
 	}
-	return r, nil
+	return out, nil
 }
 
-func (r *Resolver) isTrusted(a netip.Addr) bool {
+// Contains reports whether a is in one of the networks.
+func (n Networks) Contains(a netip.Addr) bool {
 	a = a.Unmap()
-	for _, p := range r.trusted {
+	for _, p := range n {
 		if p.Contains(a) {
 			return true
 		}
 	}
 	return false
 }
+
+func (r *Resolver) isTrusted(a netip.Addr) bool { return r.trusted.Contains(a) }
 
 // Of returns the client address of req: the peer address, unless the peer is
 // a trusted proxy, in which case X-Forwarded-For is walked from the right

@@ -39,6 +39,9 @@ type Server struct {
 	Background []func(ctx context.Context) error
 	// OnListen, if set, is told the bound address (useful with port 0 in tests).
 	OnListen func(addr net.Addr)
+	// H2C also serves HTTP/2 without TLS (prior knowledge), for clients and
+	// meshes that multiplex over cleartext inside a cluster.
+	H2C bool
 }
 
 // NewServer is the Server of a service binary: its address and handler, the
@@ -64,6 +67,11 @@ func (s *Server) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	if s.H2C {
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

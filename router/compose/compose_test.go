@@ -103,3 +103,39 @@ func TestCompositionErrors(t *testing.T) {
 		})
 	}
 }
+
+// Access directives reach the supergraph, merged across subgraphs (scopes
+// AND-ed: every subgraph's requirement must hold), and stay out of the API schema.
+func TestAccessDirectivesAreComposed(t *testing.T) {
+	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
+`
+	sdl, err := Compose([]Subgraph{
+		{Name: "a", URL: "http://a", SDL: link + `type Query { secret: Note @authenticated }
+type Note @key(fields: "id") @requiresScopes(scopes: [["notes:read"]]) { id: ID! body: String @shareable @requiresScopes(scopes: [["x"], ["y"]]) }`},
+		{Name: "b", URL: "http://b", SDL: link + `type Note @key(fields: "id") { id: ID! body: String @shareable @requiresScopes(scopes: [["z"]]) }`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`secret: Note @authenticated`,
+		`@requiresScopes(scopes: [["notes:read"]])`,
+		`@requiresScopes(scopes: [["x", "z"], ["y", "z"]])`,
+		`@link(url: "https://specs.apollo.dev/requiresScopes/v0.1", for: SECURITY)`,
+	} {
+		if !strings.Contains(sdl, want) {
+			t.Errorf("supergraph lacks %s:\n%s", want, sdl)
+		}
+	}
+	sg, err := supergraph.Parse(sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := schema.FromSupergraph(sg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(api.SDL, "requiresScopes") || strings.Contains(api.SDL, "authenticated") {
+		t.Errorf("the API schema shows access directives:\n%s", api.SDL)
+	}
+}

@@ -28,7 +28,13 @@ directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUM
 
 directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
 
+directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+
+directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+
 scalar join__FieldSet
+
+scalar requiresScopes__Scope
 
 scalar link__Import
 
@@ -42,7 +48,8 @@ enum link__Purpose {
 func emit(graphs []*graph, types map[string]*typeInfo) string {
 	var b strings.Builder
 	b.WriteString("schema\n  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n  @link(url: \"https://specs.apollo.dev/join/v0.3\", for: EXECUTION)\n")
-	b.WriteString("  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/tag/v0.3\")\n{\n")
+	b.WriteString("  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/tag/v0.3\")\n")
+	b.WriteString("  @link(url: \"https://specs.apollo.dev/authenticated/v0.1\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/requiresScopes/v0.1\", for: SECURITY)\n{\n")
 	for _, root := range []string{"Query", "Mutation", "Subscription"} {
 		if types[root] != nil {
 			fmt.Fprintf(&b, "  %s: %s\n", strings.ToLower(root), root)
@@ -157,12 +164,14 @@ func emitFields(b *strings.Builder, ti *typeInfo) {
 		var joins []string
 		plain := true
 		inaccessible, deprecated := false, ""
+		var access accessRules
 		for _, g := range ti.graphs {
 			f := ti.defs[g.enum].Fields.ForName(fname)
 			if f == nil {
 				plain = false
 				continue
 			}
+			access.add(f.Directives)
 			if first == nil {
 				first = f
 			}
@@ -215,16 +224,20 @@ func emitFields(b *strings.Builder, ti *typeInfo) {
 		if deprecated != "" {
 			b.WriteString(" @deprecated(reason: " + strconv.Quote(deprecated) + ")")
 		}
+		access.write(b, " ")
 		b.WriteString("\n")
 	}
 }
 
-// writeSchemaDirectives keeps @inaccessible and @tag on a type.
+// writeSchemaDirectives keeps @inaccessible, @tag, @authenticated and
+// @requiresScopes on a type.
 func writeSchemaDirectives(b *strings.Builder, ti *typeInfo, of func(*ast.Definition) ast.DirectiveList, indent string) {
 	inaccessible := false
 	var tags []string
+	var access accessRules
 	for _, g := range ti.graphs {
 		ds := of(ti.defs[g.enum])
+		access.add(ds)
 		if hasDirective(ds, "inaccessible") {
 			inaccessible = true
 		}
@@ -239,6 +252,83 @@ func writeSchemaDirectives(b *strings.Builder, ti *typeInfo, of func(*ast.Defini
 	}
 	for _, t := range tags {
 		b.WriteString(indent + "@tag(name: " + strconv.Quote(t) + ")\n")
+	}
+	if access.authenticated || access.scopes != nil {
+		b.WriteString(indent)
+		access.write(b, "")
+		b.WriteString("\n")
+	}
+}
+
+// accessRules merges @authenticated and @requiresScopes of one element
+// across subgraphs the way Apollo composition does: authenticated if any
+// subgraph says so, and scopes that satisfy every subgraph's requirement
+// (each subgraph's list is OR of AND-sets; merging ANDs them, i.e. the
+// pairwise unions of their sets).
+type accessRules struct {
+	authenticated bool
+	scopes        [][]string
+}
+
+func (a *accessRules) add(ds ast.DirectiveList) {
+	if hasDirective(ds, "authenticated") {
+		a.authenticated = true
+	}
+	d := ds.ForName("requiresScopes")
+	if d == nil {
+		d = ds.ForName("federation__requiresScopes")
+	}
+	if d == nil {
+		return
+	}
+	arg := d.Arguments.ForName("scopes")
+	if arg == nil || arg.Value == nil {
+		return
+	}
+	var sets [][]string
+	for _, or := range arg.Value.Children {
+		var set []string
+		for _, s := range or.Value.Children {
+			if !slices.Contains(set, s.Value.Raw) {
+				set = append(set, s.Value.Raw)
+			}
+		}
+		slices.Sort(set)
+		sets = append(sets, set)
+	}
+	if a.scopes == nil {
+		a.scopes = sets
+		return
+	}
+	var merged [][]string
+	for _, x := range a.scopes {
+		for _, y := range sets {
+			u := append(append([]string(nil), x...), y...)
+			slices.Sort(u)
+			u = slices.Compact(u)
+			if !slices.ContainsFunc(merged, func(m []string) bool { return slices.Equal(m, u) }) {
+				merged = append(merged, u)
+			}
+		}
+	}
+	a.scopes = merged
+}
+
+func (a *accessRules) write(b *strings.Builder, sep string) {
+	if a.authenticated {
+		b.WriteString(sep + "@authenticated")
+		sep = " "
+	}
+	if a.scopes != nil {
+		var ors []string
+		for _, set := range a.scopes {
+			q := make([]string, len(set))
+			for i, s := range set {
+				q[i] = strconv.Quote(s)
+			}
+			ors = append(ors, "["+strings.Join(q, ", ")+"]")
+		}
+		b.WriteString(sep + "@requiresScopes(scopes: [" + strings.Join(ors, ", ") + "])")
 	}
 }
 

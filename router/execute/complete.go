@@ -45,6 +45,20 @@ func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj 
 		if s.Definition == nil {
 			continue
 		}
+		if c.run.denied != nil && s.ObjectDefinition != nil {
+			if code, no := c.run.denied[s.ObjectDefinition.Name+"."+s.Name]; no {
+				c.run.errors = append(c.run.errors, Error{
+					Message:    fmt.Sprintf("Unauthorized field or type: %s.%s", s.ObjectDefinition.Name, s.Name),
+					Path:       fpath,
+					Extensions: map[string]any{"code": code},
+				})
+				if s.Definition.Type.NonNull {
+					return false
+				}
+				out.set(s.Alias, nil)
+				continue
+			}
+		}
 		v, ok := c.value(s.Definition.Type, s, group.selections, obj[s.Alias], fpath)
 		if !ok {
 			return false

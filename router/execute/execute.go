@@ -27,14 +27,22 @@ type Executor struct {
 type run struct {
 	*Executor
 	vars   map[string]any
-	mu     sync.Mutex // guards data and errors while fetches merge
+	denied map[string]string // coordinates answered null with this code (authz)
+	mu     sync.Mutex        // guards data and errors while fetches merge
 	data   map[string]any
 	errors []Error
 }
 
 // Execute runs p for op with the (coerced) variables vars.
 func (e *Executor) Execute(ctx context.Context, p *plan.Plan, op *normalize.Operation, vars map[string]any) *Response {
-	r := &run{Executor: e, vars: vars, data: map[string]any{}}
+	return e.ExecuteDenying(ctx, p, op, vars, nil)
+}
+
+// ExecuteDenying runs p, planned for op without the denied fields, and
+// completes op, answering each denied field ("Type.field" → error code) with
+// null and an error at its path.
+func (e *Executor) ExecuteDenying(ctx context.Context, p *plan.Plan, op *normalize.Operation, vars map[string]any, denied map[string]string) *Response {
+	r := &run{Executor: e, vars: vars, data: map[string]any{}, denied: denied}
 	r.schedule(ctx, p)
 	c := completer{run: r}
 	data, ok := c.selections(op.SelectionSet, op.RootType.Name, r.data, nil, true)

@@ -22,6 +22,10 @@ type Transport struct {
 	// Timeout bounds one subgraph request; Timeouts overrides it per subgraph URL.
 	Timeout  time.Duration
 	Timeouts map[string]time.Duration
+	// Observe, when set, is told of every subgraph round trip: the URL, how
+	// long it took, and its outcome ("ok", "graphql_error" when the subgraph
+	// answered with errors, "transport_error" when it did not answer GraphQL).
+	Observe func(url string, d time.Duration, outcome string)
 	// inflight deduplicates identical concurrent query requests (never
 	// mutations): one subgraph round trip serves them all.
 	inflight singleflight.Group
@@ -74,6 +78,23 @@ func (t *Transport) post(ctx context.Context, url, query string, vars map[string
 }
 
 func (t *Transport) send(ctx context.Context, url string, body []byte) (*subgraphResponse, error) {
+	if t.Observe == nil {
+		return t.roundTrip(ctx, url, body)
+	}
+	start := time.Now()
+	resp, err := t.roundTrip(ctx, url, body)
+	outcome := "ok"
+	switch {
+	case err != nil:
+		outcome = "transport_error"
+	case len(resp.Errors) > 0:
+		outcome = "graphql_error"
+	}
+	t.Observe(url, time.Since(start), outcome)
+	return resp, err
+}
+
+func (t *Transport) roundTrip(ctx context.Context, url string, body []byte) (*subgraphResponse, error) {
 	timeout := t.Timeout
 	if d, ok := t.Timeouts[url]; ok {
 		timeout = d

@@ -71,7 +71,8 @@ func FromSupergraph(sg *supergraph.Supergraph) (*API, error) {
 
 // isMachinery tells federation's own types and directives from the graph's.
 func isMachinery(name string) bool {
-	for _, p := range []string{"join__", "link__", "federation__", "link", "inaccessible", "tag", "composeDirective"} {
+	for _, p := range []string{"join__", "link__", "federation__", "link", "inaccessible", "tag", "composeDirective",
+		"authenticated", "requiresScopes", "requiresScopes__", "policy", "policy__"} {
 		if name == p || strings.HasPrefix(name, p) && strings.HasSuffix(p, "__") {
 			return true
 		}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -19,7 +20,11 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/router/authz"
+	"github.com/virtual-store/virtual-store/router/config"
 	"github.com/virtual-store/virtual-store/router/execute"
+	"github.com/virtual-store/virtual-store/router/limits"
 	"github.com/virtual-store/virtual-store/router/normalize"
 	"github.com/virtual-store/virtual-store/router/plan"
 	"github.com/virtual-store/virtual-store/router/plan/optimize"
@@ -35,17 +40,31 @@ type Engine struct {
 	planner    *plan.Planner
 	executor   *execute.Executor
 	plans      *lru.LRU[*cachedPlan]
+	limits     limits.Checker
+	policy     *authz.Policy
+	// OnPlanCache, when set, is told of every plan cache lookup (metrics).
+	OnPlanCache func(hit bool)
 }
 
 type cachedPlan struct {
-	plan  *plan.Plan
-	op    *normalize.Operation
-	doc   *ast.QueryDocument
-	opDef *ast.OperationDefinition
+	plan    *plan.Plan
+	op      *normalize.Operation
+	doc     *ast.QueryDocument
+	opDef   *ast.OperationDefinition
+	guarded []string // coordinates with access requirements (authz)
+	roots   []string // root fields as "Mutation.createProduct"
+	// filtered holds the plans of op with fields denied, by authz.Key.
+	filtered sync.Map
+}
+
+// Options configure an engine.
+type Options struct {
+	Transport *execute.Transport
+	Limits    config.Limits
 }
 
 // NewEngine prepares a supergraph for serving.
-func NewEngine(sdl string, transport *execute.Transport) (*Engine, error) {
+func NewEngine(sdl string, o Options) (*Engine, error) {
 	sg, err := supergraph.Parse(sdl)
 	if err != nil {
 		return nil, err
@@ -57,8 +76,10 @@ func NewEngine(sdl string, transport *execute.Transport) (*Engine, error) {
 	return &Engine{
 		Supergraph: sg, API: api,
 		planner:  plan.New(sg, api.Schema),
-		executor: &execute.Executor{API: api.Schema, Transport: transport},
+		executor: &execute.Executor{API: api.Schema, Transport: o.Transport},
 		plans:    lru.New[*cachedPlan](2048),
+		limits:   limits.Checker{Limits: o.Limits},
+		policy:   authz.New(sg.Schema, api.Schema),
 	}, nil
 }
 
@@ -71,6 +92,11 @@ type Request struct {
 	// ReadOnly refuses mutations (requests over GET, which browsers send
 	// across sites without preflight).
 	ReadOnly bool `json:"-"`
+	// Guard, when set, may refuse the operation once its name and root
+	// fields ("Mutation.createProduct") are known (IP allow-lists).
+	Guard func(opName string, rootFields []string) *RequestError `json:"-"`
+	// Observe, when set, is told the operation's name and type.
+	Observe func(name, kind string) `json:"-"`
 }
 
 // RequestError is a request refused before execution, with its code.
@@ -79,16 +105,32 @@ type RequestError struct {
 	Errors gqlerror.List
 }
 
+func requestError(code, format string, args ...any) *RequestError {
+	return &RequestError{Code: code, Errors: gqlerror.List{gqlerror.Errorf(format, args...)}}
+}
+
 func (e *RequestError) Error() string { return e.Errors.Error() }
 
-// Execute answers one request.
+// Execute answers one request. The caller's claims (auth.FromContext)
+// decide which guarded fields it may see.
 func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, error) {
+	if n := e.limits.MaxDocumentBytes; n > 0 && len(req.Query) > n {
+		return nil, requestError(limits.CodeDocumentTooLarge, "the document has %d bytes; the limit is %d", len(req.Query), n)
+	}
 	cp, err := e.prepare(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	if req.Observe != nil {
+		req.Observe(cp.opDef.Name, string(cp.opDef.Operation))
+	}
+	if req.Guard != nil {
+		if gerr := req.Guard(cp.opDef.Name, cp.roots); gerr != nil {
+			return nil, gerr
+		}
+	}
 	if req.ReadOnly && cp.opDef.Operation != ast.Query {
-		return nil, &RequestError{Code: "BAD_REQUEST", Errors: gqlerror.List{gqlerror.Errorf("%s operations need POST", cp.opDef.Operation)}}
+		return nil, requestError("BAD_REQUEST", "%s operations need POST", cp.opDef.Operation)
 	}
 	vars, verr := validator.VariableValues(e.API.Schema, cp.opDef, req.Variables)
 	if verr != nil {
@@ -98,19 +140,47 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 		}
 		return nil, &RequestError{Code: "BAD_USER_INPUT", Errors: gqlerror.List{gerr}}
 	}
-	if cp.plan == nil { // skip/include make the plan depend on variables
-		op, err := normalize.Normalize(e.API.Schema, cp.doc, cp.opDef, vars)
-		if err != nil {
-			return nil, &RequestError{Code: "BAD_USER_INPUT", Errors: gqlerror.List{gqlerror.Errorf("%s", err)}}
+	if lerr := e.limits.CheckCost(cp.opDef, vars); lerr != nil {
+		return nil, requestError(lerr.Code, "%s", lerr.Message)
+	}
+	p, op, guarded := cp.plan, cp.op, cp.guarded
+	if p == nil { // skip/include make the plan depend on variables
+		if op, err = normalize.Normalize(e.API.Schema, cp.doc, cp.opDef, vars); err != nil {
+			return nil, requestError("BAD_USER_INPUT", "%s", err)
 		}
-		p, err := e.planner.Plan(op)
-		if err != nil {
-			return nil, planningFailed(err)
+		if p, err = e.plan(op); err != nil {
+			return nil, err
 		}
-		optimize.Apply(p)
+		guarded = e.policy.Guarded(op)
+	}
+	var claims *auth.Claims
+	if c, ok := auth.FromContext(ctx); ok {
+		claims = &c
+	}
+	denied := e.policy.Denied(guarded, claims)
+	if denied == nil {
 		return e.executor.Execute(ctx, p, op, vars), nil
 	}
-	return e.executor.Execute(ctx, cp.plan, cp.op, vars), nil
+	key := authz.Key(denied)
+	fp, cached := cp.filtered.Load(key)
+	if !cached || cp.plan == nil {
+		if fp, err = e.plan(authz.Filter(op, denied)); err != nil {
+			return nil, err
+		}
+		if cp.plan != nil {
+			cp.filtered.Store(key, fp)
+		}
+	}
+	return e.executor.ExecuteDenying(ctx, fp.(*plan.Plan), op, vars, denied), nil
+}
+
+func (e *Engine) plan(op *normalize.Operation) (*plan.Plan, error) {
+	p, err := e.planner.Plan(op)
+	if err != nil {
+		return nil, planningFailed(err)
+	}
+	optimize.Apply(p)
+	return p, nil
 }
 
 // prepare parses, validates and (when it does not depend on variables) plans
@@ -119,11 +189,27 @@ func (e *Engine) prepare(ctx context.Context, req *Request) (*cachedPlan, error)
 	sum := sha256.Sum256([]byte(req.OperationName + "\x00" + req.Query))
 	key := hex.EncodeToString(sum[:])
 	if cp, ok := e.plans.Get(ctx, key); ok {
+		if e.OnPlanCache != nil {
+			e.OnPlanCache(true)
+		}
 		return cp, nil
+	}
+	if e.OnPlanCache != nil {
+		e.OnPlanCache(false)
+	}
+	if lerr := e.limits.CheckSource(req.Query); lerr != nil {
+		return nil, requestError(lerr.Code, "%s", lerr.Message)
 	}
 	doc, perr := parser.ParseQuery(&ast.Source{Input: req.Query})
 	if perr != nil {
 		return nil, &RequestError{Code: "GRAPHQL_PARSE_FAILED", Errors: gqlerror.List{perr.(*gqlerror.Error)}}
+	}
+	// Shape limits before validation: validating a hostile document is
+	// itself the expensive part.
+	for _, op := range doc.Operations {
+		if lerr := e.limits.CheckShape(doc, op); lerr != nil {
+			return nil, requestError(lerr.Code, "%s", lerr.Message)
+		}
 	}
 	if errs := validator.ValidateWithRules(e.API.Schema, doc, rules.NewDefaultRules()); len(errs) > 0 {
 		return nil, &RequestError{Code: "GRAPHQL_VALIDATION_FAILED", Errors: errs}
@@ -132,21 +218,53 @@ func (e *Engine) prepare(ctx context.Context, req *Request) (*cachedPlan, error)
 	if err != nil {
 		return nil, err
 	}
-	cp := &cachedPlan{doc: doc, opDef: opDef}
+	cp := &cachedPlan{doc: doc, opDef: opDef, roots: rootFields(doc, opDef.SelectionSet, e.API.Schema, opDef, nil)}
 	if !strings.Contains(req.Query, "@skip") && !strings.Contains(req.Query, "@include") {
 		op, err := normalize.Normalize(e.API.Schema, doc, opDef, nil)
 		if err != nil {
 			return nil, &RequestError{Code: "GRAPHQL_VALIDATION_FAILED", Errors: gqlerror.List{gqlerror.Errorf("%s", err)}}
 		}
-		p, err := e.planner.Plan(op)
+		p, err := e.plan(op)
 		if err != nil {
-			return nil, planningFailed(err)
+			return nil, err
 		}
-		optimize.Apply(p)
-		cp.plan, cp.op = p, op
+		cp.plan, cp.op, cp.guarded = p, op, e.policy.Guarded(op)
 	}
 	e.plans.Add(ctx, key, cp)
 	return cp, nil
+}
+
+// rootFields names the root fields of op, through fragments, whatever
+// @skip/@include say (a guard must not be dodged by a variable).
+func rootFields(doc *ast.QueryDocument, ss ast.SelectionSet, schema *ast.Schema, op *ast.OperationDefinition, seen map[string]bool) []string {
+	root := schema.Query
+	switch op.Operation {
+	case ast.Mutation:
+		root = schema.Mutation
+	case ast.Subscription:
+		root = schema.Subscription
+	}
+	if root == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range ss {
+		switch s := s.(type) {
+		case *ast.Field:
+			out = append(out, root.Name+"."+s.Name)
+		case *ast.InlineFragment:
+			out = append(out, rootFields(doc, s.SelectionSet, schema, op, seen)...)
+		case *ast.FragmentSpread:
+			if f := doc.Fragments.ForName(s.Name); f != nil && !seen[s.Name] {
+				if seen == nil {
+					seen = map[string]bool{}
+				}
+				seen[s.Name] = true
+				out = append(out, rootFields(doc, f.SelectionSet, schema, op, seen)...)
+			}
+		}
+	}
+	return out
 }
 
 func pickOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {

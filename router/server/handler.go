@@ -1,21 +1,24 @@
 package server
 
 import (
-	"fmt"
-	"strings"
-
 	"context"
 	"encoding/json"
 	"errors"
-	"golang.org/x/sync/singleflight"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/sync/singleflight"
 
+	"github.com/virtual-store/virtual-store/internal/auth"
 	"github.com/virtual-store/virtual-store/router/execute"
+	"github.com/virtual-store/virtual-store/router/persisted"
+	"github.com/virtual-store/virtual-store/router/playground"
 )
 
 // Handler serves GraphQL over HTTP (POST JSON, and GET for queries).
@@ -24,60 +27,73 @@ type Handler struct {
 	Log     *slog.Logger
 	MaxBody int64
 	// DedupInbound makes identical concurrent queries (same document,
-	// variables and forwarded headers, so the same caller) share one
-	// execution. Mutations always run on their own.
+	// variables and caller) share one execution. Mutations always run on
+	// their own.
 	DedupInbound bool
 	inbound      singleflight.Group
+
+	persisted  *persisted.Queries
+	metrics    *Metrics
+	guard      func(r *http.Request, opName string, rootFields []string) *RequestError
+	playground bool
 }
 
-// NewHandler returns a handler serving e.
+// NewHandler returns a handler serving e (nil: not ready until Swap).
 func NewHandler(e *Engine, log *slog.Logger) *Handler {
 	h := &Handler{Log: log, MaxBody: 2 << 20}
-	h.engine.Store(e)
+	if e != nil {
+		h.engine.Store(e)
+	}
 	return h
 }
 
 // Swap replaces the engine (a new supergraph) without dropping requests.
 func (h *Handler) Swap(e *Engine) { h.engine.Store(e) }
 
-// Engine is the engine in use.
+// Engine is the engine in use, nil before the first supergraph.
 func (h *Handler) Engine() *Engine { return h.engine.Load() }
 
+// CodeRequestTooLarge refuses a body over the limit (HTTP 413).
+const CodeRequestTooLarge = "REQUEST_TOO_LARGE"
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var req Request
-	switch r.Method {
-	case http.MethodPost:
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if ct != "application/json" && ct != "application/graphql-response+json" && ct != "" {
-			writeErrors(w, http.StatusUnsupportedMediaType, "BAD_REQUEST", "Content-Type must be application/json")
-			return
-		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.MaxBody))
-		dec.UseNumber()
-		if err := dec.Decode(&req); err != nil {
-			writeErrors(w, http.StatusBadRequest, "BAD_REQUEST", "the body must be a JSON GraphQL request")
-			return
-		}
-	case http.MethodGet:
-		req.ReadOnly = true
-		q := r.URL.Query()
-		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
-		if v := q.Get("variables"); v != "" {
-			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
-				writeErrors(w, http.StatusBadRequest, "BAD_REQUEST", "variables must be a JSON object")
-				return
+	if h.playground && playground.WantsHTML(r) {
+		playground.Handler("/playground", r.URL.Path).ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	ri := info(r.Context())
+	req, status, code, msg := h.read(w, r)
+	if code != "" {
+		h.refuse(w, ri, status, code, msg)
+		return
+	}
+	e := h.Engine()
+	if e == nil {
+		w.Header().Set("Retry-After", "1")
+		h.refuse(w, ri, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "the router has no supergraph yet")
+		return
+	}
+	if h.persisted != nil {
+		q, perr := h.persisted.Resolve(r.Context(), req.Query, req.Extensions)
+		if perr != nil {
+			status := http.StatusOK
+			if perr.Code == persisted.CodeBadRequest {
+				status = http.StatusBadRequest
 			}
+			h.refuse(w, ri, status, perr.Code, perr.Message)
+			return
 		}
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		writeErrors(w, http.StatusMethodNotAllowed, "BAD_REQUEST", "use GET or POST")
+		req.Query = q
+	} else if req.Query == "" {
+		h.refuse(w, ri, http.StatusBadRequest, "BAD_REQUEST", "the request has no query")
 		return
 	}
-	if req.Query == "" {
-		writeErrors(w, http.StatusBadRequest, "BAD_REQUEST", "the request has no query")
-		return
+	if h.guard != nil {
+		req.Guard = func(opName string, roots []string) *RequestError { return h.guard(r, opName, roots) }
 	}
-	resp, err := h.execute(r, &req)
+	req.Observe = func(name, kind string) { ri.operation, ri.opType = name, kind }
+	resp, err := h.execute(r.Context(), e, req)
 	var reqErr *RequestError
 	switch {
 	case errors.As(err, &reqErr):
@@ -85,22 +101,75 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for i, e := range reqErr.Errors {
 			out[i] = fromGQL(e, reqErr.Code)
 		}
+		h.metrics.reject(reqErr.Code)
+		ri.outcome, ri.code = "rejected", reqErr.Code
+		h.metrics.request(ri.operation, ri.opType, "rejected", time.Since(start))
 		writeJSON(w, http.StatusOK, &execute.Response{Errors: out})
 		return
 	case err != nil:
 		h.Log.ErrorContext(r.Context(), "request failed", "err", err)
-		writeErrors(w, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
+		h.refuse(w, ri, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
 		return
 	}
 	body, err := execute.AppendJSON(make([]byte, 0, 4096), resp)
 	if err != nil {
 		h.Log.ErrorContext(r.Context(), "encode response", "err", err)
-		writeErrors(w, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
+		h.refuse(w, ri, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
 		return
 	}
+	ri.outcome = "success"
+	if len(resp.Errors) > 0 {
+		ri.outcome, ri.code = "partial", fmt.Sprint(resp.Errors[0].Extensions["code"])
+		if resp.Data == nil {
+			ri.outcome = "error"
+		}
+	}
+	h.metrics.request(ri.operation, ri.opType, ri.outcome, time.Since(start))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// read decodes the GraphQL request of a POST (JSON body) or GET (URL).
+func (h *Handler) read(w http.ResponseWriter, r *http.Request) (req *Request, status int, code, msg string) {
+	req = &Request{}
+	switch r.Method {
+	case http.MethodPost:
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if ct != "application/json" && ct != "application/graphql-response+json" && ct != "" {
+			return nil, http.StatusUnsupportedMediaType, "BAD_REQUEST", "Content-Type must be application/json"
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.MaxBody))
+		dec.UseNumber()
+		if err := dec.Decode(req); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return nil, http.StatusRequestEntityTooLarge, CodeRequestTooLarge, fmt.Sprintf("the request body is over %d bytes", h.MaxBody)
+			}
+			return nil, http.StatusBadRequest, "BAD_REQUEST", "the body must be a JSON GraphQL request"
+		}
+	case http.MethodGet:
+		req.ReadOnly = true
+		q := r.URL.Query()
+		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
+		for name, dst := range map[string]*map[string]any{"variables": &req.Variables, "extensions": &req.Extensions} {
+			if v := q.Get(name); v != "" {
+				if err := json.Unmarshal([]byte(v), dst); err != nil {
+					return nil, http.StatusBadRequest, "BAD_REQUEST", name + " must be a JSON object"
+				}
+			}
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		return nil, http.StatusMethodNotAllowed, "BAD_REQUEST", "use GET or POST"
+	}
+	return req, 0, "", ""
+}
+
+func (h *Handler) refuse(w http.ResponseWriter, ri *requestInfo, status int, code, msg string) {
+	h.metrics.reject(code)
+	ri.outcome, ri.code = "rejected", code
+	writeErrors(w, status, code, msg)
 }
 
 func fromGQL(e *gqlerror.Error, code string) execute.Error {
@@ -121,47 +190,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// forwardedHeaders pass from the client to every subgraph request. The
-// identity header is signed, and the user service's access tokens are
-// verified by the subgraph that accepts them, so forwarding forges nothing.
-// (Issue 6 moves token verification into the router.)
-var forwardedHeaders = []string{"X-Virtual-Store-Identity", "Authorization", "Traceparent", "Tracestate"}
-
-type forwardKey struct{}
-
-func withForwarded(r *http.Request) context.Context {
-	h := http.Header{}
-	for _, k := range forwardedHeaders {
-		if v := r.Header.Get(k); v != "" {
-			h.Set(k, v)
-		}
-	}
-	return context.WithValue(r.Context(), forwardKey{}, h)
-}
-
-// ForwardHeaders copies the forwarded client headers into a subgraph request;
-// use it as the executor transport's Header hook.
-func ForwardHeaders(ctx context.Context, h http.Header) {
-	if fwd, ok := ctx.Value(forwardKey{}).(http.Header); ok {
-		for k, vs := range fwd {
-			h[k] = vs
-		}
-	}
-}
-
 // execute runs a request, sharing the execution of identical concurrent
-// queries when DedupInbound is on.
-func (h *Handler) execute(r *http.Request, req *Request) (*execute.Response, error) {
-	ctx := withForwarded(r)
+// queries of the same caller when DedupInbound is on.
+func (h *Handler) execute(ctx context.Context, e *Engine, req *Request) (*execute.Response, error) {
 	if !h.DedupInbound || !strings.HasPrefix(strings.TrimSpace(req.Query), "{") && !strings.HasPrefix(strings.TrimSpace(req.Query), "query") {
-		return h.Engine().Execute(ctx, req)
+		return e.Execute(ctx, req)
 	}
 	vars, _ := json.Marshal(req.Variables)
-	fwd, _ := ctx.Value(forwardKey{}).(http.Header)
-	key := req.OperationName + "\x00" + req.Query + "\x00" + string(vars) + "\x00" + fmt.Sprint(fwd)
+	caller := ""
+	if c, ok := auth.FromContext(ctx); ok {
+		caller = c.Subject + "\x00" + strings.Join(c.Scopes, " ")
+	}
+	key := req.OperationName + "\x00" + req.Query + "\x00" + string(vars) + "\x00" + caller
 	v, err, _ := h.inbound.Do(key, func() (any, error) {
 		// Detached from the first caller's cancellation: others wait on it too.
-		return h.Engine().Execute(context.WithoutCancel(ctx), req)
+		return e.Execute(context.WithoutCancel(ctx), req)
 	})
 	if err != nil {
 		return nil, err

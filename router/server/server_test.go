@@ -13,8 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/virtual-store/virtual-store/router/authn"
+	"github.com/virtual-store/virtual-store/router/config"
 	"github.com/virtual-store/virtual-store/router/execute"
 	"github.com/virtual-store/virtual-store/router/internal/storegraph"
+	"github.com/virtual-store/virtual-store/router/internal/testjwt"
 	"github.com/virtual-store/virtual-store/router/server"
 )
 
@@ -25,6 +30,7 @@ type fakeSubgraph struct {
 	mu        sync.Mutex
 	responses map[string]string // operation -> response body
 	got       []map[string]any
+	headers   []http.Header
 	delay     time.Duration
 }
 
@@ -34,6 +40,7 @@ func (f *fakeSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewDecoder(r.Body).Decode(&req)
 	f.mu.Lock()
 	f.got = append(f.got, req)
+	f.headers = append(f.headers, r.Header.Clone())
 	body, ok := f.responses[req["query"].(string)]
 	f.mu.Unlock()
 	if !ok {
@@ -46,12 +53,22 @@ func (f *fakeSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type store struct {
 	engine               *server.Engine
+	gateway              *server.Gateway
 	router               *httptest.Server
 	user, product, order *fakeSubgraph
 	productSrv           *httptest.Server
+	issuer               *testjwt.Issuer
+	// token is a customer's access token, sent by query.
+	token string
 }
 
-func newStore(t testing.TB) *store {
+// customerScopes are what the user service grants the CUSTOMER role.
+var customerScopes = []string{"profile:read", "profile:write", "cart:write", "orders:read", "orders:write"}
+
+// newStore serves the store's composed supergraph through the whole
+// gateway (edge middleware included) over fake subgraphs; configure may
+// change the configuration first.
+func newStore(t testing.TB, configure ...func(*config.Config)) *store {
 	t.Helper()
 	s := &store{user: &fakeSubgraph{t: t, responses: map[string]string{}}, product: &fakeSubgraph{t: t, responses: map[string]string{}}, order: &fakeSubgraph{t: t, responses: map[string]string{}}}
 	urls := map[string]string{}
@@ -67,26 +84,81 @@ func newStore(t testing.TB) *store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := server.NewEngine(sdl, execute.NewTransport(5*time.Second))
+	s.issuer = testjwt.New(t)
+	cfg := config.Default()
+	cfg.Auth.JWKSURL, cfg.Auth.Issuers = s.issuer.JWKSURL(), []string{testjwt.IssuerName}
+	cfg.RateLimit.Enabled = false
+	cfg.AccessLog = false
+	for _, c := range configure {
+		c(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	verifier, err := authn.New(cfg.Auth, http.DefaultClient, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.engine = e
-	s.router = httptest.NewServer(server.NewHandler(e, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	gw, err := server.NewGateway(cfg, server.Deps{Log: log, Registry: prometheus.NewRegistry(), Authenticator: verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := execute.NewTransport(5 * time.Second)
+	transport.Header = server.SubgraphHeaders
+	e, err := server.NewEngine(sdl, server.Options{Transport: transport, Limits: cfg.Limits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.OnPlanCache = gw.Metrics.PlanCache
+	gw.GraphQL.Swap(e)
+	s.engine, s.gateway = e, gw
+	s.router = httptest.NewServer(gw.Routes())
 	t.Cleanup(s.router.Close)
+	s.token = s.issuer.Token(t, "dana", customerScopes, nil)
 	return s
 }
 
-func (s *store) query(t *testing.T, q string, vars map[string]any) string {
+// post sends a GraphQL request with the given headers and returns the
+// status and body.
+func (s *store) post(t testing.TB, body string, header map[string]string) (int, string, http.Header) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	resp, err := http.Post(s.router.URL, "application/json", bytes.NewReader(body))
+	h := map[string]string{"Content-Type": "application/json"}
+	for k, v := range header {
+		h[k] = v
+	}
+	return s.do(t, http.MethodPost, "/graphql", body, h)
+}
+
+// do sends any request to the router.
+func (s *store) do(t testing.TB, method, path, body string, header map[string]string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.router.URL+path, strings.NewReader(body))
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return strings.TrimSpace(string(b))
+	return resp.StatusCode, strings.TrimSpace(string(b)), resp.Header
+}
+
+// query runs an operation as the store's customer.
+func (s *store) query(t testing.TB, q string, vars map[string]any) string {
+	t.Helper()
+	return s.queryAs(t, s.token, q, vars)
+}
+
+// queryAs runs an operation with a bearer token ("" for anonymous).
+func (s *store) queryAs(t testing.TB, token, q string, vars map[string]any) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	h := map[string]string{}
+	if token != "" {
+		h["Authorization"] = "Bearer " + token
+	}
+	_, got, _ := s.post(t, string(body), h)
+	return got
 }
 
 const orderQuery = `query{order(id:"o1"){status lines{product{__typename id}}}}`
@@ -187,7 +259,10 @@ func BenchmarkFederatedQuery(b *testing.B) {
 	body := []byte(`{"query":"{ order(id: \"o1\") { status lines { quantity product { name sku } } } }"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := http.Post(s.router.URL, "application/json", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, s.router.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -229,23 +304,13 @@ func TestInboundDeduplication(t *testing.T) {
 	s := newStore(t)
 	s.order.delay = 200 * time.Millisecond
 	s.order.responses[`query{cart{itemCount}}`] = `{"data":{"cart":{"itemCount":7}}}`
-	// The store's handler is built without inbound dedup; wrap a second one with it.
-	h := server.NewHandler(s.engine, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	h.DedupInbound = true
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	// The store's gateway is built without inbound dedup; a second one with it.
+	s.gateway.GraphQL.DedupInbound = true
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"query":"{ cart { itemCount } }"}`))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.TrimSpace(string(b)) != `{"data":{"cart":{"itemCount":7}}}` {
-				t.Errorf("got %s", b)
+			if got := s.query(t, `{ cart { itemCount } }`, nil); got != `{"data":{"cart":{"itemCount":7}}}` {
+				t.Errorf("got %s", got)
 			}
 		})
 	}
@@ -259,7 +324,7 @@ func TestMutationsOverGETAreRefusedBeforeRunning(t *testing.T) {
 	s := newStore(t)
 	for _, q := range []string{`mutation { clearCart { cart { itemCount } } }`, `  mutation M { clearCart { cart { itemCount } } }`, `# comment
 mutation { clearCart { cart { itemCount } } }`} {
-		resp, err := http.Get(s.router.URL + "?query=" + url.QueryEscape(q))
+		resp, err := http.Get(s.router.URL + "/graphql?query=" + url.QueryEscape(q))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +338,7 @@ mutation { clearCart { cart { itemCount } } }`} {
 		t.Fatalf("a mutation sent over GET reached the subgraph %d times", len(s.order.got))
 	}
 	s.product.responses[`query{product(sku:"X"){name}}`] = `{"data":{"product":{"name":"Lamp"}}}`
-	resp, err := http.Get(s.router.URL + "?query=" + url.QueryEscape(`{ product(sku: "X") { name } }`))
+	resp, err := http.Get(s.router.URL + "/graphql?query=" + url.QueryEscape(`{ product(sku: "X") { name } }`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func Parse(sdl string) (*Supergraph, error) {
 // isFederationType tells the machinery types (join__Graph, link__Import, ...)
 // from the graph's own.
 func isFederationType(name string) bool {
-	return strings.HasPrefix(name, "join__") || strings.HasPrefix(name, "link__") || name == "_Any" || name == "_Service" || name == "_Entity" || name == "_FieldSet" || name == "FieldSet"
+	return strings.HasPrefix(name, "join__") || strings.HasPrefix(name, "link__") || strings.HasPrefix(name, "requiresScopes__") || strings.HasPrefix(name, "policy__") || name == "_Any" || name == "_Service" || name == "_Entity" || name == "_FieldSet" || name == "FieldSet"
 }
 
 // ParseFieldSet parses a federation field set ("id organization { id }").

@@ -1033,48 +1033,48 @@ enum UserErrorCode {
 }
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `extend schema
-  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
 
 directive @entityResolver(multi: Boolean) on OBJECT
 
 type Query {
   "The signed-in user's cart, priced in ` + "`" + `currency` + "`" + `."
-  cart(currency: String = "EUR"): Cart!
+  cart(currency: String = "EUR"): Cart! @authenticated
   "An order: your own, or any for admins."
-  order(id: ID!): Order
+  order(id: ID!): Order @authenticated
   "Every order, newest first, optionally of one status. Admin only."
-  orders(first: Int = 20, after: String, status: OrderStatus): OrderConnection!
+  orders(first: Int = 20, after: String, status: OrderStatus): OrderConnection! @requiresScopes(scopes: [["orders:admin"]])
 }
 
 type Mutation {
   "Put a product into the cart (adds to the quantity if it is there already)."
-  addToCart(input: AddToCartInput!): CartPayload!
+  addToCart(input: AddToCartInput!): CartPayload! @requiresScopes(scopes: [["cart:write"]])
   "Change a line's quantity; 0 removes it."
-  updateCartLine(input: UpdateCartLineInput!): CartPayload!
-  removeFromCart(productId: ID!): CartPayload!
-  clearCart: CartPayload!
+  updateCartLine(input: UpdateCartLineInput!): CartPayload! @requiresScopes(scopes: [["cart:write"]])
+  removeFromCart(productId: ID!): CartPayload! @requiresScopes(scopes: [["cart:write"]])
+  clearCart: CartPayload! @requiresScopes(scopes: [["cart:write"]])
   """
   Turn the cart into an order: reserve the stock, charge the card, confirm.
   The same idempotencyKey returns the same order (retry safely after a
   timeout). A declined card or missing stock still creates the order (status
   PAYMENT_FAILED or CANCELLED) with a userError, and the cart is restored.
   """
-  checkout(input: CheckoutInput!): CheckoutPayload!
+  checkout(input: CheckoutInput!): CheckoutPayload! @requiresScopes(scopes: [["orders:write"]])
   "Cancel an order before it ships; a paid order is refunded."
-  cancelOrder(id: ID!, reason: String = ""): OrderPayload!
+  cancelOrder(id: ID!, reason: String = ""): OrderPayload! @requiresScopes(scopes: [["orders:write"], ["orders:admin"]])
   "Admin: the order is being picked and packed."
-  startFulfillment(id: ID!): OrderPayload!
+  startFulfillment(id: ID!): OrderPayload! @requiresScopes(scopes: [["orders:admin"]])
   "Admin: the order left the warehouse."
-  markShipped(id: ID!, trackingNumber: String!): OrderPayload!
+  markShipped(id: ID!, trackingNumber: String!): OrderPayload! @requiresScopes(scopes: [["orders:admin"]])
   "Admin: the order arrived."
-  markDelivered(id: ID!): OrderPayload!
+  markDelivered(id: ID!): OrderPayload! @requiresScopes(scopes: [["orders:admin"]])
 }
 
 "A user's orders live here; the user subgraph owns the rest of User."
 type User @key(fields: "id") @entityResolver(multi: true) {
   id: ID!
   "The user's orders, newest first. Visible to the user themselves and admins."
-  orders(first: Int = 20, after: String): OrderConnection!
+  orders(first: Int = 20, after: String): OrderConnection! @authenticated
 }
 
 "Products are owned by the product subgraph; the router resolves their fields."

@@ -930,7 +930,7 @@ enum UserErrorCode {
 }
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `extend schema
-  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
 
 directive @entityResolver(multi: Boolean) on OBJECT
 
@@ -957,19 +957,19 @@ type Query {
 
 type Mutation {
   "Add a product with prices and initial stock. Admin only."
-  createProduct(input: CreateProductInput!): ProductPayload!
+  createProduct(input: CreateProductInput!): ProductPayload! @requiresScopes(scopes: [["catalog:write"]])
   "Change a product's details; omitted fields keep their value. Admin only."
-  updateProduct(input: UpdateProductInput!): ProductPayload!
+  updateProduct(input: UpdateProductInput!): ProductPayload! @requiresScopes(scopes: [["catalog:write"]])
   "Hide a product from the catalog; existing orders keep referring to it. Admin only."
-  archiveProduct(id: ID!): ProductPayload!
+  archiveProduct(id: ID!): ProductPayload! @requiresScopes(scopes: [["catalog:write"]])
   "Bring an archived product back into the catalog. Admin only."
-  restoreProduct(id: ID!): ProductPayload!
+  restoreProduct(id: ID!): ProductPayload! @requiresScopes(scopes: [["catalog:write"]])
   "Set the price in one currency; the change is recorded in the price history. Admin only."
-  setPrice(input: SetPriceInput!): ProductPayload!
+  setPrice(input: SetPriceInput!): ProductPayload! @requiresScopes(scopes: [["catalog:write"]])
   "Add (or with a negative delta remove) units on hand. Admin only."
-  adjustStock(input: AdjustStockInput!): ProductPayload!
+  adjustStock(input: AdjustStockInput!): ProductPayload! @requiresScopes(scopes: [["inventory:write"]])
   "Add a category. Admin only."
-  createCategory(input: CreateCategoryInput!): CategoryPayload!
+  createCategory(input: CreateCategoryInput!): CategoryPayload! @requiresScopes(scopes: [["catalog:write"]])
 }
 
 "An item for sale."

@@ -802,7 +802,7 @@ enum UserErrorCode {
 }
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `extend schema
-  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
 
 directive @entityResolver(multi: Boolean) on OBJECT
 
@@ -823,17 +823,17 @@ type Mutation {
   "Sign out the session a refresh token belongs to."
   logout(refreshToken: String!): LogoutPayload!
   "Change your name or phone."
-  updateProfile(input: UpdateProfileInput!): UserPayload!
+  updateProfile(input: UpdateProfileInput!): UserPayload! @authenticated
   "Change your password; every session (refresh token) is signed out."
-  changePassword(input: ChangePasswordInput!): UserPayload!
-  addAddress(input: AddressInput!): UserPayload!
-  updateAddress(id: ID!, input: AddressInput!): UserPayload!
-  removeAddress(id: ID!): UserPayload!
-  setDefaultShippingAddress(id: ID!): UserPayload!
+  changePassword(input: ChangePasswordInput!): UserPayload! @authenticated
+  addAddress(input: AddressInput!): UserPayload! @authenticated
+  updateAddress(id: ID!, input: AddressInput!): UserPayload! @authenticated
+  removeAddress(id: ID!): UserPayload! @authenticated
+  setDefaultShippingAddress(id: ID!): UserPayload! @authenticated
   "Give a user a role. Admin only."
-  grantRole(userId: ID!, role: Role!): UserPayload!
+  grantRole(userId: ID!, role: Role!): UserPayload! @requiresScopes(scopes: [["users:admin"]])
   "Take a role from a user; the last admin keeps theirs. Admin only."
-  revokeRole(userId: ID!, role: Role!): UserPayload!
+  revokeRole(userId: ID!, role: Role!): UserPayload! @requiresScopes(scopes: [["users:admin"]])
 }
 
 """

@@ -95,34 +95,17 @@ func (i *Issuer) Verify(token string) (auth.Claims, error) {
 	if err != nil {
 		return auth.Claims{}, fmt.Errorf("%w: %v", auth.ErrInvalidCredentials, err)
 	}
-	sub, _ := tok.Subject()
-	exp, _ := tok.Expiration()
-	c := auth.Claims{Subject: sub, Expires: exp.Unix()}
-	var roles []any
-	if err := tok.Get("roles", &roles); err == nil {
-		for _, r := range roles {
-			if s, ok := r.(string); ok {
-				c.Roles = append(c.Roles, s)
-			}
-		}
-	}
-	var scope string
-	if err := tok.Get("scope", &scope); err == nil && scope != "" {
-		c.Scopes = strings.Fields(scope)
-	}
-	return c, nil
+	return auth.FromJWT(tok), nil
 }
 
 // Authenticate implements auth.Authenticator for "Authorization: Bearer <JWT>",
 // so clients can call the user service directly with its own tokens.
 func (i *Issuer) Authenticate(r *http.Request) (auth.Claims, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return auth.Claims{}, auth.ErrNoCredentials
-	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return auth.Claims{}, fmt.Errorf("%w: want a Bearer token", auth.ErrInvalidCredentials)
+	token, err := auth.BearerToken(r.Header.Get("Authorization"))
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		return auth.Claims{}, fmt.Errorf("%w: want a Bearer token", err)
+	} else if err != nil {
+		return auth.Claims{}, err
 	}
 	return i.Verify(token)
 }

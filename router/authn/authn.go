@@ -1,0 +1,218 @@
+// Package authn verifies the access tokens clients send to the router: JWTs
+// signed by the user service, checked against its published JWKS. Keys are
+// cached, refreshed in the background and on an unknown key id (rate
+// limited, so made-up kids cannot flood the user service). The accepted
+// algorithms are a fixed list and must match the key: alg=none and
+// algorithm confusion (an HMAC "signed" with a public key) are refused
+// before any cryptography runs.
+package authn
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/service"
+	"github.com/virtual-store/virtual-store/router/config"
+)
+
+// Verifier checks bearer tokens against a JWKS.
+type Verifier struct {
+	cfg    config.Auth
+	client *http.Client
+	algs   map[string]jwa.SignatureAlgorithm
+	now    func() time.Time
+	log    *slog.Logger
+
+	mu          sync.Mutex
+	keys        jwk.Set
+	lastAttempt time.Time
+}
+
+// New returns a verifier for cfg; it fetches keys lazily on first use.
+func New(cfg config.Auth, client *http.Client, log *slog.Logger) (*Verifier, error) {
+	v := &Verifier{cfg: cfg, client: client, algs: map[string]jwa.SignatureAlgorithm{}, now: time.Now, log: log}
+	for _, name := range cfg.Algorithms {
+		alg, ok := jwa.LookupSignatureAlgorithm(name)
+		if !ok || name == "none" || strings.HasPrefix(name, "HS") {
+			return nil, fmt.Errorf("auth: algorithm %q cannot verify tokens against a JWKS", name)
+		}
+		v.algs[name] = alg
+	}
+	return v, nil
+}
+
+// Errors are wrapped in auth.ErrInvalidCredentials; these tell why.
+var (
+	ErrAlgorithm  = errors.New("algorithm not accepted")
+	ErrUnknownKey = errors.New("unknown signing key")
+)
+
+// Authenticate implements auth.Authenticator for "Authorization: Bearer".
+func (v *Verifier) Authenticate(r *http.Request) (auth.Claims, error) {
+	token, err := auth.BearerToken(r.Header.Get("Authorization"))
+	if err != nil {
+		return auth.Claims{}, err
+	}
+	return v.Verify(r.Context(), token)
+}
+
+// Verify checks token and returns its claims.
+func (v *Verifier) Verify(ctx context.Context, token string) (auth.Claims, error) {
+	c, err := v.verify(ctx, token)
+	if err != nil {
+		return auth.Claims{}, fmt.Errorf("%w: %w", auth.ErrInvalidCredentials, err)
+	}
+	return c, nil
+}
+
+type header struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (auth.Claims, error) {
+	h, err := readHeader(token)
+	if err != nil {
+		return auth.Claims{}, err
+	}
+	alg, ok := v.algs[h.Alg]
+	if !ok {
+		return auth.Claims{}, fmt.Errorf("%w: %q", ErrAlgorithm, h.Alg)
+	}
+	key, err := v.key(ctx, h.Kid)
+	if err != nil {
+		return auth.Claims{}, err
+	}
+	// A key published for one algorithm verifies only that algorithm.
+	if ka, ok := key.Algorithm(); ok && ka.String() != h.Alg {
+		return auth.Claims{}, fmt.Errorf("%w: key %s is for %s, token says %s", ErrAlgorithm, h.Kid, ka, h.Alg)
+	}
+	tok, err := jwt.Parse([]byte(token),
+		jwt.WithKey(alg, key),
+		jwt.WithValidate(true),
+		jwt.WithAcceptableSkew(v.cfg.Leeway),
+		jwt.WithClock(jwt.ClockFunc(v.now)),
+		jwt.WithRequiredClaim(jwt.ExpirationKey),
+		jwt.WithRequiredClaim(jwt.SubjectKey),
+	)
+	if err != nil {
+		return auth.Claims{}, err
+	}
+	if iss, _ := tok.Issuer(); len(v.cfg.Issuers) > 0 && !slices.Contains(v.cfg.Issuers, iss) {
+		return auth.Claims{}, fmt.Errorf("issuer %q not accepted", iss)
+	}
+	if aud, _ := tok.Audience(); len(v.cfg.Audiences) > 0 && !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(v.cfg.Audiences, a) }) {
+		return auth.Claims{}, fmt.Errorf("audience %v not accepted", aud)
+	}
+	c := auth.FromJWT(tok)
+	if c.Subject == "" {
+		return auth.Claims{}, errors.New("the token has no subject")
+	}
+	return c, nil
+}
+
+// readHeader decodes the JOSE header without trusting anything in it yet.
+func readHeader(token string) (header, error) {
+	var h header
+	first, _, ok := strings.Cut(token, ".")
+	if !ok || strings.Count(token, ".") != 2 {
+		return h, errors.New("not a compact JWS")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(first)
+	if err != nil {
+		return h, errors.New("malformed header")
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return h, errors.New("malformed header")
+	}
+	if h.Kid == "" {
+		return h, errors.New("the token names no key (kid)")
+	}
+	return h, nil
+}
+
+// key finds kid in the cached set, refetching the set once when kid is
+// unknown and the last fetch is older than JWKSRefreshMin (rotation).
+func (v *Verifier) key(ctx context.Context, kid string) (jwk.Key, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.keys != nil {
+		if k, ok := v.keys.LookupKeyID(kid); ok {
+			return k, nil
+		}
+	}
+	if !v.lastAttempt.IsZero() && v.now().Sub(v.lastAttempt) < v.cfg.JWKSRefreshMin {
+		return nil, fmt.Errorf("%w %q", ErrUnknownKey, kid)
+	}
+	if err := v.fetchLocked(ctx); err != nil {
+		return nil, err
+	}
+	if k, ok := v.keys.LookupKeyID(kid); ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownKey, kid)
+}
+
+// Refresh downloads the key set now.
+func (v *Verifier) Refresh(ctx context.Context) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.fetchLocked(ctx)
+}
+
+func (v *Verifier) fetchLocked(ctx context.Context) error {
+	v.lastAttempt = v.now()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.JWKSURL, nil)
+	if err != nil {
+		return fmt.Errorf("jwks request: %w", err)
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch jwks: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetch jwks: %s", resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("read jwks: %w", err)
+	}
+	set, err := jwk.Parse(body)
+	if err != nil {
+		return fmt.Errorf("parse jwks: %w", err)
+	}
+	v.keys = set
+	return nil
+}
+
+// KeepFresh refreshes the keys every JWKSMaxAge until ctx ends, so removed
+// (revoked) keys stop verifying without a restart. Failures keep the old keys.
+func (v *Verifier) KeepFresh(ctx context.Context) error {
+	if v.cfg.JWKSMaxAge <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	return service.Every(ctx, v.cfg.JWKSMaxAge, func(ctx context.Context) {
+		if err := v.Refresh(ctx); err != nil && ctx.Err() == nil {
+			v.log.Warn("jwks refresh failed; keeping the cached keys", "err", err)
+		}
+	})
+}

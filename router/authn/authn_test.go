@@ -1,0 +1,114 @@
+package authn_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/router/authn"
+	"github.com/virtual-store/virtual-store/router/config"
+	"github.com/virtual-store/virtual-store/router/internal/testjwt"
+)
+
+func cfg(url string) config.Auth {
+	c := config.Default().Auth
+	c.JWKSURL, c.Issuers, c.Leeway = url, []string{testjwt.IssuerName}, 0
+	return c
+}
+
+// forge builds a token by hand with any header, signed with an HMAC key.
+func forge(header, payload map[string]any, sign func(string) []byte) string {
+	h, _ := json.Marshal(header)
+	p, _ := json.Marshal(payload)
+	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p)
+	return in + "." + base64.RawURLEncoding.EncodeToString(sign(in))
+}
+
+func TestVerify(t *testing.T) {
+	is := testjwt.New(t)
+	v, err := authn.New(cfg(is.JWKSURL()), http.DefaultClient, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	good := is.Token(t, "u1", []string{"cart:write", "orders:read"}, nil)
+	c, err := v.Verify(ctx, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "u1" || !c.HasRole("CUSTOMER") || len(c.Scopes) != 2 {
+		t.Fatalf("claims = %+v", c)
+	}
+
+	claims := map[string]any{"iss": "http://user.test", "aud": "virtual-store", "sub": "admin", "exp": time.Now().Add(time.Hour).Unix(), "roles": []string{"ADMIN"}}
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"expired", is.Token(t, "u1", nil, func(b *jwt.Builder) { b.Expiration(time.Now().Add(-time.Minute)) })},
+		{"other issuer", is.Token(t, "u1", nil, func(b *jwt.Builder) { b.Issuer("http://evil.test") })},
+		{"other audience", is.Token(t, "u1", nil, func(b *jwt.Builder) { b.Audience([]string{"other-app"}) })},
+		{"no subject", is.Token(t, "u1", nil, func(b *jwt.Builder) { b.Subject("") })},
+		{"not yet valid", is.Token(t, "u1", nil, func(b *jwt.Builder) { b.NotBefore(time.Now().Add(time.Hour)) })},
+		{"alg none", forge(map[string]any{"alg": "none", "kid": is.Kid}, claims, func(string) []byte { return nil })},
+		// Algorithm confusion: HMAC keyed with the public JWKS, which anyone can read.
+		{"HS256 with the public key", forge(map[string]any{"alg": "HS256", "kid": is.Kid}, claims, func(in string) []byte {
+			return []byte(in) // any bytes: the header alone must get it refused
+		})},
+		{"RS256 header on an Ed25519 key", forge(map[string]any{"alg": "RS256", "kid": is.Kid}, claims, func(string) []byte { return []byte("x") })},
+		{"tampered payload", strings.Join([]string{strings.Split(good, ".")[0], base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin","iss":"http://user.test","aud":"virtual-store","exp":9999999999}`)), strings.Split(good, ".")[2]}, ".")},
+		{"garbage", "not.a.jwt"},
+		{"two parts", "abc.def"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := v.Verify(ctx, tt.token); !errors.Is(err, auth.ErrInvalidCredentials) {
+				t.Fatalf("err = %v, want invalid credentials", err)
+			}
+		})
+	}
+}
+
+func TestConfigRefusesUnsafeAlgorithms(t *testing.T) {
+	for _, alg := range []string{"none", "HS256", "nonsense"} {
+		c := cfg("http://x")
+		c.Algorithms = []string{alg}
+		if _, err := authn.New(c, http.DefaultClient, slog.Default()); err == nil {
+			t.Errorf("%s accepted", alg)
+		}
+	}
+}
+
+func TestUnknownKidRefetchesButNotOnEveryRequest(t *testing.T) {
+	is := testjwt.New(t)
+	is.Publish.Store(false) // the key is not published yet (rotation in progress)
+	c := cfg(is.JWKSURL())
+	c.JWKSRefreshMin = time.Hour
+	v, _ := authn.New(c, http.DefaultClient, slog.Default())
+	tok := is.Token(t, "u1", nil, nil)
+	for range 20 {
+		if _, err := v.Verify(context.Background(), tok); !errors.Is(err, authn.ErrUnknownKey) {
+			t.Fatalf("err = %v, want unknown key", err)
+		}
+	}
+	if n := is.Fetches.Load(); n != 1 {
+		t.Fatalf("%d JWKS fetches for 20 unknown-kid tokens, want 1", n)
+	}
+
+	// Once the refresh interval allows, the newly published key is found.
+	c.JWKSRefreshMin = 0
+	is.Publish.Store(true)
+	v, _ = authn.New(c, http.DefaultClient, slog.Default())
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,233 @@
+// Package config is the router's configuration: one YAML file (every key
+// optional, documented in router.example.yaml) with environment overrides for
+// what differs per deployment (ROUTER_* variables, REDIS_URL, IDENTITY_SECRET).
+// Defaults suit `make run` on a laptop; the prod overlay tightens them.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/goccy/go-yaml"
+
+	"github.com/virtual-store/virtual-store/internal/clientip"
+)
+
+// Config is everything the router reads at start.
+type Config struct {
+	// Listen is the public address.
+	Listen string `yaml:"listen" env:"ROUTER_LISTEN"`
+	// Supergraph is a supergraph SDL file; empty means compose from Subgraphs.
+	Supergraph string `yaml:"supergraph" env:"ROUTER_SUPERGRAPH"`
+	// Subgraphs is "name=url,name=url", polled every PollInterval.
+	Subgraphs       string        `yaml:"subgraphs" env:"ROUTER_SUBGRAPHS"`
+	PollInterval    time.Duration `yaml:"poll_interval" env:"ROUTER_POLL_INTERVAL"`
+	SubgraphTimeout time.Duration `yaml:"subgraph_timeout" env:"ROUTER_SUBGRAPH_TIMEOUT"`
+	// DedupInbound shares one execution between identical concurrent queries.
+	DedupInbound bool `yaml:"dedup_inbound" env:"ROUTER_DEDUP_INBOUND"`
+	// Playground serves GraphiQL at GET / (and /graphql for browsers).
+	Playground bool `yaml:"playground" env:"ROUTER_PLAYGROUND"`
+	// PprofAddr serves net/http/pprof on a separate, private listener.
+	PprofAddr string `yaml:"pprof_addr" env:"ROUTER_PPROF_ADDR"`
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []string `yaml:"trusted_proxies" env:"ROUTER_TRUSTED_PROXIES" envSeparator:","`
+	// AccessLog logs one line per GraphQL request (no tokens, no variables).
+	AccessLog bool `yaml:"access_log" env:"ROUTER_ACCESS_LOG"`
+
+	CORS        CORS          `yaml:"cors"`
+	Auth        Auth          `yaml:"auth"`
+	Limits      Limits        `yaml:"limits"`
+	RateLimit   RateLimit     `yaml:"rate_limit"`
+	IPAllow     IPAllow       `yaml:"ip_allow"`
+	Persisted   Persisted     `yaml:"persisted_queries"`
+	ShutdownFor time.Duration `yaml:"shutdown_timeout" env:"SHUTDOWN_TIMEOUT"`
+}
+
+// CORS lets browser storefronts on other origins call the router.
+type CORS struct {
+	AllowedOrigins   []string      `yaml:"allowed_origins" env:"ROUTER_CORS_ORIGINS" envSeparator:","`
+	AllowCredentials bool          `yaml:"allow_credentials"`
+	MaxAge           time.Duration `yaml:"max_age"`
+}
+
+// Auth verifies the user service's JWTs and signs the identity forwarded to
+// subgraphs.
+type Auth struct {
+	// JWKSURL is where the signing keys are published; empty disables
+	// authentication (every caller is anonymous, Authorization is refused).
+	JWKSURL    string   `yaml:"jwks_url" env:"ROUTER_JWKS_URL"`
+	Issuers    []string `yaml:"issuers" env:"ROUTER_JWT_ISSUERS" envSeparator:","`
+	Audiences  []string `yaml:"audiences" env:"ROUTER_JWT_AUDIENCES" envSeparator:","`
+	Algorithms []string `yaml:"algorithms" env:"ROUTER_JWT_ALGORITHMS" envSeparator:","`
+	// JWKSRefreshMin is the least time between two JWKS downloads caused by
+	// unknown key ids (a flood of made-up kids must not flood the user service).
+	JWKSRefreshMin time.Duration `yaml:"jwks_refresh_min_interval"`
+	// JWKSMaxAge refreshes the keys in the background this often.
+	JWKSMaxAge time.Duration `yaml:"jwks_max_age"`
+	// Leeway tolerates clock skew on exp/nbf/iat.
+	Leeway time.Duration `yaml:"leeway"`
+	// IdentitySecret signs the identity header subgraphs trust.
+	IdentitySecret string `yaml:"-" env:"IDENTITY_SECRET"`
+	// IdentityTTL is the lifetime of a signed identity (one request).
+	IdentityTTL time.Duration `yaml:"identity_ttl"`
+}
+
+// Limits refuse hostile operations before planning. Zero disables one.
+type Limits struct {
+	MaxDepth         int   `yaml:"max_depth" env:"ROUTER_MAX_DEPTH"`
+	MaxAliases       int   `yaml:"max_aliases" env:"ROUTER_MAX_ALIASES"`
+	MaxRootFields    int   `yaml:"max_root_fields" env:"ROUTER_MAX_ROOT_FIELDS"`
+	MaxTokens        int   `yaml:"max_tokens" env:"ROUTER_MAX_TOKENS"`
+	MaxDocumentBytes int   `yaml:"max_document_bytes" env:"ROUTER_MAX_DOCUMENT_BYTES"`
+	MaxBodyBytes     int64 `yaml:"max_body_bytes" env:"ROUTER_MAX_BODY_BYTES"`
+	// MaxCost bounds the static cost: every field costs 1, multiplied by the
+	// sizes of the lists above it (from first/last/limit arguments, else
+	// DefaultListSize).
+	MaxCost         int `yaml:"max_cost" env:"ROUTER_MAX_COST"`
+	DefaultListSize int `yaml:"default_list_size"`
+}
+
+// Bucket is a token bucket: Rate tokens a second, up to Burst at once. A
+// zero Rate disables it.
+type Bucket struct {
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"`
+}
+
+// RateLimit is the set of token buckets a request draws from.
+type RateLimit struct {
+	Enabled bool   `yaml:"enabled" env:"ROUTER_RATE_LIMIT"`
+	PerIP   Bucket `yaml:"per_ip"`
+	PerUser Bucket `yaml:"per_user"`
+	Global  Bucket `yaml:"global"`
+	// RedisURL shares the buckets across replicas; empty keeps them in memory.
+	RedisURL string `yaml:"redis_url" env:"REDIS_URL"`
+}
+
+// IPAllow restricts who may call the router, or some operations.
+type IPAllow struct {
+	// Router lists the networks allowed at all; empty allows everyone.
+	Router []string `yaml:"router" env:"ROUTER_ALLOW_CIDRS" envSeparator:","`
+	// Rules restrict named root fields (e.g. admin mutations) to networks.
+	Rules []IPRule `yaml:"rules"`
+}
+
+// IPRule allows the listed root fields (or operation names) only from CIDRs.
+type IPRule struct {
+	// Fields are root fields as "Mutation.createProduct"; "Mutation.*" is every mutation.
+	Fields []string `yaml:"fields"`
+	// Operations are operation names.
+	Operations []string `yaml:"operations"`
+	CIDRs      []string `yaml:"cidrs"`
+}
+
+// Persisted configures persisted queries.
+type Persisted struct {
+	// APQ accepts the Automatic Persisted Queries protocol (sha256Hash).
+	APQ bool `yaml:"apq" env:"ROUTER_APQ"`
+	// APQCacheSize bounds the registered queries kept in memory.
+	APQCacheSize int `yaml:"apq_cache_size"`
+	// Safelist refuses any operation not in Manifest.
+	Safelist bool `yaml:"safelist" env:"ROUTER_SAFELIST"`
+	// Manifest is a JSON file of trusted operations: either
+	// {"operations":[{"id":..,"body":..}]} (the Apollo/GraphOS format) or
+	// {"<sha256>": "<query>", ...}.
+	Manifest string `yaml:"manifest" env:"ROUTER_PERSISTED_MANIFEST"`
+}
+
+// Default is the configuration with nothing set: a laptop's.
+func Default() Config {
+	return Config{
+		Listen:          ":4000",
+		Subgraphs:       "user=http://127.0.0.1:4001/graphql,product=http://127.0.0.1:4002/graphql,order=http://127.0.0.1:4003/graphql",
+		PollInterval:    10 * time.Second,
+		SubgraphTimeout: 30 * time.Second,
+		Playground:      true,
+		TrustedProxies:  []string{"127.0.0.1/32", "::1/128"},
+		AccessLog:       true,
+		ShutdownFor:     15 * time.Second,
+		CORS:            CORS{AllowedOrigins: []string{"*"}, MaxAge: 10 * time.Minute},
+		Auth: Auth{
+			JWKSURL:        "http://127.0.0.1:4001/.well-known/jwks.json",
+			Issuers:        []string{"http://localhost:4001"},
+			Audiences:      []string{"virtual-store"},
+			Algorithms:     []string{"EdDSA"},
+			JWKSRefreshMin: 10 * time.Second,
+			JWKSMaxAge:     15 * time.Minute,
+			Leeway:         30 * time.Second,
+			IdentitySecret: "dev-only-identity-secret-change-me",
+			IdentityTTL:    time.Minute,
+		},
+		Limits: Limits{
+			MaxDepth: 12, MaxAliases: 30, MaxRootFields: 20, MaxTokens: 3000,
+			MaxDocumentBytes: 32 << 10, MaxBodyBytes: 2 << 20,
+			MaxCost: 20000, DefaultListSize: 20,
+		},
+		RateLimit: RateLimit{
+			Enabled: true,
+			PerIP:   Bucket{Rate: 100, Burst: 200},
+			PerUser: Bucket{Rate: 50, Burst: 100},
+			Global:  Bucket{Rate: 5000, Burst: 10000},
+		},
+		Persisted: Persisted{APQ: true, APQCacheSize: 10000},
+	}
+}
+
+// Load reads file (if not empty) over the defaults, then the environment.
+// Unknown YAML keys are errors: a typo must not silently disable a limit.
+func Load(file string) (Config, error) {
+	c := Default()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return c, fmt.Errorf("read router config: %w", err)
+		}
+		if err := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField()).Decode(&c); err != nil {
+			return c, fmt.Errorf("router config %s: %s", file, yaml.FormatError(err, false, true))
+		}
+	}
+	if err := env.Parse(&c); err != nil {
+		return c, fmt.Errorf("router configuration from the environment: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate reports settings that cannot work, all at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, err := clientip.ParseNetworks(c.allCIDRs()); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Persisted.Safelist && c.Persisted.Manifest == "" {
+		errs = append(errs, errors.New("persisted_queries.safelist needs persisted_queries.manifest"))
+	}
+	for _, alg := range c.Auth.Algorithms {
+		if strings.EqualFold(alg, "none") || strings.HasPrefix(strings.ToUpper(alg), "HS") {
+			// HS* would let anyone holding a public key forge tokens
+			// (algorithm confusion); none is no signature at all.
+			errs = append(errs, fmt.Errorf("auth.algorithms: %s is not allowed for tokens verified with a JWKS", alg))
+		}
+	}
+	if c.Auth.JWKSURL != "" && len(c.Auth.Algorithms) == 0 {
+		errs = append(errs, errors.New("auth.algorithms must name at least one algorithm"))
+	}
+	for name, b := range map[string]Bucket{"per_ip": c.RateLimit.PerIP, "per_user": c.RateLimit.PerUser, "global": c.RateLimit.Global} {
+		if b.Rate < 0 || b.Rate > 0 && b.Burst < 1 {
+			errs = append(errs, fmt.Errorf("rate_limit.%s: rate must be >= 0 and burst >= 1", name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) allCIDRs() []string {
+	out := append(append([]string(nil), c.TrustedProxies...), c.IPAllow.Router...)
+	for _, r := range c.IPAllow.Rules {
+		out = append(out, r.CIDRs...)
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/virtual-store/virtual-store/router/config"
+)
+
+// The documented example lists every default: loading it changes nothing.
+func TestExampleIsTheDefaults(t *testing.T) {
+	got, err := config.Load("../../config/router.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file spells empty lists as []; the code leaves them nil.
+	if len(got.IPAllow.Router) == 0 && len(got.IPAllow.Rules) == 0 {
+		got.IPAllow = config.IPAllow{}
+	}
+	if want := config.Default(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("router.example.yaml and Default() differ:\n file %+v\n code %+v", got, want)
+	}
+}
+
+func write(t *testing.T, yaml string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "router.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFileThenEnvironment(t *testing.T) {
+	p := write(t, "limits:\n  max_depth: 7\nrate_limit:\n  per_ip: {rate: 1, burst: 2}\nplayground: false\n")
+	t.Setenv("ROUTER_MAX_ALIASES", "3")
+	t.Setenv("REDIS_URL", "redis://cache:6379/1")
+	t.Setenv("ROUTER_POLL_INTERVAL", "1m")
+	c, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits.MaxDepth != 7 || c.Limits.MaxAliases != 3 || c.Limits.MaxCost != config.Default().Limits.MaxCost ||
+		c.RateLimit.PerIP.Burst != 2 || c.RateLimit.RedisURL != "redis://cache:6379/1" || c.Playground || c.PollInterval != time.Minute {
+		t.Fatalf("loaded %+v", c)
+	}
+}
+
+func TestBadConfigurationIsRefused(t *testing.T) {
+	for name, yaml := range map[string]string{
+		"unknown key":          "limits:\n  max_dept: 3\n",
+		"bad CIDR":             "ip_allow:\n  router: [\"10.0.0.0/33\"]\n",
+		"alg none":             "auth:\n  algorithms: [none]\n",
+		"HS256":                "auth:\n  algorithms: [HS256]\n",
+		"safelist no manifest": "persisted_queries:\n  safelist: true\n",
+		"burst zero":           "rate_limit:\n  per_ip: {rate: 5, burst: 0}\n",
+	} {
+		if _, err := config.Load(write(t, yaml)); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if name == "unknown key" && !strings.Contains(err.Error(), "max_dept") {
+			t.Errorf("unknown key: error %q does not name it", err)
+		}
+	}
+}

@@ -1,0 +1,241 @@
+// Package limits refuses hostile operations before they are planned: too
+// many bytes or tokens (checked on the source, before parsing), too deep,
+// too many aliases or root fields (checked on the parsed document, before
+// validation), and a static cost over budget (checked with the schema's
+// types and the request's variables). Each limit has its own error code, and
+// each check stops as soon as a limit is crossed, so a hostile query costs
+// microseconds to refuse.
+package limits
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/lexer"
+
+	"github.com/virtual-store/virtual-store/router/config"
+)
+
+// Codes of the errors, in extensions.code.
+const (
+	CodeDocumentTooLarge  = "DOCUMENT_TOO_LARGE"
+	CodeTooManyTokens     = "MAX_TOKENS_EXCEEDED"
+	CodeTooDeep           = "MAX_DEPTH_EXCEEDED"
+	CodeTooManyAliases    = "MAX_ALIASES_EXCEEDED"
+	CodeTooManyRootFields = "MAX_ROOT_FIELDS_EXCEEDED"
+	CodeTooCostly         = "COST_LIMIT_EXCEEDED"
+)
+
+// Error is a refused operation.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Checker applies one set of limits.
+type Checker struct {
+	config.Limits
+}
+
+// CheckSource counts bytes and lexer tokens, stopping at the limit.
+func (c Checker) CheckSource(query string) *Error {
+	if c.MaxDocumentBytes > 0 && len(query) > c.MaxDocumentBytes {
+		return &Error{CodeDocumentTooLarge, fmt.Sprintf("the document has %d bytes; the limit is %d", len(query), c.MaxDocumentBytes)}
+	}
+	if c.MaxTokens <= 0 {
+		return nil
+	}
+	lx := lexer.New(&ast.Source{Input: query})
+	for n := 0; ; n++ {
+		tok, err := lx.ReadToken()
+		if err != nil || tok.Kind == lexer.EOF {
+			return nil // syntax errors are the parser's to report
+		}
+		if n >= c.MaxTokens {
+			return &Error{CodeTooManyTokens, fmt.Sprintf("the document has more than %d tokens", c.MaxTokens)}
+		}
+	}
+}
+
+// expansionBudget bounds the fields visited while expanding fragments, so
+// a "fragment bomb" (each fragment spreading the next several times) is
+// refused instead of expanded exponentially.
+const expansionBudget = 100_000
+
+// CheckShape measures depth, aliases and root fields of op (fragments
+// expanded) before validation; cyclic fragments are left to validation.
+func (c Checker) CheckShape(doc *ast.QueryDocument, op *ast.OperationDefinition) *Error {
+	w := shapeWalker{c: c, doc: doc, active: map[string]bool{}}
+	if c.MaxRootFields > 0 {
+		if n := w.rootFields(op.SelectionSet); n > c.MaxRootFields {
+			return &Error{CodeTooManyRootFields, fmt.Sprintf("the operation selects %d root fields; the limit is %d", n, c.MaxRootFields)}
+		}
+	}
+	w.walk(op.SelectionSet, 1)
+	return w.err
+}
+
+type shapeWalker struct {
+	c       Checker
+	doc     *ast.QueryDocument
+	active  map[string]bool // fragments being expanded (cycle guard)
+	aliases int
+	visited int
+	err     *Error
+}
+
+func (w *shapeWalker) rootFields(ss ast.SelectionSet) int {
+	n := 0
+	for _, s := range ss {
+		switch s := s.(type) {
+		case *ast.Field:
+			n++
+		case *ast.InlineFragment:
+			n += w.rootFields(s.SelectionSet)
+		case *ast.FragmentSpread:
+			if f := w.doc.Fragments.ForName(s.Name); f != nil && !w.active[s.Name] {
+				w.active[s.Name] = true
+				n += w.rootFields(f.SelectionSet)
+				w.active[s.Name] = false
+			}
+		}
+	}
+	return n
+}
+
+func (w *shapeWalker) walk(ss ast.SelectionSet, depth int) {
+	for _, s := range ss {
+		if w.err != nil {
+			return
+		}
+		switch s := s.(type) {
+		case *ast.Field:
+			w.visited++
+			if w.visited > expansionBudget {
+				w.err = &Error{CodeTooCostly, "the operation expands to too many fields"}
+				return
+			}
+			if s.Alias != "" && s.Alias != s.Name {
+				w.aliases++
+				if w.c.MaxAliases > 0 && w.aliases > w.c.MaxAliases {
+					w.err = &Error{CodeTooManyAliases, fmt.Sprintf("the operation uses more than %d aliases", w.c.MaxAliases)}
+					return
+				}
+			}
+			if s.Name == "__schema" || s.Name == "__type" {
+				continue // introspection is answered locally, from a finite schema
+			}
+			if w.c.MaxDepth > 0 && depth > w.c.MaxDepth {
+				w.err = &Error{CodeTooDeep, fmt.Sprintf("the operation is deeper than %d levels", w.c.MaxDepth)}
+				return
+			}
+			w.walk(s.SelectionSet, depth+1)
+		case *ast.InlineFragment:
+			w.walk(s.SelectionSet, depth)
+		case *ast.FragmentSpread:
+			f := w.doc.Fragments.ForName(s.Name)
+			if f == nil || w.active[s.Name] {
+				continue
+			}
+			w.active[s.Name] = true
+			w.walk(f.SelectionSet, depth)
+			w.active[s.Name] = false
+		}
+	}
+}
+
+// sizeArguments name the arguments that bound a list's length.
+var sizeArguments = []string{"first", "last", "limit", "pageSize", "size"}
+
+// Cost is the static cost of a validated operation: each field costs 1 times
+// the product of the list sizes above it. A list's size comes from a size
+// argument on its field (or, for connections, on the field above:
+// `products(first: 10) { edges { node } }`), else DefaultListSize.
+func (c Checker) Cost(op *ast.OperationDefinition, vars map[string]any) int {
+	w := costWalker{c: c, vars: vars}
+	return w.walk(op.SelectionSet, 1, false)
+}
+
+// CheckCost refuses an operation whose cost is over MaxCost.
+func (c Checker) CheckCost(op *ast.OperationDefinition, vars map[string]any) *Error {
+	if c.MaxCost <= 0 {
+		return nil
+	}
+	if cost := c.Cost(op, vars); cost > c.MaxCost {
+		return &Error{CodeTooCostly, fmt.Sprintf("the operation's estimated cost is %d; the limit is %d", cost, c.MaxCost)}
+	}
+	return nil
+}
+
+type costWalker struct {
+	c       Checker
+	vars    map[string]any
+	visited int
+}
+
+// saturate keeps products from overflowing: anything this large is refused anyway.
+const saturate = 1 << 40
+
+func (w *costWalker) walk(ss ast.SelectionSet, mult int, sized bool) int {
+	total := 0
+	for _, s := range ss {
+		w.visited++
+		if w.visited > expansionBudget || total > saturate {
+			return saturate
+		}
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Name == "__typename" || s.Name == "__schema" || s.Name == "__type" {
+				continue
+			}
+			total += mult
+			childMult, childSized := mult, false
+			if n, ok := w.size(s); ok {
+				childMult, childSized = mult*n, true
+			} else if s.Definition != nil && s.Definition.Type.Elem != nil && !sized {
+				childMult = mult * max(w.c.DefaultListSize, 1)
+			}
+			if childMult > saturate {
+				childMult = saturate
+			}
+			total += w.walk(s.SelectionSet, childMult, childSized)
+		case *ast.InlineFragment:
+			total += w.walk(s.SelectionSet, mult, sized)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				total += w.walk(s.Definition.SelectionSet, mult, sized)
+			}
+		}
+	}
+	return min(total, saturate)
+}
+
+// size reads a list size argument, literal or from a variable.
+func (w *costWalker) size(f *ast.Field) (int, bool) {
+	for _, name := range sizeArguments {
+		a := f.Arguments.ForName(name)
+		if a == nil {
+			continue
+		}
+		v, err := a.Value.Value(w.vars)
+		if err != nil || v == nil {
+			continue
+		}
+		switch n := v.(type) {
+		case int64:
+			return max(int(n), 0), true
+		case int:
+			return max(n, 0), true
+		case float64:
+			return max(int(n), 0), true
+		case interface{ String() string }: // json.Number
+			if i, err := strconv.Atoi(n.String()); err == nil {
+				return max(i, 0), true
+			}
+		}
+	}
+	return 0, false
+}

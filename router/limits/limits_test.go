@@ -1,0 +1,115 @@
+package limits_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/virtual-store/virtual-store/router/config"
+	"github.com/virtual-store/virtual-store/router/limits"
+)
+
+var schema = gqlparser.MustLoadSchema(&ast.Source{Input: `
+type Query { products(first: Int): ProductConnection! product(id: ID!): Product categories: [Category!]! }
+type ProductConnection { edges: [Edge!]! }
+type Edge { node: Product! }
+type Product { id: ID! name: String! related(limit: Int): [Product!]! }
+type Category { name: String! products(first: Int): ProductConnection! }
+`})
+
+func checker() limits.Checker {
+	return limits.Checker{Limits: config.Limits{MaxDepth: 5, MaxAliases: 3, MaxRootFields: 3, MaxTokens: 60,
+		MaxDocumentBytes: 600, MaxCost: 500, DefaultListSize: 10}}
+}
+
+func TestShapeAndSource(t *testing.T) {
+	tests := []struct {
+		name, query, code string
+	}{
+		{"fine", `{ product(id: 1) { name related(limit: 2) { name } } }`, ""},
+		{"too large", `{ product(id: 1) { name } }` + strings.Repeat(" ", 600), limits.CodeDocumentTooLarge},
+		{"too many tokens", `{ product(id: 1) { ` + strings.Repeat("name ", 60) + `} }`, limits.CodeTooManyTokens},
+		{"too deep", `{ product(id: 1) { related { related { related { related { name } } } } } }`, limits.CodeTooDeep},
+		{"too deep through fragments", `{ product(id: 1) { ...A } } fragment A on Product { related { related { ...B } } } fragment B on Product { related { related { name } } }`, limits.CodeTooDeep},
+		{"too many aliases", `{ a: product(id: 1) { n1: name n2: name n3: name } }`, limits.CodeTooManyAliases},
+		{"too many root fields", `{ categories { name } product(id: 1) { name } ... on Query { categories { name } } ...R } fragment R on Query { categories { name } }`, limits.CodeTooManyRootFields},
+		{"cyclic fragments are left to validation", `{ product(id: 1) { ...A } } fragment A on Product { related { ...A } }`, ""},
+		{"introspection depth is not counted", `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := checker()
+			err := c.CheckSource(tt.query)
+			if err == nil {
+				doc, perr := parser.ParseQuery(&ast.Source{Input: tt.query})
+				if perr != nil {
+					t.Fatal(perr)
+				}
+				err = c.CheckShape(doc, doc.Operations[0])
+			}
+			got := ""
+			if err != nil {
+				got = err.Code
+			}
+			if got != tt.code {
+				t.Fatalf("code = %q (%v), want %q", got, err, tt.code)
+			}
+		})
+	}
+}
+
+func TestFragmentBombIsRefusedQuickly(t *testing.T) {
+	// Each fragment spreads the next twice: 2^20 fields if expanded.
+	var b strings.Builder
+	b.WriteString("{ product(id: 1) { ...F" + itoa(0) + " } }\n")
+	for i := range 20 {
+		next := "name"
+		if i < 19 {
+			next = "...F" + itoa(i+1) + " ...F" + itoa(i+1)
+		}
+		b.WriteString("fragment F" + itoa(i) + " on Product { " + next + " }\n")
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: b.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checker()
+	c.MaxAliases = 0
+	if e := c.CheckShape(doc, doc.Operations[0]); e == nil || e.Code != limits.CodeTooCostly {
+		t.Fatalf("err = %v, want %s", e, limits.CodeTooCostly)
+	}
+}
+
+func itoa(i int) string { return string(rune('a'+i/10)) + string(rune('a'+i%10)) }
+
+func TestCost(t *testing.T) {
+	tests := []struct {
+		query string
+		vars  map[string]any
+		want  int
+	}{
+		// products 1, then edges, node and name 10 each: first: 10 sizes
+		// everything below the connection, and edges is not counted again.
+		{`{ products(first: 10) { edges { node { name } } } }`, nil, 31},
+		{`query($n: Int) { products(first: $n) { edges { node { name } } } }`, map[string]any{"n": int64(3)}, 10},
+		// categories is an unsized list: DefaultListSize (10) for what is below.
+		{`{ categories { name products(first: 5) { edges { node { id } } } } }`, nil, 1 + 10 + 10 + 50 + 50 + 50},
+		{`{ product(id: 1) { related(limit: 4) { related(limit: 4) { id } } } }`, nil, 1 + 1 + 4 + 16},
+	}
+	for _, tt := range tests {
+		doc, errs := gqlparser.LoadQuery(schema, tt.query)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		if got := checker().Cost(doc.Operations[0], tt.vars); got != tt.want {
+			t.Errorf("%s: cost %d, want %d", tt.query, got, tt.want)
+		}
+	}
+	doc, _ := gqlparser.LoadQuery(schema, `{ categories { products(first: 100) { edges { node { related(limit: 100) { id } } } } } }`)
+	if e := checker().CheckCost(doc.Operations[0], nil); e == nil || e.Code != limits.CodeTooCostly {
+		t.Fatalf("err = %v, want %s", e, limits.CodeTooCostly)
+	}
+}

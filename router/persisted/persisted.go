@@ -1,0 +1,175 @@
+// Package persisted resolves persisted queries: the Automatic Persisted
+// Queries protocol (a client sends extensions.persistedQuery.sha256Hash
+// instead of the document, and registers the document on a miss), and a
+// safelist of trusted operations loaded from a manifest, under which the
+// router runs nothing else.
+package persisted
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+
+	"github.com/virtual-store/virtual-store/router/config"
+)
+
+// Codes of the errors. PERSISTED_QUERY_NOT_FOUND is what APQ clients
+// (Apollo Client, urql, graphql-request) react to by resending the document.
+const (
+	CodeNotFound     = "PERSISTED_QUERY_NOT_FOUND"
+	CodeNotSupported = "PERSISTED_QUERY_NOT_SUPPORTED"
+	CodeHashMismatch = "PERSISTED_QUERY_HASH_MISMATCH"
+	CodeNotInList    = "PERSISTED_QUERY_NOT_IN_LIST"
+	CodeBadRequest   = "BAD_REQUEST"
+)
+
+// Error is a refused persisted query.
+type Error struct {
+	Code, Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Queries resolves hashes to documents.
+type Queries struct {
+	apq      bool
+	safelist bool
+	cache    *lru.LRU[string]
+	manifest map[string]string // sha256 hex (or manifest id) → document
+	trusted  map[string]bool   // sha256 hex of every manifest document
+}
+
+// New loads the manifest (if configured) and prepares the APQ cache.
+func New(cfg config.Persisted) (*Queries, error) {
+	q := &Queries{apq: cfg.APQ && !cfg.Safelist, safelist: cfg.Safelist, manifest: map[string]string{}, trusted: map[string]bool{}}
+	if q.apq {
+		q.cache = lru.New[string](max(cfg.APQCacheSize, 1))
+	}
+	if cfg.Manifest != "" {
+		if err := q.load(cfg.Manifest); err != nil {
+			return nil, err
+		}
+	}
+	return q, nil
+}
+
+// manifest is the Apollo persisted query manifest format.
+type manifest struct {
+	Format     string `json:"format"`
+	Operations []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Body string `json:"body"`
+	} `json:"operations"`
+}
+
+func (q *Queries) load(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("persisted query manifest: %w", err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err == nil && m.Operations != nil {
+		for _, op := range m.Operations {
+			q.add(op.ID, op.Body)
+		}
+		return nil
+	}
+	var flat map[string]string // {"<id>": "<document>"}
+	if err := json.Unmarshal(b, &flat); err != nil {
+		return fmt.Errorf("persisted query manifest %s: neither {\"operations\":[...]} nor {\"id\":\"document\"}: %w", path, err)
+	}
+	for id, body := range flat {
+		q.add(id, body)
+	}
+	return nil
+}
+
+func (q *Queries) add(id, body string) {
+	h := Hash(body)
+	q.manifest[h] = body
+	if id != "" {
+		q.manifest[id] = body
+	}
+	q.trusted[h] = true
+}
+
+// Hash is the APQ hash of a document: lowercase hex SHA-256.
+func Hash(query string) string {
+	sum := sha256.Sum256([]byte(query))
+	return hex.EncodeToString(sum[:])
+}
+
+// Len is the number of manifest documents.
+func (q *Queries) Len() int { return len(q.trusted) }
+
+// Resolve returns the document to run for a request's query and extensions.
+func (q *Queries) Resolve(ctx context.Context, query string, extensions map[string]any) (string, *Error) {
+	hash, err := requestedHash(extensions)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case hash == "" && query == "":
+		return "", &Error{CodeBadRequest, "the request has no query"}
+	case hash == "":
+		if q.safelist && !q.trusted[Hash(query)] {
+			return "", &Error{CodeNotInList, "this operation is not in the router's list of trusted operations"}
+		}
+		return query, nil
+	case query == "":
+		if doc, ok := q.manifest[hash]; ok {
+			return doc, nil
+		}
+		if q.safelist {
+			return "", &Error{CodeNotInList, "no trusted operation has this id"}
+		}
+		if !q.apq {
+			return "", &Error{CodeNotSupported, "PersistedQueryNotSupported"}
+		}
+		if doc, ok := q.cache.Get(ctx, hash); ok {
+			return doc, nil
+		}
+		return "", &Error{CodeNotFound, "PersistedQueryNotFound"}
+	}
+	// Both: the client registers the document under its hash.
+	if Hash(query) != strings.ToLower(hash) {
+		return "", &Error{CodeHashMismatch, "provided sha256Hash does not match the query"}
+	}
+	if q.safelist {
+		if !q.trusted[Hash(query)] {
+			return "", &Error{CodeNotInList, "this operation is not in the router's list of trusted operations"}
+		}
+		return query, nil
+	}
+	if !q.apq {
+		return "", &Error{CodeNotSupported, "PersistedQueryNotSupported"}
+	}
+	q.cache.Add(ctx, strings.ToLower(hash), query)
+	return query, nil
+}
+
+func requestedHash(ext map[string]any) (string, *Error) {
+	pq, ok := ext["persistedQuery"]
+	if !ok {
+		return "", nil
+	}
+	m, ok := pq.(map[string]any)
+	if !ok {
+		return "", &Error{CodeBadRequest, "extensions.persistedQuery must be an object"}
+	}
+	if v := fmt.Sprint(m["version"]); v != "1" {
+		return "", &Error{CodeBadRequest, "unsupported persistedQuery version " + v}
+	}
+	h, _ := m["sha256Hash"].(string)
+	if h == "" {
+		return "", &Error{CodeBadRequest, "extensions.persistedQuery.sha256Hash is required"}
+	}
+	return h, nil
+}

@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/cors"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/clientip"
+	"github.com/virtual-store/virtual-store/internal/service"
+	"github.com/virtual-store/virtual-store/router/config"
+	"github.com/virtual-store/virtual-store/router/persisted"
+	"github.com/virtual-store/virtual-store/router/playground"
+	"github.com/virtual-store/virtual-store/router/ratelimit"
+)
+
+// Gateway is the router's HTTP surface: the GraphQL handler behind the edge
+// middleware (CORS, IP allow-lists, authentication, rate limits, access
+// logs, metrics), the playground, health and metrics endpoints.
+type Gateway struct {
+	GraphQL *Handler
+	Metrics *Metrics
+
+	cfg      config.Config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	authn    auth.Authenticator
+	signer   auth.SignedHeader
+	limiter  *ratelimit.Limiter
+	ips      *clientip.Resolver
+	allowAll clientip.Networks
+	rules    []ipRule
+}
+
+// Deps are what a gateway is built from besides its configuration.
+type Deps struct {
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+	// Authenticator verifies credentials (nil: everyone is anonymous and
+	// requests with credentials are refused, since nothing can check them).
+	Authenticator auth.Authenticator
+	// RateStore shares rate limit buckets (nil: in memory).
+	RateStore ratelimit.Store
+}
+
+// NewGateway wires a gateway; the engine is set later with GraphQL.Swap
+// (the router is not ready until then).
+func NewGateway(cfg config.Config, d Deps) (*Gateway, error) {
+	ips, err := clientip.New(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	allowAll, err := clientip.ParseNetworks(cfg.IPAllow.Router)
+	if err != nil {
+		return nil, fmt.Errorf("ip_allow.router: %w", err)
+	}
+	rules, err := parseIPRules(cfg.IPAllow.Rules)
+	if err != nil {
+		return nil, err
+	}
+	pq, err := persisted.New(cfg.Persisted)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		cfg: cfg, log: d.Log, reg: d.Registry, authn: d.Authenticator, ips: ips, allowAll: allowAll, rules: rules,
+		signer:  auth.SignedHeader{Secret: []byte(cfg.Auth.IdentitySecret)},
+		Metrics: NewMetrics(d.Registry),
+	}
+	if cfg.RateLimit.Enabled {
+		g.limiter = ratelimit.New(cfg.RateLimit, d.RateStore)
+		g.limiter.OnStoreError = func(err error) {
+			g.log.Warn("shared rate limit store failed; using in-memory buckets for a while", "err", err)
+		}
+	}
+	g.GraphQL = NewHandler(nil, d.Log)
+	g.GraphQL.MaxBody = cfg.Limits.MaxBodyBytes
+	g.GraphQL.DedupInbound = cfg.DedupInbound
+	g.GraphQL.persisted = pq
+	g.GraphQL.metrics = g.Metrics
+	g.GraphQL.guard = g.guardOperation
+	g.GraphQL.playground = cfg.Playground
+	return g, nil
+}
+
+// Routes is the gateway's HTTP handler.
+func (g *Gateway) Routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.Recoverer, service.NewHTTPMetrics(g.reg).Middleware)
+	ready := service.Readiness(service.Check{Name: "supergraph", Func: func(context.Context) error {
+		if g.GraphQL.Engine() == nil {
+			return fmt.Errorf("no supergraph loaded yet")
+		}
+		return nil
+	}})
+	// Both probes wait for a supergraph: before one is loaded the router can
+	// answer nothing, and restarting it would not help either.
+	r.Method(http.MethodGet, "/healthz", ready)
+	r.Method(http.MethodGet, "/readyz", ready)
+	r.Method(http.MethodGet, "/metrics", service.MetricsHandler(g.reg))
+
+	c := cors.New(cors.Options{
+		AllowedOrigins:   g.cfg.CORS.AllowedOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Content-Type", "Authorization", "Apollographql-Client-Name", "Apollographql-Client-Version", "Traceparent", "Tracestate"},
+		ExposedHeaders:   []string{"Retry-After", "X-Request-Id"},
+		AllowCredentials: g.cfg.CORS.AllowCredentials,
+		MaxAge:           int(g.cfg.CORS.MaxAge.Seconds()),
+	})
+	edge := chi.Chain(c.Handler, g.accessLog, g.allowIPs, g.authenticate, g.rateLimit)
+	r.Method(http.MethodOptions, "/graphql", c.Handler(http.NotFoundHandler()))
+	r.With(edge...).Handle("/graphql", g.GraphQL)
+	if g.cfg.Playground {
+		pg := playground.Handler("/playground", "/graphql")
+		r.Method(http.MethodGet, "/", pg)
+		r.Method(http.MethodGet, "/playground/assets/*", pg)
+	}
+	return r
+}
+
+// refuse writes a GraphQL error response for a request stopped at the edge.
+func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	g.GraphQL.refuse(w, info(r.Context()), status, code, msg)
+}
+
+// authenticate verifies the bearer token, then carries the identity to the
+// subgraphs as a short-lived signed header; whatever identity header a
+// client sends is never forwarded.
+func (g *Gateway) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if g.authn == nil {
+			g.authFailed(w, r, "disabled", "this router does not accept credentials")
+			return
+		}
+		claims, err := g.authn.Authenticate(r)
+		if err != nil {
+			g.log.DebugContext(r.Context(), "authentication failed", "err", err)
+			g.authFailed(w, r, "invalid_token", "invalid or expired access token")
+			return
+		}
+		exp := time.Now().Add(g.cfg.Auth.IdentityTTL).Unix()
+		forwarded := claims
+		forwarded.Expires = min(exp, max(claims.Expires, 1))
+		signed, err := g.signer.Sign(forwarded)
+		if err != nil {
+			g.refuse(w, r, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "internal server error")
+			return
+		}
+		ctx := auth.WithClaims(r.Context(), claims)
+		ctx = context.WithValue(ctx, identityKey{}, signed)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (g *Gateway) authFailed(w http.ResponseWriter, r *http.Request, reason, msg string) {
+	g.Metrics.authFail.WithLabelValues(reason).Inc()
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	g.refuse(w, r, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
+}
+
+type identityKey struct{}
+
+// SubgraphHeaders is the executor transport's Header hook: the signed
+// identity and the trace context travel to every subgraph.
+func SubgraphHeaders(ctx context.Context, h http.Header) {
+	if v, ok := ctx.Value(identityKey{}).(string); ok {
+		h.Set(auth.IdentityHeader, v)
+	}
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(h))
+}
+
+// rateLimit draws from the global, per-IP and per-user buckets.
+func (g *Gateway) rateLimit(next http.Handler) http.Handler {
+	if g.limiter == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user := ""
+		if c, ok := auth.FromContext(r.Context()); ok {
+			user = c.Subject
+		}
+		if ref := g.limiter.Allow(r.Context(), g.ips.Of(r).String(), user); ref != nil {
+			g.Metrics.rateLimited.WithLabelValues(ref.Scope).Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(ref.RetryAfterSeconds()))
+			g.refuse(w, r, http.StatusTooManyRequests, "RATE_LIMITED", fmt.Sprintf("too many requests (%s limit); retry in %d s", ref.Scope, ref.RetryAfterSeconds()))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// StartBackground runs the gateway's periodic jobs until ctx ends.
+func (g *Gateway) StartBackground(ctx context.Context) error {
+	if g.limiter == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return g.limiter.SweepEvery(ctx, time.Minute)
+}
