@@ -66,3 +66,14 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// The production file loads and turns off what must be off in production.
+func TestProductionConfig(t *testing.T) {
+	c, err := config.Load("../../config/router.prod.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Playground || c.Limits.MaxDepth == 0 || c.CORS.AllowedOrigins[0] == "*" || c.Auth.JWKSURL == "" {
+		t.Fatalf("prod config: %+v", c)
+	}
+}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/virtual-store/virtual-store/internal/auth"
 	"github.com/virtual-store/virtual-store/router/config"
@@ -430,5 +432,17 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+func TestTraceContextReachesSubgraphs(t *testing.T) {
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	s := newStore(t)
+	s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	s.post(t, gqlBody(`{ product(sku: "X") { name } }`), map[string]string{"Traceparent": "00-" + traceID + "-00f067aa0ba902b7-01"})
+	got := s.product.headers[len(s.product.headers)-1].Get("Traceparent")
+	if !strings.Contains(got, traceID) {
+		t.Fatalf("subgraph traceparent %q, want trace %s", got, traceID)
 	}
 }

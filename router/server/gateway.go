@@ -117,7 +117,7 @@ func (g *Gateway) Routes() http.Handler {
 		AllowCredentials: g.cfg.CORS.AllowCredentials,
 		MaxAge:           int(g.cfg.CORS.MaxAge.Seconds()),
 	})
-	edge := chi.Chain(c.Handler, g.accessLog, g.allowIPs, g.authenticate, g.rateLimit)
+	edge := chi.Chain(c.Handler, g.accessLog, g.trace, g.allowIPs, g.authenticate, g.rateLimit)
 	r.Method(http.MethodOptions, "/graphql", c.Handler(http.NotFoundHandler()))
 	r.With(edge...).Handle("/graphql", g.GraphQL)
 	if g.cfg.Playground {
