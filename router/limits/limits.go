@@ -60,91 +60,126 @@ func (c Checker) CheckSource(query string) *Error {
 	}
 }
 
-// expansionBudget bounds the fields visited while expanding fragments, so
-// a "fragment bomb" (each fragment spreading the next several times) is
-// refused instead of expanded exponentially.
+// expansionBudget bounds the fields an operation expands to (fragments
+// spread out), so a "fragment bomb" (each fragment spreading the next
+// several times) is refused without being expanded.
 const expansionBudget = 100_000
 
-// CheckShape measures depth, aliases and root fields of op (fragments
-// expanded) before validation; cyclic fragments are left to validation.
+// CheckShape measures depth, aliases and root fields of op with fragments
+// expanded, before validation. Each fragment is measured once (memoized), so
+// the check is linear in the document's size however the fragments nest;
+// cyclic fragments are left to validation.
 func (c Checker) CheckShape(doc *ast.QueryDocument, op *ast.OperationDefinition) *Error {
-	w := shapeWalker{c: c, doc: doc, active: map[string]bool{}}
+	m := measurer{fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)), memo: map[string]*shape{}, roots: map[string]int{}}
+	for _, f := range doc.Fragments {
+		m.fragments[f.Name] = f
+	}
 	if c.MaxRootFields > 0 {
-		if n := w.rootFields(op.SelectionSet); n > c.MaxRootFields {
+		if n := m.rootFields(op.SelectionSet); n > c.MaxRootFields {
 			return &Error{CodeTooManyRootFields, fmt.Sprintf("the operation selects %d root fields; the limit is %d", n, c.MaxRootFields)}
 		}
 	}
-	w.walk(op.SelectionSet, 1)
-	return w.err
+	sh := m.measure(op.SelectionSet)
+	switch {
+	case sh.fields > expansionBudget:
+		return &Error{CodeTooCostly, "the operation expands to too many fields"}
+	case c.MaxDepth > 0 && sh.depth > c.MaxDepth:
+		return &Error{CodeTooDeep, fmt.Sprintf("the operation is deeper than %d levels", c.MaxDepth)}
+	case c.MaxAliases > 0 && sh.aliases > c.MaxAliases:
+		return &Error{CodeTooManyAliases, fmt.Sprintf("the operation uses more than %d aliases", c.MaxAliases)}
+	}
+	return nil
 }
 
-type shapeWalker struct {
-	c       Checker
-	doc     *ast.QueryDocument
-	active  map[string]bool // fragments being expanded (cycle guard)
-	aliases int
-	visited int
-	err     *Error
+// shape is what a selection set expands to.
+type shape struct {
+	fields, aliases int // counts, saturating past expansionBudget
+	depth           int // levels of fields (introspection not counted)
 }
 
-func (w *shapeWalker) rootFields(ss ast.SelectionSet) int {
+func (s *shape) add(o shape) {
+	s.fields = min(s.fields+o.fields, expansionBudget+1)
+	s.aliases = min(s.aliases+o.aliases, expansionBudget+1)
+	s.depth = max(s.depth, o.depth)
+}
+
+type measurer struct {
+	fragments map[string]*ast.FragmentDefinition
+	memo      map[string]*shape // nil value: being measured (a cycle)
+	roots     map[string]int
+}
+
+func (m *measurer) measure(ss ast.SelectionSet) shape {
+	var out shape
+	for _, s := range ss {
+		switch s := s.(type) {
+		case *ast.Field:
+			f := shape{fields: 1}
+			if s.Alias != "" && s.Alias != s.Name {
+				f.aliases = 1
+			}
+			child := m.measure(s.SelectionSet)
+			f.fields, f.aliases = f.fields+child.fields, f.aliases+child.aliases
+			if s.Name != "__schema" && s.Name != "__type" {
+				// Introspection is answered locally from a finite schema.
+				f.depth = 1 + child.depth
+			}
+			out.add(f)
+		case *ast.InlineFragment:
+			out.add(m.measure(s.SelectionSet))
+		case *ast.FragmentSpread:
+			out.add(m.fragment(s.Name))
+		}
+	}
+	return out
+}
+
+func (m *measurer) fragment(name string) shape {
+	if sh, seen := m.memo[name]; seen {
+		if sh == nil {
+			return shape{} // a cycle: validation refuses it
+		}
+		return *sh
+	}
+	f := m.fragments[name]
+	if f == nil {
+		return shape{}
+	}
+	m.memo[name] = nil
+	sh := m.measure(f.SelectionSet)
+	m.memo[name] = &sh
+	return sh
+}
+
+// rootFields counts the root fields, each fragment counted once (memoized).
+func (m *measurer) rootFields(ss ast.SelectionSet) int {
 	n := 0
 	for _, s := range ss {
 		switch s := s.(type) {
 		case *ast.Field:
 			n++
 		case *ast.InlineFragment:
-			n += w.rootFields(s.SelectionSet)
+			n += m.rootFields(s.SelectionSet)
 		case *ast.FragmentSpread:
-			if f := w.doc.Fragments.ForName(s.Name); f != nil && !w.active[s.Name] {
-				w.active[s.Name] = true
-				n += w.rootFields(f.SelectionSet)
-				w.active[s.Name] = false
-			}
+			n += m.rootFragment(s.Name)
 		}
+		n = min(n, expansionBudget+1)
 	}
 	return n
 }
 
-func (w *shapeWalker) walk(ss ast.SelectionSet, depth int) {
-	for _, s := range ss {
-		if w.err != nil {
-			return
-		}
-		switch s := s.(type) {
-		case *ast.Field:
-			w.visited++
-			if w.visited > expansionBudget {
-				w.err = &Error{CodeTooCostly, "the operation expands to too many fields"}
-				return
-			}
-			if s.Alias != "" && s.Alias != s.Name {
-				w.aliases++
-				if w.c.MaxAliases > 0 && w.aliases > w.c.MaxAliases {
-					w.err = &Error{CodeTooManyAliases, fmt.Sprintf("the operation uses more than %d aliases", w.c.MaxAliases)}
-					return
-				}
-			}
-			if s.Name == "__schema" || s.Name == "__type" {
-				continue // introspection is answered locally, from a finite schema
-			}
-			if w.c.MaxDepth > 0 && depth > w.c.MaxDepth {
-				w.err = &Error{CodeTooDeep, fmt.Sprintf("the operation is deeper than %d levels", w.c.MaxDepth)}
-				return
-			}
-			w.walk(s.SelectionSet, depth+1)
-		case *ast.InlineFragment:
-			w.walk(s.SelectionSet, depth)
-		case *ast.FragmentSpread:
-			f := w.doc.Fragments.ForName(s.Name)
-			if f == nil || w.active[s.Name] {
-				continue
-			}
-			w.active[s.Name] = true
-			w.walk(f.SelectionSet, depth)
-			w.active[s.Name] = false
-		}
+func (m *measurer) rootFragment(name string) int {
+	if n, seen := m.roots[name]; seen {
+		return n // a cycle reads 0 while it is being counted
 	}
+	f := m.fragments[name]
+	if f == nil {
+		return 0
+	}
+	m.roots[name] = 0
+	n := m.rootFields(f.SelectionSet)
+	m.roots[name] = n
+	return n
 }
 
 // sizeArguments name the arguments that bound a list's length.

@@ -113,3 +113,61 @@ func TestCost(t *testing.T) {
 		t.Fatalf("err = %v, want %s", e, limits.CodeTooCostly)
 	}
 }
+
+// Refusing a hostile document must cost microseconds: these measure the
+// checks on documents built to be expensive.
+func BenchmarkRefuse(b *testing.B) {
+	c := checker()
+	c.MaxTokens, c.MaxDocumentBytes = 3000, 1<<20
+	deep := "{ product(id: 1) " + strings.Repeat("{ related ", 200) + "{ name }" + strings.Repeat(" }", 200) + " }"
+	manyTokens := "{ product(id: 1) { " + strings.Repeat("name ", 100_000) + "} }"
+	var bomb strings.Builder
+	bomb.WriteString("{ product(id: 1) { ...F" + itoa(0) + " } }\n")
+	for i := range 30 {
+		next := "name"
+		if i < 29 {
+			next = "...F" + itoa(i+1) + " ...F" + itoa(i+1)
+		}
+		bomb.WriteString("fragment F" + itoa(i) + " on Product { " + next + " }\n")
+	}
+	for name, q := range map[string]string{"depth 200": deep, "fragment bomb 2^30": bomb.String()} {
+		doc, err := parser.ParseQuery(&ast.Source{Input: q})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if c.CheckShape(doc, doc.Operations[0]) == nil {
+					b.Fatal("accepted")
+				}
+			}
+		})
+	}
+	b.Run("500 KB of tokens", func(b *testing.B) {
+		for b.Loop() {
+			if c.CheckSource(manyTokens) == nil {
+				b.Fatal("accepted")
+			}
+		}
+	})
+}
+
+// A bomb at the root (fragments on Query) is counted, not expanded.
+func TestRootFragmentBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{ ...F" + itoa(0) + " }\n")
+	for i := range 40 {
+		next := "categories { name }"
+		if i < 39 {
+			next = "...F" + itoa(i+1) + " ...F" + itoa(i+1)
+		}
+		b.WriteString("fragment F" + itoa(i) + " on Query { " + next + " }\n")
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: b.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := checker().CheckShape(doc, doc.Operations[0]); e == nil || e.Code != limits.CodeTooManyRootFields {
+		t.Fatalf("err = %v, want %s", e, limits.CodeTooManyRootFields)
+	}
+}
