@@ -446,3 +446,20 @@ func TestTraceContextReachesSubgraphs(t *testing.T) {
 		t.Fatalf("subgraph traceparent %q, want trace %s", got, traceID)
 	}
 }
+
+// IPv6 clients are limited per /64: rotating addresses inside it does not help.
+func TestRateLimitIPv6PerPrefix(t *testing.T) {
+	s := newStore(t, func(c *config.Config) {
+		c.RateLimit = config.RateLimit{Enabled: true, PerIP: config.Bucket{Rate: 0.01, Burst: 2}}
+	})
+	s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`
+	q := gqlBody(`{ product(sku: "X") { name } }`)
+	var statuses []int
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3", "2001:db8:1:3::1"} {
+		status, _, _ := s.post(t, q, map[string]string{"X-Forwarded-For": ip})
+		statuses = append(statuses, status)
+	}
+	if fmt.Sprint(statuses) != "[200 200 429 200]" {
+		t.Fatalf("statuses %v, want [200 200 429 200]", statuses)
+	}
+}

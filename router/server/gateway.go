@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -193,7 +194,7 @@ func (g *Gateway) rateLimit(next http.Handler) http.Handler {
 		if c, ok := auth.FromContext(r.Context()); ok {
 			user = c.Subject
 		}
-		if ref := g.limiter.Allow(r.Context(), g.ips.Of(r).String(), user); ref != nil {
+		if ref := g.limiter.Allow(r.Context(), rateKey(g.ips.Of(r)), user); ref != nil {
 			g.Metrics.rateLimited.WithLabelValues(ref.Scope).Inc()
 			w.Header().Set("Retry-After", strconv.Itoa(ref.RetryAfterSeconds()))
 			g.refuse(w, r, http.StatusTooManyRequests, "RATE_LIMITED", fmt.Sprintf("too many requests (%s limit); retry in %d s", ref.Scope, ref.RetryAfterSeconds()))
@@ -201,6 +202,17 @@ func (g *Gateway) rateLimit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// rateKey is the bucket of a client address: the address itself for IPv4,
+// its /64 for IPv6, since one client (a home, a phone) owns a whole /64 and
+// could otherwise rotate addresses to get fresh buckets.
+func rateKey(a netip.Addr) string {
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.Unmap().String()
 }
 
 // StartBackground runs the gateway's periodic jobs until ctx ends.
