@@ -166,7 +166,7 @@ func Default() Config {
 		Limits: Limits{
 			MaxDepth: 12, MaxAliases: 30, MaxRootFields: 20, MaxTokens: 3000,
 			MaxDocumentBytes: 32 << 10, MaxBodyBytes: 2 << 20,
-			MaxCost: 20000, DefaultListSize: 20,
+			MaxCost: 20000, DefaultListSize: 10,
 		},
 		RateLimit: RateLimit{
 			Enabled: true,

@@ -38,6 +38,8 @@ func (e *Error) Error() string { return e.Message }
 // Checker applies one set of limits.
 type Checker struct {
 	config.Limits
+	// Schema tells object types from abstract ones in type conditions (cost).
+	Schema *ast.Schema
 }
 
 // CheckSource counts bytes and lexer tokens, stopping at the limit.
@@ -214,8 +216,22 @@ type costWalker struct {
 // saturate keeps products from overflowing: anything this large is refused anyway.
 const saturate = 1 << 40
 
+// walk costs a selection set. Fragments on different object types are
+// alternatives (an object is one of them), so only the costliest counts;
+// fragments on interfaces and unions may all apply and are added.
 func (w *costWalker) walk(ss ast.SelectionSet, mult int, sized bool) int {
 	total := 0
+	var branches map[string]int // by object type condition
+	branch := func(cond string, cost int) {
+		if cond == "" || w.c.Schema == nil || w.c.Schema.Types[cond] == nil || w.c.Schema.Types[cond].Kind != ast.Object {
+			total += cost
+			return
+		}
+		if branches == nil {
+			branches = map[string]int{}
+		}
+		branches[cond] += cost
+	}
 	for _, s := range ss {
 		w.visited++
 		if w.visited > expansionBudget || total > saturate {
@@ -238,14 +254,18 @@ func (w *costWalker) walk(ss ast.SelectionSet, mult int, sized bool) int {
 			}
 			total += w.walk(s.SelectionSet, childMult, childSized)
 		case *ast.InlineFragment:
-			total += w.walk(s.SelectionSet, mult, sized)
+			branch(s.TypeCondition, w.walk(s.SelectionSet, mult, sized))
 		case *ast.FragmentSpread:
 			if s.Definition != nil {
-				total += w.walk(s.Definition.SelectionSet, mult, sized)
+				branch(s.Definition.TypeCondition, w.walk(s.Definition.SelectionSet, mult, sized))
 			}
 		}
 	}
-	return min(total, saturate)
+	costliest := 0
+	for _, c := range branches {
+		costliest = max(costliest, c)
+	}
+	return min(total+costliest, saturate)
 }
 
 // size reads a list size argument, literal or from a variable.

@@ -171,3 +171,24 @@ func TestRootFragmentBomb(t *testing.T) {
 		t.Fatalf("err = %v, want %s", e, limits.CodeTooManyRootFields)
 	}
 }
+
+// An object is one of the types its fragments name: only the costliest
+// object-type branch counts; interface fragments all may apply.
+func TestCostOfAlternatives(t *testing.T) {
+	s := gqlparser.MustLoadSchema(&ast.Source{Input: `
+type Query { things: [Thing!]! }
+interface Named { name: String! }
+type A implements Named { name: String! a1: Int a2: Int a3: Int }
+type B implements Named { name: String! b1: Int }
+union Thing = A | B`})
+	doc, errs := gqlparser.LoadQuery(s, `{ things { ... on A { a1 a2 a3 } ... on B { b1 } ... on Named { name } } }`)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	// things 1 + 10 × (max(A: 3, B: 1) + Named: 1) = 41.
+	c := checker()
+	c.Schema = s
+	if got := c.Cost(doc.Operations[0], nil); got != 41 {
+		t.Fatalf("cost %d, want 41", got)
+	}
+}

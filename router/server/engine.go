@@ -78,7 +78,7 @@ func NewEngine(sdl string, o Options) (*Engine, error) {
 		planner:  plan.New(sg, api.Schema),
 		executor: &execute.Executor{API: api.Schema, Transport: o.Transport},
 		plans:    lru.New[*cachedPlan](2048),
-		limits:   limits.Checker{Limits: o.Limits},
+		limits:   limits.Checker{Limits: o.Limits, Schema: api.Schema},
 		policy:   authz.New(sg.Schema, api.Schema),
 	}, nil
 }
