@@ -14,14 +14,15 @@ import (
 // jump plans field (on typeName at path) in another subgraph through an
 // entity fetch. It returns what the current fetch must select for it: the
 // entity's __typename, key fields, and the fields the target @requires.
-func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Field) ([]*Selection, error) {
+// provided is what a parent field @provides here (key fields may come from it).
+func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Field, provided ast.SelectionSet) ([]*Selection, error) {
 	t := p.sg.Type(typeName)
 	fd := t.Fields[field.Name]
 	// The entity fetch normally hangs under f; if its key or @requires fields
 	// need fetches of their own, it hangs under the last of those, so it runs after.
 	host := f
 	var after []int
-	target, key, err := p.chooseTarget(f, t, fd)
+	target, key, err := p.chooseTarget(f, t, fd, provided)
 	var keySel []*Selection
 	if err != nil {
 		// No key f's subgraph can provide directly: fetch one through another
@@ -75,15 +76,16 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 }
 
 // chooseTarget picks the subgraph that resolves fd and has a key of t whose
-// fields the current fetch's subgraph can provide.
-func (p *planning) chooseTarget(f *Fetch, t *supergraph.Type, fd *supergraph.Field) (string, supergraph.Key, error) {
+// fields the current fetch's subgraph can provide (itself, or through a
+// parent's @provides).
+func (p *planning) chooseTarget(f *Fetch, t *supergraph.Type, fd *supergraph.Field, provided ast.SelectionSet) (string, supergraph.Key, error) {
 	for _, g := range p.sortedGraphs(fd.ResolvingGraphs()) {
 		in := t.In[g]
 		if in == nil {
 			continue
 		}
 		for _, k := range in.ResolvableKeys() {
-			if p.canFetch(f.graph, t.Name, k.Selection) {
+			if p.canFetch(f.graph, t.Name, k.Selection) || coveredBy(provided, k.Selection) {
 				return g, k, nil
 			}
 		}
@@ -116,6 +118,25 @@ func (p *planning) keyViaHop(f *Fetch, t *supergraph.Type, fd *supergraph.Field,
 		}
 	}
 	return "", supergraph.Key{}, nil, nil, fmt.Errorf("no key of %s reachable", t.Name)
+}
+
+// coveredBy reports whether every field of a (key) field set is in a
+// @provides selection.
+func coveredBy(provided, ss ast.SelectionSet) bool {
+	if provided == nil {
+		return false
+	}
+	for _, s := range ss {
+		f, ok := s.(*ast.Field)
+		if !ok {
+			return false
+		}
+		sub, ok := findProvided(provided, f.Name)
+		if !ok || len(f.SelectionSet) > 0 && !coveredBy(sub, f.SelectionSet) {
+			return false
+		}
+	}
+	return true
 }
 
 // canFetch reports whether subgraph g resolves every field of a field set on typeName.

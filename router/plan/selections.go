@@ -88,7 +88,7 @@ func (p *planning) planFrame(f *Fetch, typeName string, path []string, ss ast.Se
 			// carries the required fields, even from its own subgraph.
 			needsRequires := fd.ResolvableIn(f.graph) && fd.In[f.graph].Requires != nil && !p.inEntityFetch[s]
 			if !fd.ResolvableIn(f.graph) && !isProvided || needsRequires {
-				sels, err := p.jump(f, typeName, path, s)
+				sels, err := p.jump(f, typeName, path, s, provided)
 				if err != nil {
 					return nil, err
 				}
