@@ -29,6 +29,13 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 		// entity fetch first (two hops).
 		var kerr error
 		target, key, keySel, after, kerr = p.keyViaHop(f, t, fd, path)
+		if kerr == nil {
+			// Key fields fetched by entity fetches planned earlier (for the
+			// client's own selection) are not "changed", yet must come first.
+			for _, provider := range providersOf(f, path, key.Selection) {
+				after = append(after, provider.ID)
+			}
+		}
 		if kerr != nil {
 			// The type has no usable key: go back up to an ancestor the field
 			// can be reached from in another subgraph.
@@ -52,7 +59,7 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 		parentSel = mergeAll(parentSel, req)
 		rep = mergeAll(rep, fromFieldSet(required))
 		after = append(after, snap.changedIDs(f)...)
-		if provider := providerOf(f, path, in.Requires); provider != nil {
+		for _, provider := range providersOf(f, path, in.Requires) {
 			after = append(after, provider.ID)
 		}
 	}
@@ -294,21 +301,27 @@ func selectionSize(sels []*Selection) int {
 	return n
 }
 
-// providerOf returns the last child of f at path whose selection has one of
-// the top-level fields of required: the fetch a @requires must wait for.
-func providerOf(f *Fetch, path []string, required ast.SelectionSet) *Fetch {
-	var out *Fetch
-	for _, c := range f.Children {
-		if deeper := providerOf(c, path, required); deeper != nil {
-			out = deeper
+// providersOf returns the descendants of f that fetch any field of
+// required at path (nested fields at their own paths): the fetches an entity
+// fetch must wait for when its key or @requires fields come from them.
+func providersOf(f *Fetch, path []string, required ast.SelectionSet) []*Fetch {
+	var out []*Fetch
+	at := strings.Join(path, ".")
+	for _, r := range required {
+		rf, ok := r.(*ast.Field)
+		if !ok {
 			continue
 		}
-		if strings.Join(c.Path, ".") != strings.Join(path, ".") {
-			continue
-		}
-		for _, r := range required {
-			if rf, ok := r.(*ast.Field); ok && hasField(c.Selection, rf.Name) {
-				out = c
+		eachDescendant(f, func(c *Fetch) {
+			if strings.Join(c.Path, ".") == at && hasField(c.Selection, rf.Name) && !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		})
+		if len(rf.SelectionSet) > 0 {
+			for _, c := range providersOf(f, appendPath(path, rf.Name), rf.SelectionSet) {
+				if !slices.Contains(out, c) {
+					out = append(out, c)
+				}
 			}
 		}
 	}

@@ -2,12 +2,14 @@ package plan_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/virtual-store/virtual-store/router/compose"
 	"github.com/virtual-store/virtual-store/router/internal/storegraph"
 	"github.com/virtual-store/virtual-store/router/normalize"
 	"github.com/virtual-store/virtual-store/router/plan"
@@ -147,5 +149,45 @@ func BenchmarkPlan(b *testing.B) {
 		if _, err := p.Plan(op); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A key whose fields come from an entity fetch planned earlier for the
+// client's own selection: the dependent fetch must wait for it.
+func TestKeyFieldsFromAnEarlierEntityFetchAreWaitedFor(t *testing.T) {
+	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+`
+	sdl, err := compose.Compose([]compose.Subgraph{
+		{Name: "catalog", URL: "http://catalog", SDL: link + `type Query { featured: [Item!]! } type Item @key(fields: "sku") { sku: ID! }`},
+		{Name: "codes", URL: "http://codes", SDL: link + `type Item @key(fields: "sku") { sku: ID! code: String! @shareable }`},
+		{Name: "prices", URL: "http://prices", SDL: link + `type Item @key(fields: "sku code") { sku: ID! code: String! price: Int! }`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := supergraph.Parse(sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := schema.FromSupergraph(sg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := planQuery(t, plan.New(sg, api.Schema), api.Schema, `{ featured { code price } }`)
+	root := pl.Roots[0]
+	var codes, prices *plan.Fetch
+	for _, c := range root.Children {
+		switch c.Graph {
+		case "codes":
+			codes = c
+		case "prices":
+			prices = c
+		}
+	}
+	if codes == nil || prices == nil {
+		t.Fatalf("plan:\n%s", describe(pl))
+	}
+	if !slices.Contains(prices.After, codes.ID) {
+		t.Fatalf("the prices fetch (key sku code) does not wait for the codes fetch:\n%s", describe(pl))
 	}
 }
