@@ -63,13 +63,46 @@ func validate(types map[string]*typeInfo) Errors {
 				errs = append(errs, fmt.Sprintf("non-shareable field %s.%s is resolved by several subgraphs (%s); mark it @shareable in each", name, fname, strings.Join(where, ", ")))
 			}
 			if !root && ti.kind == ast.Object && len(ti.graphs) > 1 && len(where) == 1 {
-				if g := graphNamed(ti, where[0]); g != nil && !hasResolvableKey(ti.defs[g.enum]) {
+				if g := graphNamed(ti, where[0]); g != nil && !hasResolvableKey(ti.defs[g.enum]) && !reenterableThroughParents(types, name, g) {
 					errs = append(errs, fmt.Sprintf("field %s.%s is only in subgraph %s, which has no resolvable @key on %s: other subgraphs returning %s cannot reach it", name, fname, where[0], name, name))
 				}
 			}
 		}
 	}
 	return errs
+}
+
+// reenterableThroughParents reports whether every field of another subgraph
+// that returns typeName is also resolved by g on a parent g can be entered
+// at (a root type, or an entity with a resolvable key in g): the planner then
+// reaches g's fields of typeName by going back to the parent in g.
+func reenterableThroughParents(types map[string]*typeInfo, typeName string, g *graph) bool {
+	for _, pname := range slices.Sorted(maps.Keys(types)) {
+		parent := types[pname]
+		if parent.kind != ast.Object && parent.kind != ast.Interface {
+			continue
+		}
+		for _, h := range parent.graphs {
+			if h == g {
+				continue
+			}
+			for _, f := range parent.defs[h.enum].Fields {
+				if f.Type.Name() != typeName || hasDirective(f.Directives, "external") {
+					continue
+				}
+				inG := parent.defs[g.enum]
+				if inG == nil {
+					return false
+				}
+				gf := inG.Fields.ForName(f.Name)
+				root := pname == "Query" || pname == "Mutation" || pname == "Subscription"
+				if gf == nil || hasDirective(gf.Directives, "external") || !root && !hasResolvableKey(inG) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 func graphNamed(ti *typeInfo, name string) *graph {

@@ -360,8 +360,11 @@ func (p *planning) viaAncestor(field *ast.Field) (bool, error) {
 	for i := top - 1; i >= 0; i-- {
 		anc := p.frames[i]
 		chain := make([]*ast.Field, 0, top-i)
-		for _, fr := range p.frames[i+1 : top+1] {
-			chain = append(chain, fr.field)
+		for j := i + 1; j <= top; j++ {
+			if slices.Equal(p.frames[j].path, p.frames[j-1].path) {
+				continue // the same place planned again (a key, @requires): no field between
+			}
+			chain = append(chain, p.frames[j].field)
 		}
 		for _, g := range p.sortedGraphs(p.sg.GraphEnums()) {
 			if g == anc.fetch.graph || !p.chainResolvable(g, anc.typeName, chain, field) {

@@ -157,23 +157,11 @@ func BenchmarkPlan(b *testing.B) {
 func TestKeyFieldsFromAnEarlierEntityFetchAreWaitedFor(t *testing.T) {
 	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
 `
-	sdl, err := compose.Compose([]compose.Subgraph{
+	pl := planComposed(t, []compose.Subgraph{
 		{Name: "catalog", URL: "http://catalog", SDL: link + `type Query { featured: [Item!]! } type Item @key(fields: "sku") { sku: ID! }`},
 		{Name: "codes", URL: "http://codes", SDL: link + `type Item @key(fields: "sku") { sku: ID! code: String! @shareable }`},
 		{Name: "prices", URL: "http://prices", SDL: link + `type Item @key(fields: "sku code") { sku: ID! code: String! price: Int! }`},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg, err := supergraph.Parse(sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := schema.FromSupergraph(sg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pl := planQuery(t, plan.New(sg, api.Schema), api.Schema, `{ featured { code price } }`)
+	}, `{ featured { code price } }`)
 	root := pl.Roots[0]
 	var codes, prices *plan.Fetch
 	for _, c := range root.Children {
@@ -189,5 +177,42 @@ func TestKeyFieldsFromAnEarlierEntityFetchAreWaitedFor(t *testing.T) {
 	}
 	if !slices.Contains(prices.After, codes.ID) {
 		t.Fatalf("the prices fetch (key sku code) does not wait for the codes fetch:\n%s", describe(pl))
+	}
+}
+
+// planComposed composes subgraphs and plans query over them.
+func planComposed(t *testing.T, subgraphs []compose.Subgraph, query string) *plan.Plan {
+	t.Helper()
+	sdl, err := compose.Compose(subgraphs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := supergraph.Parse(sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := schema.FromSupergraph(sg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return planQuery(t, plan.New(sg, api.Schema), api.Schema, query)
+}
+
+// A value type's key field is only reachable through its parent entity in
+// a third subgraph: the key comes from there, then the jump.
+func TestKeyOfAValueTypeThroughItsParent(t *testing.T) {
+	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+`
+	pl := planComposed(t, []compose.Subgraph{
+		{Name: "orders", URL: "http://orders", SDL: link + `type Query { order: Order } type Order @key(fields: "id") { id: ID }`},
+		{Name: "notes", URL: "http://notes", SDL: link + `type Order @key(fields: "id") { id: ID customer: Customer @shareable } type Customer { note: String }`},
+		{Name: "refs", URL: "http://refs", SDL: link + `type Order @key(fields: "id") { id: ID customer: Customer @shareable } type Customer { id: ID @shareable }`},
+		{Name: "people", URL: "http://people", SDL: link + `type Customer @key(fields: "id") { id: ID @shareable name: String }`},
+	}, `{ order { customer { note name } } }`)
+	got := describe(pl)
+	for _, want := range []string{"[refs] @order", "customer{id}", "[people] @order.customer"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("plan lacks %q:\n%s", want, got)
+		}
 	}
 }
