@@ -216,3 +216,26 @@ func TestKeyOfAValueTypeThroughItsParent(t *testing.T) {
 		}
 	}
 }
+
+// A union member only some of the subgraphs that may answer a path know is
+// not asked for there; where one subgraph alone answers, all its members are.
+func TestPartialUnionMembers(t *testing.T) {
+	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+`
+	subgraphs := []compose.Subgraph{
+		{Name: "a", URL: "http://a", SDL: link + `type Query { box: Box @shareable onlyA: Box }
+type Box @shareable { items: [Item!]! } union Item = Pen | Cup
+type Pen @shareable { ink: String } type Cup { size: Int }`},
+		{Name: "b", URL: "http://b", SDL: link + `type Query { box: Box @shareable }
+type Box @shareable { items: [Item!]! } union Item = Pen
+type Pen @shareable { ink: String }`},
+	}
+	shared := describe(planComposed(t, subgraphs, `{ box { items { ... on Pen { ink } ... on Cup { size } } } }`))
+	if strings.Contains(shared, "Cup") || !strings.Contains(shared, "...on Pen{ink}") {
+		t.Errorf("shared path:\n%s", shared)
+	}
+	own := describe(planComposed(t, subgraphs, `{ onlyA { items { ... on Pen { ink } ... on Cup { size } } } }`))
+	if !strings.Contains(own, "...on Cup{size}") {
+		t.Errorf("a path only a answers:\n%s", own)
+	}
+}
