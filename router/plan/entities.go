@@ -22,7 +22,7 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 	// need fetches of their own, it hangs under the last of those, so it runs after.
 	host := f
 	var after []int
-	target, key, err := p.chooseTarget(f, t, fd, provided)
+	target, key, err := p.chooseTarget(f, t, fd, path, provided)
 	var keySel []*Selection
 	if err != nil {
 		// No key f's subgraph can provide directly: fetch one through another
@@ -85,14 +85,18 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 // chooseTarget picks the subgraph that resolves fd and has a key of t whose
 // fields the current fetch's subgraph can provide (itself, or through a
 // parent's @provides).
-func (p *planning) chooseTarget(f *Fetch, t *supergraph.Type, fd *supergraph.Field, provided ast.SelectionSet) (string, supergraph.Key, error) {
+func (p *planning) chooseTarget(f *Fetch, t *supergraph.Type, fd *supergraph.Field, path []string, provided ast.SelectionSet) (string, supergraph.Key, error) {
+	// Objects f's subgraph returns itself carry no key field it marks
+	// @external; objects it was asked for by key (an entity fetch of this
+	// type here) carry the key they were asked with.
+	entered := f.Entity && slices.Contains(f.Types, t.Name) && slices.Equal(f.Path, path)
 	for _, g := range p.sortedGraphs(fd.ResolvingGraphs()) {
 		in := t.In[g]
 		if in == nil {
 			continue
 		}
 		for _, k := range in.ResolvableKeys() {
-			if p.canFetch(f.graph, t.Name, k.Selection) || coveredBy(provided, k.Selection) {
+			if coveredBy(provided, k.Selection) || p.canFetch(f.graph, t.Name, k.Selection) && (entered || !externalIn(t, f.graph, k.Selection)) {
 				return g, k, nil
 			}
 		}
@@ -125,6 +129,18 @@ func (p *planning) keyViaHop(f *Fetch, t *supergraph.Type, fd *supergraph.Field,
 		}
 	}
 	return "", supergraph.Key{}, nil, nil, fmt.Errorf("no key of %s reachable", t.Name)
+}
+
+// externalIn reports whether a top-level field of a key is @external in g.
+func externalIn(t *supergraph.Type, g string, key ast.SelectionSet) bool {
+	for _, s := range key {
+		if f, ok := s.(*ast.Field); ok {
+			if fd := t.Fields[f.Name]; fd != nil && fd.In[g] != nil && fd.In[g].External {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // coveredBy reports whether every field of a (key) field set is in a
@@ -178,6 +194,7 @@ func keyFieldOf(t *supergraph.Type, g, name string) bool {
 	if in == nil {
 		return false
 	}
+
 	for _, k := range in.Keys {
 		for _, s := range k.Selection {
 			if f, ok := s.(*ast.Field); ok && f.Name == name {
