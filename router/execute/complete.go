@@ -2,7 +2,6 @@ package execute
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -145,6 +144,14 @@ func (c *completer) value(t *ast.Type, f *ast.Field, sel ast.SelectionSet, raw a
 	if !ok {
 		return nil, !t.NonNull
 	}
+	if tn, _ := m["__typename"].(string); tn != "" && c.run.API.Types[tn] == nil {
+		// An object of a type the public schema hides (@inaccessible): the
+		// client cannot be shown it, so it is null here.
+		if t.NonNull {
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("%s returned an object of a type that is not public", f.Name), Path: path})
+		}
+		return nil, !t.NonNull
+	}
 	obj, ok := c.selections(sel, def.Name, m, path, false)
 	if !ok {
 		return nil, !t.NonNull
@@ -153,16 +160,7 @@ func (c *completer) value(t *ast.Type, f *ast.Field, sel ast.SelectionSet, raw a
 }
 
 // matches reports whether an object of type actual satisfies a type condition.
-func (c *completer) matches(actual, cond string) bool {
-	if cond == "" || cond == actual {
-		return true
-	}
-	d := c.run.API.Types[cond]
-	if d == nil || d.Kind == ast.Object {
-		return false
-	}
-	return slices.ContainsFunc(c.run.API.GetPossibleTypes(d), func(p *ast.Definition) bool { return p.Name == actual })
-}
+func (c *completer) matches(actual, cond string) bool { return c.run.satisfies(actual, cond) }
 
 // nullError reports a null in a non-null position, unless a subgraph error
 // already explains it.

@@ -217,7 +217,7 @@ func (r *run) collect(f *plan.Fetch) []*target {
 		if tn != "" && !slices.Contains(f.Types, tn) {
 			return
 		}
-		rep, ok := project(obj, f.Representation)
+		rep, ok := r.project(obj, f.Representation)
 		if !ok {
 			return // a key field is null: this object cannot be looked up
 		}
@@ -258,15 +258,28 @@ func walk(v any, path []string, cur []any, visit func(map[string]any, []any)) {
 
 // project copies the selected fields of obj (a representation); false if a
 // selected field is missing or null.
-func project(obj map[string]any, sels []*plan.Selection) (map[string]any, bool) {
+// satisfies reports whether an object of type actual matches a type
+// condition: the same type, or an interface or union it belongs to.
+func (r *run) satisfies(actual, cond string) bool {
+	if cond == "" || cond == actual {
+		return true
+	}
+	d := r.API.Types[cond]
+	if d == nil || d.Kind == ast.Object {
+		return false
+	}
+	return slices.ContainsFunc(r.API.GetPossibleTypes(d), func(p *ast.Definition) bool { return p.Name == actual })
+}
+
+func (r *run) project(obj map[string]any, sels []*plan.Selection) (map[string]any, bool) {
 	out := map[string]any{}
 	for _, s := range sels {
 		if s.Name == "" {
 			tn, _ := obj["__typename"].(string)
-			if tn != s.TypeCond {
+			if !r.satisfies(tn, s.TypeCond) {
 				continue
 			}
-			sub, ok := project(obj, s.Children)
+			sub, ok := r.project(obj, s.Children)
 			if !ok {
 				return nil, false
 			}
@@ -283,7 +296,7 @@ func project(obj map[string]any, sels []*plan.Selection) (map[string]any, bool) 
 			return nil, false
 		}
 		if len(s.Children) > 0 {
-			pv, ok := projectValue(v, s.Children)
+			pv, ok := r.projectValue(v, s.Children)
 			if !ok {
 				return nil, false
 			}
@@ -294,14 +307,14 @@ func project(obj map[string]any, sels []*plan.Selection) (map[string]any, bool) 
 	return out, true
 }
 
-func projectValue(v any, sels []*plan.Selection) (any, bool) {
+func (r *run) projectValue(v any, sels []*plan.Selection) (any, bool) {
 	switch v := v.(type) {
 	case map[string]any:
-		return project(v, sels)
+		return r.project(v, sels)
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
-			pv, ok := projectValue(e, sels)
+			pv, ok := r.projectValue(e, sels)
 			if !ok {
 				return nil, false
 			}
