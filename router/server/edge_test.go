@@ -219,13 +219,7 @@ func TestRateLimitsSharedThroughRedis(t *testing.T) {
 		cfg := config.Default()
 		limited(&cfg)
 		cfg.AccessLog = false
-		gw, err := server.NewGateway(cfg, server.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), RateStore: rs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		gw.GraphQL.Swap(s.engine)
-		s.router = httptest.NewServer(gw.Routes())
-		t.Cleanup(s.router.Close)
+		_, _, s.router = serveGateway(t, s.engine.Supergraph.SDL, cfg, server.Deps{RateStore: rs})
 		s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`
 		stores = append(stores, s)
 	}

@@ -92,12 +92,22 @@ func newStore(t testing.TB, configure ...func(*config.Config)) *store {
 	for _, c := range configure {
 		c(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	verifier, err := authn.New(cfg.Auth, http.DefaultClient, log)
+	verifier, err := authn.New(cfg.Auth, http.DefaultClient, slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := server.NewGateway(cfg, server.Deps{Log: log, Registry: prometheus.NewRegistry(), Authenticator: verifier})
+	s.engine, s.gateway, s.router = serveGateway(t, sdl, cfg, server.Deps{Authenticator: verifier})
+	s.token = s.issuer.Token(t, "dana", customerScopes, nil)
+	return s
+}
+
+// serveGateway serves sdl through a gateway configured by cfg and deps
+// (quiet log and a fresh registry filled in), as cmd/router wires it.
+func serveGateway(t testing.TB, sdl string, cfg config.Config, deps server.Deps) (*server.Engine, *server.Gateway, *httptest.Server) {
+	t.Helper()
+	deps.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	deps.Registry = prometheus.NewRegistry()
+	gw, err := server.NewGateway(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +119,9 @@ func newStore(t testing.TB, configure ...func(*config.Config)) *store {
 	}
 	e.OnPlanCache = gw.Metrics.PlanCache
 	gw.GraphQL.Swap(e)
-	s.engine, s.gateway = e, gw
-	s.router = httptest.NewServer(gw.Routes())
-	t.Cleanup(s.router.Close)
-	s.token = s.issuer.Token(t, "dana", customerScopes, nil)
-	return s
+	srv := httptest.NewServer(gw.Routes())
+	t.Cleanup(srv.Close)
+	return e, gw, srv
 }
 
 // post sends a GraphQL request with the given headers and returns the

@@ -1,0 +1,76 @@
+package server_test
+
+import (
+	"net/http/httptest"
+	"sort"
+	"testing"
+
+	"github.com/virtual-store/virtual-store/router/compose"
+	"github.com/virtual-store/virtual-store/router/config"
+	"github.com/virtual-store/virtual-store/router/server"
+)
+
+const fed25 = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@external", "@requires", "@inaccessible"])
+`
+
+// newGraph serves a supergraph composed from sdls (name → SDL) over fake
+// subgraphs, through the gateway with default settings; it returns the
+// store-like harness and the fakes by name.
+func newGraph(t *testing.T, sdls map[string]string) (*store, map[string]*fakeSubgraph) {
+	t.Helper()
+	fakes := map[string]*fakeSubgraph{}
+	var subgraphs []compose.Subgraph
+	names := make([]string, 0, len(sdls))
+	for n := range sdls {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		f := &fakeSubgraph{t: t, responses: map[string]string{}}
+		srv := httptest.NewServer(f)
+		t.Cleanup(srv.Close)
+		fakes[n] = f
+		subgraphs = append(subgraphs, compose.Subgraph{Name: n, URL: srv.URL, SDL: sdls[n]})
+	}
+	sdl, err := compose.Compose(subgraphs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Auth.JWKSURL, cfg.RateLimit.Enabled, cfg.AccessLog = "", false, false
+	s := &store{}
+	s.engine, s.gateway, s.router = serveGateway(t, sdl, cfg, server.Deps{})
+	return s, fakes
+}
+
+func TestObjectsOfInaccessibleTypesAreNull(t *testing.T) {
+	s, fakes := newGraph(t, map[string]string{
+		"a": fed25 + `type Query { item: Item } interface Item { name: String! }
+type Hidden implements Item @inaccessible { name: String! } type Shown implements Item { name: String! }`,
+	})
+	fakes["a"].responses[`query{item{__typename}}`] = `{"data":{"item":{"__typename":"Hidden"}}}`
+	if got := s.queryAs(t, "", `{ item { __typename } }`, nil); got != `{"data":{"item":null}}` {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestRequiresThroughAFragmentOnTheFieldsInterface(t *testing.T) {
+	s, fakes := newGraph(t, map[string]string{
+		"a": fed25 + `type Query { thing: Thing } type Thing @key(fields: "id") { id: ID! part: Part }
+interface Part { label: String! } type Wheel implements Part @shareable { label: String! }`,
+		"b": fed25 + `type Thing @key(fields: "id") { id: ID! part: Part @external
+  summary: String! @requires(fields: "part { ... on Part { label } }") }
+interface Part { label: String! } type Wheel implements Part @shareable { label: String! }`,
+	})
+	fakes["a"].responses[`query{thing{__typename id part{__typename ...on Part{label}}}}`] = `{"data":{"thing":{"__typename":"Thing","id":"t1","part":{"__typename":"Wheel","label":"front"}}}}`
+	fakes["a"].responses[`query{thing{__typename id part{__typename label}}}`] = `{"data":{"thing":{"__typename":"Thing","id":"t1","part":{"__typename":"Wheel","label":"front"}}}}`
+	fakes["b"].responses[`query($representations:[_Any!]!){_entities(representations:$representations){...on Thing{summary}}}`] = `{"data":{"_entities":[{"summary":"ok"}]}}`
+	if got := s.queryAs(t, "", `{ thing { summary } }`, nil); got != `{"data":{"thing":{"summary":"ok"}}}` {
+		t.Fatalf("got %s", got)
+	}
+	reps := fakes["b"].got[0]["variables"].(map[string]any)["representations"].([]any)
+	part, _ := reps[0].(map[string]any)["part"].(map[string]any)
+	if part["label"] != "front" {
+		t.Fatalf("representation %v lacks part.label", reps[0])
+	}
+}
