@@ -86,17 +86,13 @@ func (p *planning) jump(f *Fetch, typeName string, path []string, field *ast.Fie
 // fields the current fetch's subgraph can provide (itself, or through a
 // parent's @provides).
 func (p *planning) chooseTarget(f *Fetch, t *supergraph.Type, fd *supergraph.Field, path []string, provided ast.SelectionSet) (string, supergraph.Key, error) {
-	// Objects f's subgraph returns itself carry no key field it marks
-	// @external; objects it was asked for by key (an entity fetch of this
-	// type here) carry the key they were asked with.
-	entered := f.Entity && slices.Contains(f.Types, t.Name) && slices.Equal(f.Path, path)
 	for _, g := range p.sortedGraphs(fd.ResolvingGraphs()) {
 		in := t.In[g]
 		if in == nil {
 			continue
 		}
 		for _, k := range in.ResolvableKeys() {
-			if coveredBy(provided, k.Selection) || p.canFetch(f.graph, t.Name, k.Selection) && (entered || !externalIn(t, f.graph, k.Selection)) {
+			if coveredBy(provided, k.Selection) || p.keyObtainable(f, t.Name, path, k.Selection) {
 				return g, k, nil
 			}
 		}
@@ -129,6 +125,18 @@ func (p *planning) keyViaHop(f *Fetch, t *supergraph.Type, fd *supergraph.Field,
 		}
 	}
 	return "", supergraph.Key{}, nil, nil, fmt.Errorf("no key of %s reachable", t.Name)
+}
+
+// keyObtainable reports whether fetch f can select the fields of a key of
+// typeName at path. Objects f's subgraph returns itself carry no key field it
+// marks @external; objects it was asked for by key (an entity fetch of this
+// type here) carry the key they were asked with.
+func (p *planning) keyObtainable(f *Fetch, typeName string, path []string, key ast.SelectionSet) bool {
+	if !p.canFetch(f.graph, typeName, key) {
+		return false
+	}
+	entered := f.Entity && slices.Contains(f.Types, typeName) && slices.Equal(f.Path, path)
+	return entered || !externalIn(p.sg.Type(typeName), f.graph, key)
 }
 
 // externalIn reports whether a top-level field of a key is @external in g.
@@ -389,9 +397,15 @@ func (p *planning) viaAncestor(field *ast.Field) (bool, error) {
 			}
 			var target *Fetch
 			if i == 0 && anc.typeName == p.op.RootType.Name && !p.out.Sequential {
+				if p.throughAbstract(chain) {
+					// Two subgraphs' answers to one field of an interface or
+					// union type need not be the same object (each picks its own
+					// implementation); merging them by path could mix two objects.
+					continue
+				}
 				target = p.rootFetch(g)
 			} else {
-				key, ok := p.fetchableKey(anc.fetch.graph, g, anc.typeName)
+				key, ok := p.fetchableKey(anc.fetch, anc.path, g, anc.typeName)
 				if !ok {
 					continue
 				}
@@ -419,6 +433,16 @@ func (p *planning) viaAncestor(field *ast.Field) (bool, error) {
 	return false, nil
 }
 
+// throughAbstract reports whether a field of chain returns an interface or union.
+func (p *planning) throughAbstract(chain []*ast.Field) bool {
+	for _, c := range chain {
+		if c.Definition != nil && p.abstract(c.Definition.Type.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
 // chainResolvable reports whether graph g resolves every field of chain
 // (starting on typeName) and then field.
 func (p *planning) chainResolvable(g, typeName string, chain []*ast.Field, field *ast.Field) bool {
@@ -438,13 +462,13 @@ func (p *planning) chainResolvable(g, typeName string, chain []*ast.Field, field
 
 // fetchableKey finds a resolvable key of typeName in target whose fields
 // graph from can provide.
-func (p *planning) fetchableKey(from, target, typeName string) (supergraph.Key, bool) {
+func (p *planning) fetchableKey(from *Fetch, path []string, target, typeName string) (supergraph.Key, bool) {
 	in := p.sg.Type(typeName).In[target]
 	if in == nil {
 		return supergraph.Key{}, false
 	}
 	for _, k := range in.ResolvableKeys() {
-		if p.canFetch(from, typeName, k.Selection) {
+		if p.keyObtainable(from, typeName, path, k.Selection) {
 			return k, true
 		}
 	}
@@ -474,7 +498,7 @@ func (p *planning) viaInterfaceOwner(f *Fetch, typeName string, path []string, s
 		if in.IsInterfaceObject || g == f.graph {
 			continue
 		}
-		key, ok := p.fetchableKey(f.graph, g, typeName)
+		key, ok := p.fetchableKey(f, path, g, typeName)
 		if !ok {
 			continue
 		}

@@ -239,3 +239,38 @@ type Pen @shareable { ink: String }`},
 		t.Errorf("a path only a answers:\n%s", own)
 	}
 }
+
+// Each subgraph answers one implementation's id only (the other's key is
+// @external there): no plan can answer node { id } from one place, and
+// mixing two subgraphs' answers to node (each may pick another object) is
+// refused; asking for one implementation goes to the subgraph that has it.
+func TestExternalKeysAreNotProducedAndSharedAbstractRootsAreNotMixed(t *testing.T) {
+	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external"])
+`
+	subgraphs := []compose.Subgraph{
+		{Name: "a", URL: "http://a", SDL: link + `type Query { node(id: ID!): Node @shareable } interface Node { id: ID! }
+type Account implements Node @key(fields: "id") { id: ID! name: String! }
+type Chat implements Node @key(fields: "id") { id: ID! @external }`},
+		{Name: "b", URL: "http://b", SDL: link + `type Query { node(id: ID!): Node @shareable } interface Node { id: ID! }
+type Account implements Node @key(fields: "id") { id: ID! @external }
+type Chat implements Node @key(fields: "id") { id: ID! text: String! }`},
+	}
+	sdl, err := compose.Compose(subgraphs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, _ := supergraph.Parse(sdl)
+	api, _ := schema.FromSupergraph(sg)
+	doc, errs := gqlparser.LoadQuery(api.Schema, `{ node(id: "1") { id } }`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	op, _ := normalize.Normalize(api.Schema, doc, doc.Operations[0], nil)
+	if pl, err := plan.New(sg, api.Schema).Plan(op); err == nil {
+		t.Fatalf("planned node { id }:\n%s", describe(pl))
+	}
+	got := describe(planComposed(t, subgraphs, `{ node(id: "1") { ... on Chat { id text } } }`))
+	if !strings.HasPrefix(got, "[b]") || strings.Contains(got, "[a]") {
+		t.Fatalf("Chat fields:\n%s", got)
+	}
+}
