@@ -2,6 +2,7 @@ package execute
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -39,6 +40,24 @@ func appendValue(buf []byte, v any) []byte {
 			buf = appendString(buf, k)
 			buf = append(buf, ':')
 			buf = appendValue(buf, v.vals[i])
+		}
+		return append(buf, '}')
+	case map[string]any:
+		// Keys sorted, as encoding/json writes maps: the output is a stable
+		// key for deduplication as well as valid JSON.
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		buf = append(buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, k)
+			buf = append(buf, ':')
+			buf = appendValue(buf, v[k])
 		}
 		return append(buf, '}')
 	case []any:

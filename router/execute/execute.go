@@ -140,9 +140,9 @@ func (r *run) rootFetch(ctx context.Context, f *plan.Fetch) {
 
 // target is one representation and the objects in the response it stands for.
 type target struct {
-	rep   map[string]any
-	objs  []map[string]any
-	paths [][]any
+	rep  map[string]any
+	objs []map[string]any
+	path []any // of the first object
 }
 
 func (r *run) entityFetch(ctx context.Context, f *plan.Fetch) {
@@ -188,7 +188,7 @@ func (r *run) entityFetch(ctx context.Context, f *plan.Fetch) {
 		// ["_entities", i, rest...] → the first object's path + rest
 		if len(path) >= 2 && path[0] == "_entities" {
 			if i, ok := index(path[1]); ok && i < len(targets) {
-				path = append(append([]any(nil), targets[i].paths[0]...), path[2:]...)
+				path = append(append([]any(nil), targets[i].path...), path[2:]...)
 			}
 		} else {
 			path = nil
@@ -212,6 +212,7 @@ func index(v any) (int, bool) {
 func (r *run) collect(f *plan.Fetch) []*target {
 	var out []*target
 	byKey := map[string]*target{}
+	var key []byte
 	walk(r.data, f.Path, nil, func(obj map[string]any, path []any) {
 		tn, _ := obj["__typename"].(string)
 		if tn != "" && !slices.Contains(f.Types, tn) {
@@ -227,15 +228,15 @@ func (r *run) collect(f *plan.Fetch) []*target {
 		if f.RepTypename != "" {
 			rep["__typename"] = f.RepTypename
 		}
-		b, _ := json.Marshal(rep)
-		t := byKey[string(b)]
+		key = appendValue(key[:0], rep)
+		t := byKey[string(key)]
 		if t == nil {
-			t = &target{rep: rep}
-			byKey[string(b)] = t
+			// The first object's path is where the fetch's errors are reported.
+			t = &target{rep: rep, path: append([]any(nil), path...)}
+			byKey[string(key)] = t
 			out = append(out, t)
 		}
 		t.objs = append(t.objs, obj)
-		t.paths = append(t.paths, append([]any(nil), path...))
 	})
 	return out
 }
@@ -340,7 +341,7 @@ func (r *run) fetchFailed(f *plan.Fetch, err error, targets []*target) {
 	e := Error{Message: fmt.Sprintf("subgraph %s is unavailable", f.Graph),
 		Extensions: map[string]any{"code": "SUBREQUEST_HTTP_ERROR", "serviceName": f.Graph, "reason": err.Error()}}
 	if len(targets) > 0 {
-		e.Path = targets[0].paths[0]
+		e.Path = targets[0].path
 	}
 	r.errors = append(r.errors, e)
 }

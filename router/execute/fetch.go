@@ -55,10 +55,12 @@ type subgraphError struct {
 // post sends one GraphQL request; identical concurrent queries (same URL,
 // document, variables and forwarded headers) share one round trip.
 func (t *Transport) post(ctx context.Context, url, query string, vars map[string]any, mutation bool) (*subgraphResponse, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return nil, err
-	}
+	body := make([]byte, 0, len(query)+256)
+	body = append(body, `{"query":`...)
+	body = appendString(body, query)
+	body = append(body, `,"variables":`...)
+	body = appendValue(body, vars)
+	body = append(body, '}')
 	if mutation {
 		return t.send(ctx, url, body)
 	}
@@ -135,14 +137,31 @@ func (t *Transport) roundTrip(ctx context.Context, url string, body []byte) (*su
 	return &out, nil
 }
 
-// clone decodes a private copy for one waiter: the executor merges into the
+// clone makes a private copy for one waiter: the executor merges into the
 // maps it gets, so waiters of a shared round trip must not share them.
+// Copying the tree is cheaper than decoding the bytes again.
 func (r *subgraphResponse) clone() *subgraphResponse {
-	var out subgraphResponse
-	dec := json.NewDecoder(bytes.NewReader(r.raw))
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		return r
+	out := &subgraphResponse{Errors: r.Errors, raw: r.raw}
+	if r.Data != nil {
+		out.Data = deepCopy(r.Data).(map[string]any)
 	}
-	return &out
+	return out
+}
+
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return v // strings, numbers, booleans, nil: immutable
 }
