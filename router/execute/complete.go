@@ -28,7 +28,9 @@ func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj 
 	}
 	for _, group := range c.collect(ss, actual, nil) {
 		s := group.field
-		fpath := append(append([]any(nil), path...), s.Alias)
+		// Sibling fields share fpath's backing array (each overwrites the
+		// same slot): errors keep a copy (c.at), never the slice itself.
+		fpath := append(path, s.Alias)
 		switch {
 		case s.Name == "__typename":
 			out.set(s.Alias, actual)
@@ -36,7 +38,7 @@ func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj 
 		case root && (s.Name == "__schema" || s.Name == "__type"):
 			v, err := introspect(c.run.API, s, c.run.vars)
 			if err != nil {
-				c.run.errors = append(c.run.errors, Error{Message: err.Error(), Path: fpath})
+				c.run.errors = append(c.run.errors, Error{Message: err.Error(), Path: at(fpath)})
 			}
 			out.set(s.Alias, v)
 			continue
@@ -48,7 +50,7 @@ func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj 
 			if code, no := c.run.denied[s.ObjectDefinition.Name+"."+s.Name]; no {
 				c.run.errors = append(c.run.errors, Error{
 					Message:    fmt.Sprintf("Unauthorized field or type: %s.%s", s.ObjectDefinition.Name, s.Name),
-					Path:       fpath,
+					Path:       at(fpath),
 					Extensions: map[string]any{"code": code},
 				})
 				if s.Definition.Type.NonNull {
@@ -111,12 +113,12 @@ func (c *completer) value(t *ast.Type, f *ast.Field, sel ast.SelectionSet, raw a
 	if t.Elem != nil {
 		list, ok := raw.([]any)
 		if !ok {
-			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("expected a list for %s", f.Name), Path: path})
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("expected a list for %s", f.Name), Path: at(path)})
 			return nil, !t.NonNull
 		}
 		out := make([]any, len(list))
 		for i, e := range list {
-			v, ok := c.value(t.Elem, f, sel, e, append(append([]any(nil), path...), i))
+			v, ok := c.value(t.Elem, f, sel, e, append(path, i))
 			if !ok {
 				return nil, !t.NonNull
 			}
@@ -135,7 +137,7 @@ func (c *completer) value(t *ast.Type, f *ast.Field, sel ast.SelectionSet, raw a
 		s, _ := raw.(string)
 		if def.EnumValues.ForName(s) == nil {
 			// A value the public schema does not have (e.g. @inaccessible).
-			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("enum %s has no public value %q", def.Name, s), Path: path})
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("enum %s has no public value %q", def.Name, s), Path: at(path)})
 			return nil, !t.NonNull
 		}
 		return s, true
@@ -148,7 +150,7 @@ func (c *completer) value(t *ast.Type, f *ast.Field, sel ast.SelectionSet, raw a
 		// An object of a type the public schema hides (@inaccessible): the
 		// client cannot be shown it, so it is null here.
 		if t.NonNull {
-			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("%s returned an object of a type that is not public", f.Name), Path: path})
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("%s returned an object of a type that is not public", f.Name), Path: at(path)})
 		}
 		return nil, !t.NonNull
 	}
@@ -174,8 +176,11 @@ func (c *completer) nullError(f *ast.Field, path []any) {
 	if f.ObjectDefinition != nil {
 		parent = f.ObjectDefinition.Name + "."
 	}
-	c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("Cannot return null for non-nullable field %s%s.", parent, f.Name), Path: path})
+	c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("Cannot return null for non-nullable field %s%s.", parent, f.Name), Path: at(path)})
 }
+
+// at copies a path for an error: completion reuses path slices' arrays.
+func at(path []any) []any { return append([]any(nil), path...) }
 
 func equalPrefix(a, prefix []any) bool {
 	if len(a) < len(prefix) {
