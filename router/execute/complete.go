@@ -11,36 +11,64 @@ import (
 // propagated up to the nearest nullable field.
 type completer struct {
 	run *run
+	// groups caches the field groups of a selection set for an object type:
+	// every item of a list has the same ones.
+	groups map[groupKey][]*fieldGroup
+}
+
+// groupKey identifies a selection set by its backing array (each set the
+// operation or a merge produces has its own) and the object's type.
+type groupKey struct {
+	first  *ast.Selection
+	n      int
+	actual string
 }
 
 // selections completes an object; false means a non-null field was null
 // and the object itself must become null.
 func (c *completer) selections(ss ast.SelectionSet, typeName string, obj map[string]any, path []any, root bool) (*Object, bool) {
-	out := &Object{}
-	ok := c.into(out, ss, typeName, obj, path, root)
-	return out, ok
-}
-
-func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj map[string]any, path []any, root bool) bool {
 	actual := typeName
 	if tn, ok := obj["__typename"].(string); ok && tn != "" {
 		actual = tn
 	}
-	for _, group := range c.collect(ss, actual, nil) {
+	groups := c.grouped(ss, actual)
+	out := &Object{keys: make([]string, 0, len(groups)), vals: make([]any, 0, len(groups))}
+	ok := c.into(out, groups, actual, obj, path, root)
+	return out, ok
+}
+
+func (c *completer) grouped(ss ast.SelectionSet, actual string) []*fieldGroup {
+	if len(ss) == 0 {
+		return nil
+	}
+	k := groupKey{first: &ss[0], n: len(ss), actual: actual}
+	if g, ok := c.groups[k]; ok {
+		return g
+	}
+	g := c.collect(ss, actual, nil)
+	if c.groups == nil {
+		c.groups = map[groupKey][]*fieldGroup{}
+	}
+	c.groups[k] = g
+	return g
+}
+
+func (c *completer) into(out *Object, groups []*fieldGroup, actual string, obj map[string]any, path []any, root bool) bool {
+	for _, group := range groups {
 		s := group.field
 		// Sibling fields share fpath's backing array (each overwrites the
 		// same slot): errors keep a copy (c.at), never the slice itself.
 		fpath := append(path, s.Alias)
 		switch {
 		case s.Name == "__typename":
-			out.set(s.Alias, actual)
+			out.add(s.Alias, actual)
 			continue
 		case root && (s.Name == "__schema" || s.Name == "__type"):
 			v, err := introspect(c.run.API, s, c.run.vars)
 			if err != nil {
 				c.run.errors = append(c.run.errors, Error{Message: err.Error(), Path: at(fpath)})
 			}
-			out.set(s.Alias, v)
+			out.add(s.Alias, v)
 			continue
 		}
 		if s.Definition == nil {
@@ -56,7 +84,7 @@ func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj 
 				if s.Definition.Type.NonNull {
 					return false
 				}
-				out.set(s.Alias, nil)
+				out.add(s.Alias, nil)
 				continue
 			}
 		}
@@ -64,7 +92,7 @@ func (c *completer) into(out *Object, ss ast.SelectionSet, typeName string, obj 
 		if !ok {
 			return false
 		}
-		out.set(s.Alias, v)
+		out.add(s.Alias, v)
 	}
 	return true
 }

@@ -76,6 +76,8 @@ func (t *Transport) post(ctx context.Context, url, query string, vars map[string
 	if !shared {
 		return v.(*subgraphResponse), nil
 	}
+	// Every waiter copies: the original stays unmerged, so copies made
+	// while another waiter merges read nothing that changes.
 	return v.(*subgraphResponse).clone(), nil
 }
 

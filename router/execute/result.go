@@ -23,6 +23,13 @@ func (o *Object) set(k string, v any) {
 	o.vals = append(o.vals, v)
 }
 
+// add appends a key known not to be there yet (completion's field groups
+// have distinct response keys).
+func (o *Object) add(k string, v any) {
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+}
+
 // Get returns the value of k (for tests and tools).
 func (o *Object) Get(k string) (any, bool) {
 	for i, existing := range o.keys {
