@@ -35,3 +35,6 @@ fi
 echo "warm-up"; "$bin/routerbench" -url "$url" -c 50 -d 2s -query "@$query" > /dev/null
 echo "gateway benchmark query, $url:"
 "$bin/routerbench" -url "$url" -c 50 -d "$duration" -query "@$query"
+if [ -z "${GATEWAY_URL:-}" ]; then
+  echo "router memory (RSS): $(( $(ps -o rss= -p "${pids[1]}") / 1024 )) MB"
+fi
