@@ -40,6 +40,9 @@ type typeInfo struct {
 	desc   string
 	graphs []*graph // in graph order
 	defs   map[string]*ast.Definition
+	// inInput and inOutput say where an enum is used (arguments and input
+	// fields; field results): that decides how its values merge.
+	inInput, inOutput bool
 }
 
 // Compose builds the supergraph SDL of subgraphs.
@@ -87,11 +90,71 @@ func Compose(subgraphs []Subgraph) (string, error) {
 			ti.defs[g.enum] = def
 		}
 	}
+	markEnumUsage(graphs, types)
 	errs = append(errs, validate(types)...)
 	if len(errs) > 0 {
 		return "", errs
 	}
 	return emit(graphs, types), nil
+}
+
+// markEnumUsage records, for each enum, whether some subgraph takes it as
+// input and whether some subgraph returns it.
+func markEnumUsage(graphs []*graph, types map[string]*typeInfo) {
+	mark := func(t *ast.Type, input bool) {
+		ti := types[t.Name()]
+		if ti == nil || ti.kind != ast.Enum {
+			return
+		}
+		if input {
+			ti.inInput = true
+		} else {
+			ti.inOutput = true
+		}
+	}
+	for _, g := range graphs {
+		for _, def := range g.types {
+			for _, f := range def.Fields {
+				mark(f.Type, def.Kind == ast.InputObject)
+				for _, a := range f.Arguments {
+					mark(a.Type, true)
+				}
+			}
+		}
+	}
+}
+
+// enumValues are the values an enum has in the supergraph: the union when it
+// is only returned (a client may be sent any), the intersection when it is
+// only taken as input (a subgraph must accept any a client sends); used both
+// ways, validate requires the same values everywhere.
+func enumValues(ti *typeInfo) (names []string, where map[string][]string) {
+	where = map[string][]string{}
+	for _, g := range ti.graphs {
+		for _, v := range ti.defs[g.enum].EnumValues {
+			if _, ok := where[v.Name]; !ok {
+				names = append(names, v.Name)
+			}
+			where[v.Name] = append(where[v.Name], g.enum)
+		}
+	}
+	if ti.inInput && !ti.inOutput {
+		names = slices.DeleteFunc(names, func(n string) bool { return len(where[n]) != len(ti.graphs) })
+	}
+	return names, where
+}
+
+// inputFields are the fields of an input type in the supergraph: those every
+// subgraph defining it has (a subgraph must accept any field a client sends).
+func inputFields(ti *typeInfo) []string {
+	return slices.DeleteFunc(fieldNames(ti), func(name string) bool {
+		for _, g := range ti.graphs {
+			if ti.defs[g.enum].Fields.ForName(name) == nil {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 var federationTypes = map[string]bool{"_Any": true, "_Service": true, "_Entity": true, "FieldSet": true, "_FieldSet": true,

@@ -139,3 +139,41 @@ type Note @key(fields: "id") @requiresScopes(scopes: [["notes:read"]]) { id: ID!
 		t.Errorf("the API schema shows access directives:\n%s", api.SDL)
 	}
 }
+
+// Input types keep the fields every subgraph has; enums merge by use.
+func TestInputAndEnumMerging(t *testing.T) {
+	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+`
+	compose := func(a, b string) (string, error) {
+		return Compose([]Subgraph{{Name: "a", URL: "http://a", SDL: link + a}, {Name: "b", URL: "http://b", SDL: link + b}})
+	}
+	sdl, err := compose(
+		`type Query { a(f: Filter, s: Sort): Color } input Filter { q: String tag: String } enum Sort { NAME PRICE } enum Color { RED }`,
+		`type Query { b(f: Filter, s: Sort): Color } input Filter { q: String } enum Sort { NAME } enum Color { BLUE }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := supergraph.Parse(sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter, sort, color := sg.Schema.Types["Filter"], sg.Schema.Types["Sort"], sg.Schema.Types["Color"]
+	if filter.Fields.ForName("tag") != nil || filter.Fields.ForName("q") == nil {
+		t.Errorf("input Filter: %v, want only the common field q", filter.Fields)
+	}
+	if sort.EnumValues.ForName("PRICE") != nil || sort.EnumValues.ForName("NAME") == nil {
+		t.Errorf("input-only enum Sort: %v, want the intersection", sort.EnumValues)
+	}
+	if color.EnumValues.ForName("RED") == nil || color.EnumValues.ForName("BLUE") == nil {
+		t.Errorf("output-only enum Color: %v, want the union", color.EnumValues)
+	}
+
+	for name, sdls := range map[string][2]string{
+		"required input field missing elsewhere": {`type Query { a(f: F): Int } input F { q: String! }`, `type Query { b(f: F): Int } input F { other: Int }`},
+		"enum both ways with different values":   {`type Query { a(c: C): C } enum C { X Y }`, `type Query { b(c: C): C } enum C { X }`},
+	} {
+		if _, err := compose(sdls[0], sdls[1]); err == nil {
+			t.Errorf("%s: composed", name)
+		}
+	}
+}

@@ -136,16 +136,11 @@ func emitType(b *strings.Builder, ti *typeInfo) {
 }
 
 func emitEnumValues(b *strings.Builder, ti *typeInfo) {
-	var names []string
-	where := map[string][]string{}
+	names, where := enumValues(ti)
 	descs := map[string]string{}
-	for _, g := range ti.graphs {
+	for _, g := range slices.Backward(ti.graphs) {
 		for _, v := range ti.defs[g.enum].EnumValues {
-			if _, ok := where[v.Name]; !ok {
-				names = append(names, v.Name)
-				descs[v.Name] = v.Description
-			}
-			where[v.Name] = append(where[v.Name], g.enum)
+			descs[v.Name] = v.Description // the first graph's description wins
 		}
 	}
 	for _, n := range names {
@@ -159,7 +154,11 @@ func emitEnumValues(b *strings.Builder, ti *typeInfo) {
 }
 
 func emitFields(b *strings.Builder, ti *typeInfo) {
-	for _, fname := range fieldNames(ti) {
+	names := fieldNames(ti)
+	if ti.kind == ast.InputObject {
+		names = inputFields(ti)
+	}
+	for _, fname := range names {
 		var first *ast.FieldDefinition
 		var joins []string
 		plain := true

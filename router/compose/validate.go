@@ -19,7 +19,15 @@ func validate(types map[string]*typeInfo) Errors {
 	var errs Errors
 	for _, name := range slices.Sorted(maps.Keys(types)) {
 		ti := types[name]
-		if ti.kind != ast.Object && ti.kind != ast.Interface {
+		switch ti.kind {
+		case ast.InputObject:
+			errs = append(errs, validateInput(ti)...)
+			continue
+		case ast.Enum:
+			errs = append(errs, validateEnum(ti)...)
+			continue
+		case ast.Object, ast.Interface:
+		default:
 			continue
 		}
 		root := name == "Query" || name == "Mutation" || name == "Subscription"
@@ -103,6 +111,37 @@ func reenterableThroughParents(types map[string]*typeInfo, typeName string, g *g
 		}
 	}
 	return true
+}
+
+// validateInput refuses an input field some subgraph requires (non-null, no
+// default) while another subgraph's input type lacks it: the supergraph keeps
+// only common fields, and the first subgraph could never get its field.
+func validateInput(ti *typeInfo) Errors {
+	var errs Errors
+	common := inputFields(ti)
+	for _, g := range ti.graphs {
+		for _, f := range ti.defs[g.enum].Fields {
+			if f.Type.NonNull && f.DefaultValue == nil && !slices.Contains(common, f.Name) {
+				errs = append(errs, fmt.Sprintf("input field %s.%s is required in subgraph %s but missing from the type in another subgraph", ti.name, f.Name, g.Name))
+			}
+		}
+	}
+	return errs
+}
+
+// validateEnum refuses an enum used both as input and output whose values
+// differ across subgraphs: neither the union nor the intersection is safe.
+func validateEnum(ti *typeInfo) Errors {
+	if !ti.inInput || !ti.inOutput {
+		return nil
+	}
+	names, where := enumValues(ti)
+	for _, n := range names {
+		if len(where[n]) != len(ti.graphs) {
+			return Errors{fmt.Sprintf("enum %s is both an input and an output type, so every subgraph must define the same values; %s is not in all of them", ti.name, n)}
+		}
+	}
+	return nil
 }
 
 func graphNamed(ti *typeInfo, name string) *graph {
