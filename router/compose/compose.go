@@ -31,6 +31,11 @@ type graph struct {
 	enum  string
 	types map[string]*ast.Definition // merged definition + extensions
 	ext   map[string]bool            // declared only with `extend type` / @extends
+	// composed are the custom directives the subgraph asks composition to
+	// keep (@composeDirective), by name without "@", with their definitions
+	// and the @link URL that imports them.
+	composed map[string]*ast.DirectiveDefinition
+	links    map[string]string
 }
 
 // typeInfo collects one type across subgraphs.
@@ -165,7 +170,11 @@ func parse(s Subgraph) (*graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("subgraph %s: %v", s.Name, err)
 	}
-	g := &graph{Subgraph: s, enum: enumName(s.Name), types: map[string]*ast.Definition{}, ext: map[string]bool{}}
+	g := &graph{Subgraph: s, enum: enumName(s.Name), types: map[string]*ast.Definition{}, ext: map[string]bool{},
+		composed: map[string]*ast.DirectiveDefinition{}, links: map[string]string{}}
+	if err := g.readComposeDirectives(doc); err != nil {
+		return nil, err
+	}
 	add := func(def *ast.Definition, extension bool) {
 		if federationTypes[def.Name] {
 			return
@@ -203,6 +212,46 @@ func parse(s Subgraph) (*graph, error) {
 		}
 	}
 	return g, nil
+}
+
+// readComposeDirectives finds @composeDirective(name: "@x") on the schema and
+// the definition of each x; the @link importing x gives its spec URL.
+func (g *graph) readComposeDirectives(doc *ast.SchemaDocument) error {
+	var schemaDirectives ast.DirectiveList
+	for _, sd := range append(append(ast.SchemaDefinitionList(nil), doc.Schema...), doc.SchemaExtension...) {
+		schemaDirectives = append(schemaDirectives, sd.Directives...)
+	}
+	imported := map[string]string{} // directive name → link URL
+	for _, l := range schemaDirectives.ForNames("link") {
+		url := directiveArg(l, "url")
+		if a := l.Arguments.ForName("import"); a != nil && a.Value != nil {
+			for _, c := range a.Value.Children {
+				imported[strings.TrimPrefix(c.Value.Raw, "@")] = url
+			}
+		}
+	}
+	for _, d := range append(schemaDirectives.ForNames("composeDirective"), schemaDirectives.ForNames("federation__composeDirective")...) {
+		name := strings.TrimPrefix(directiveArg(d, "name"), "@")
+		def := doc.Directives.ForName(name)
+		if def == nil {
+			return fmt.Errorf("subgraph %s: @composeDirective names @%s, which it does not define", g.Name, name)
+		}
+		if isFederationDirective(name) {
+			return fmt.Errorf("subgraph %s: @composeDirective cannot compose the federation directive @%s", g.Name, name)
+		}
+		g.composed[name] = def
+		g.links[name] = imported[name]
+	}
+	return nil
+}
+
+func isFederationDirective(name string) bool {
+	switch name {
+	case "key", "requires", "provides", "external", "shareable", "override", "inaccessible", "tag", "extends",
+		"interfaceObject", "composeDirective", "link", "authenticated", "requiresScopes", "policy", "context", "fromContext", "cost", "listSize":
+		return true
+	}
+	return false
 }
 
 // enumName makes a join__Graph value from a subgraph name: "user-service" → USER_SERVICE.

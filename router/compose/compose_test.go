@@ -177,3 +177,43 @@ func TestInputAndEnumMerging(t *testing.T) {
 		}
 	}
 }
+
+// A directive a subgraph composes survives into the supergraph and the API
+// schema: its spec link, its definition and its applications.
+func TestComposeDirective(t *testing.T) {
+	a := `extend schema
+  @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@composeDirective"])
+  @link(url: "https://example.com/audit/v1.0", import: ["@audited"])
+  @composeDirective(name: "@audited")
+directive @audited(level: Int = 1) on OBJECT | FIELD_DEFINITION
+type Query { order: Order @audited(level: 2) }
+type Order @key(fields: "id") @audited { id: ID! }
+`
+	b := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Order @key(fields: "id") { id: ID! total: Int }
+`
+	sdl, err := Compose([]Subgraph{{Name: "a", URL: "http://a", SDL: a}, {Name: "b", URL: "http://b", SDL: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`@link(url: "https://example.com/audit/v1.0", import: ["@audited"])`,
+		`directive @audited(level: Int = 1) on OBJECT | FIELD_DEFINITION`, `order: Order @audited(level: 2)`, "  @audited\n"} {
+		if !strings.Contains(sdl, want) {
+			t.Errorf("supergraph lacks %s:\n%s", want, sdl)
+		}
+	}
+	sg, err := supergraph.Parse(sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := schema.FromSupergraph(sg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(api.SDL, "directive @audited") || !strings.Contains(api.SDL, "@audited(level: 2)") {
+		t.Errorf("API schema lacks the composed directive:\n%s", api.SDL)
+	}
+	if _, err := Compose([]Subgraph{{Name: "a", URL: "http://a", SDL: strings.Replace(a, "directive @audited(level: Int = 1) on OBJECT | FIELD_DEFINITION", "", 1)}}); err == nil {
+		t.Error("composed a @composeDirective without a definition")
+	}
+}

@@ -46,10 +46,13 @@ enum link__Purpose {
 
 // emit writes the supergraph SDL.
 func emit(graphs []*graph, types map[string]*typeInfo) string {
+	composed := composedDirectives(graphs)
 	var b strings.Builder
 	b.WriteString("schema\n  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n  @link(url: \"https://specs.apollo.dev/join/v0.3\", for: EXECUTION)\n")
 	b.WriteString("  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/tag/v0.3\")\n")
-	b.WriteString("  @link(url: \"https://specs.apollo.dev/authenticated/v0.1\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/requiresScopes/v0.1\", for: SECURITY)\n{\n")
+	b.WriteString("  @link(url: \"https://specs.apollo.dev/authenticated/v0.1\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/requiresScopes/v0.1\", for: SECURITY)\n")
+	composed.writeLinks(&b)
+	b.WriteString("{\n")
 	for _, root := range []string{"Query", "Mutation", "Subscription"} {
 		if types[root] != nil {
 			fmt.Fprintf(&b, "  %s: %s\n", strings.ToLower(root), root)
@@ -57,6 +60,7 @@ func emit(graphs []*graph, types map[string]*typeInfo) string {
 	}
 	b.WriteString("}\n\n")
 	b.WriteString(supergraphHeader)
+	composed.writeDefinitions(&b)
 	b.WriteString("\nenum join__Graph {\n")
 	for _, g := range graphs {
 		fmt.Fprintf(&b, "  %s @join__graph(name: %s, url: %s)\n", g.enum, strconv.Quote(g.Name), strconv.Quote(g.URL))
@@ -64,12 +68,12 @@ func emit(graphs []*graph, types map[string]*typeInfo) string {
 	b.WriteString("}\n")
 	for _, name := range slices.Sorted(maps.Keys(types)) {
 		b.WriteString("\n")
-		emitType(&b, types[name])
+		emitType(&b, types[name], composed)
 	}
 	return b.String()
 }
 
-func emitType(b *strings.Builder, ti *typeInfo) {
+func emitType(b *strings.Builder, ti *typeInfo, composed composedSet) {
 	writeDescription(b, ti.desc, "")
 	keyword := map[ast.DefinitionKind]string{ast.Object: "type", ast.Interface: "interface", ast.Union: "union",
 		ast.Enum: "enum", ast.InputObject: "input", ast.Scalar: "scalar"}[ti.kind]
@@ -112,6 +116,7 @@ func emitType(b *strings.Builder, ti *typeInfo) {
 		}
 	}
 	writeSchemaDirectives(b, ti, func(def *ast.Definition) ast.DirectiveList { return def.Directives }, "  ")
+	composed.writeApplications(b, ti.graphs, func(g *graph) ast.DirectiveList { return ti.defs[g.enum].Directives }, "  ", "\n")
 	switch ti.kind {
 	case ast.Union:
 		var members []string
@@ -130,7 +135,7 @@ func emitType(b *strings.Builder, ti *typeInfo) {
 		b.WriteString("}\n")
 	case ast.Object, ast.Interface, ast.InputObject:
 		b.WriteString("{\n")
-		emitFields(b, ti)
+		emitFields(b, ti, composed)
 		b.WriteString("}\n")
 	}
 }
@@ -153,7 +158,7 @@ func emitEnumValues(b *strings.Builder, ti *typeInfo) {
 	}
 }
 
-func emitFields(b *strings.Builder, ti *typeInfo) {
+func emitFields(b *strings.Builder, ti *typeInfo, composed composedSet) {
 	names := fieldNames(ti)
 	if ti.kind == ast.InputObject {
 		names = inputFields(ti)
@@ -224,6 +229,12 @@ func emitFields(b *strings.Builder, ti *typeInfo) {
 			b.WriteString(" @deprecated(reason: " + strconv.Quote(deprecated) + ")")
 		}
 		access.write(b, " ")
+		composed.writeApplications(b, ti.graphs, func(g *graph) ast.DirectiveList {
+			if f := ti.defs[g.enum].Fields.ForName(fname); f != nil {
+				return f.Directives
+			}
+			return nil
+		}, " ", "")
 		b.WriteString("\n")
 	}
 }

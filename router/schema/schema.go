@@ -38,8 +38,16 @@ func FromSupergraph(sg *supergraph.Supergraph) (*API, error) {
 	for _, n := range names {
 		keep[n] = true
 	}
+	// Custom type-system directives (those subgraphs @composeDirective) are
+	// part of the graph: their definitions and applications stay.
+	custom := map[string]bool{}
+	for _, d := range src.Directives {
+		if (d.Position == nil || d.Position.Src == nil || !d.Position.Src.BuiltIn) && !isMachinery(d.Name) {
+			custom[d.Name] = true
+		}
+	}
 	for _, name := range names {
-		def := publicDefinition(src.Types[name])
+		def := publicDefinition(src.Types[name], custom)
 		def.Interfaces, def.Types = filterNames(def.Interfaces, keep), filterNames(def.Types, keep)
 		doc.Definitions = append(doc.Definitions, def)
 	}
@@ -54,7 +62,7 @@ func FromSupergraph(sg *supergraph.Supergraph) (*API, error) {
 	}
 	doc.Schema = append(doc.Schema, sd)
 	for _, d := range src.Directives {
-		if (d.Position == nil || d.Position.Src == nil || !d.Position.Src.BuiltIn) && isExecutableDirective(d) && !isMachinery(d.Name) {
+		if custom[d.Name] {
 			doc.Directives = append(doc.Directives, d)
 		}
 	}
@@ -72,7 +80,8 @@ func FromSupergraph(sg *supergraph.Supergraph) (*API, error) {
 // isMachinery tells federation's own types and directives from the graph's.
 func isMachinery(name string) bool {
 	for _, p := range []string{"join__", "link__", "federation__", "link", "inaccessible", "tag", "composeDirective",
-		"authenticated", "requiresScopes", "requiresScopes__", "policy", "policy__"} {
+		"authenticated", "requiresScopes", "requiresScopes__", "policy", "policy__",
+		"context", "context__", "cost", "listSize", "federation"} {
 		if name == p || strings.HasPrefix(name, p) && strings.HasSuffix(p, "__") {
 			return true
 		}
@@ -80,50 +89,39 @@ func isMachinery(name string) bool {
 	return name == "_Any" || name == "_Service" || name == "_Entity" || name == "FieldSet" || name == "_FieldSet"
 }
 
-// isExecutableDirective keeps directives clients may use in operations.
-func isExecutableDirective(d *ast.DirectiveDefinition) bool {
-	for _, l := range d.Locations {
-		switch l {
-		case ast.LocationQuery, ast.LocationMutation, ast.LocationSubscription, ast.LocationField,
-			ast.LocationFragmentDefinition, ast.LocationFragmentSpread, ast.LocationInlineFragment, ast.LocationVariableDefinition:
-			return true
-		}
-	}
-	return false
-}
-
 func inaccessible(ds ast.DirectiveList) bool {
 	return ds.ForName("inaccessible") != nil || ds.ForName("federation__inaccessible") != nil
 }
 
-// public keeps only the directives clients should see on schema elements.
-func public(ds ast.DirectiveList) ast.DirectiveList {
+// public keeps only the directives clients should see on schema elements:
+// the built-in ones and the graph's own (custom).
+func public(ds ast.DirectiveList, custom map[string]bool) ast.DirectiveList {
 	var out ast.DirectiveList
 	for _, d := range ds {
-		if d.Name == "deprecated" || d.Name == "specifiedBy" || d.Name == "oneOf" {
+		if d.Name == "deprecated" || d.Name == "specifiedBy" || d.Name == "oneOf" || custom[d.Name] {
 			out = append(out, &ast.Directive{Name: d.Name, Arguments: d.Arguments})
 		}
 	}
 	return out
 }
 
-func publicDefinition(def *ast.Definition) *ast.Definition {
-	out := &ast.Definition{Kind: def.Kind, Description: def.Description, Name: def.Name, Directives: public(def.Directives)}
+func publicDefinition(def *ast.Definition, custom map[string]bool) *ast.Definition {
+	out := &ast.Definition{Kind: def.Kind, Description: def.Description, Name: def.Name, Directives: public(def.Directives, custom)}
 	for _, f := range def.Fields {
 		if inaccessible(f.Directives) {
 			continue
 		}
-		nf := &ast.FieldDefinition{Description: f.Description, Name: f.Name, Type: f.Type, DefaultValue: f.DefaultValue, Directives: public(f.Directives)}
+		nf := &ast.FieldDefinition{Description: f.Description, Name: f.Name, Type: f.Type, DefaultValue: f.DefaultValue, Directives: public(f.Directives, custom)}
 		for _, a := range f.Arguments {
 			if !inaccessible(a.Directives) {
-				nf.Arguments = append(nf.Arguments, &ast.ArgumentDefinition{Description: a.Description, Name: a.Name, DefaultValue: a.DefaultValue, Type: a.Type, Directives: public(a.Directives)})
+				nf.Arguments = append(nf.Arguments, &ast.ArgumentDefinition{Description: a.Description, Name: a.Name, DefaultValue: a.DefaultValue, Type: a.Type, Directives: public(a.Directives, custom)})
 			}
 		}
 		out.Fields = append(out.Fields, nf)
 	}
 	for _, v := range def.EnumValues {
 		if !inaccessible(v.Directives) {
-			out.EnumValues = append(out.EnumValues, &ast.EnumValueDefinition{Description: v.Description, Name: v.Name, Directives: public(v.Directives)})
+			out.EnumValues = append(out.EnumValues, &ast.EnumValueDefinition{Description: v.Description, Name: v.Name, Directives: public(v.Directives, custom)})
 		}
 	}
 	out.Interfaces = append(out.Interfaces, def.Interfaces...)
