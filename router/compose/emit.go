@@ -12,7 +12,7 @@ import (
 
 const supergraphHeader = `directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
 
-directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean, overrideLabel: String) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 
 directive @join__graph(name: String!, url: String!) on ENUM_VALUE
 
@@ -48,7 +48,7 @@ enum link__Purpose {
 func emit(graphs []*graph, types map[string]*typeInfo) string {
 	composed := composedDirectives(graphs)
 	var b strings.Builder
-	b.WriteString("schema\n  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n  @link(url: \"https://specs.apollo.dev/join/v0.3\", for: EXECUTION)\n")
+	b.WriteString("schema\n  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n  @link(url: \"https://specs.apollo.dev/join/v0.4\", for: EXECUTION)\n")
 	b.WriteString("  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/tag/v0.3\")\n")
 	b.WriteString("  @link(url: \"https://specs.apollo.dev/authenticated/v0.1\", for: SECURITY)\n  @link(url: \"https://specs.apollo.dev/requiresScopes/v0.1\", for: SECURITY)\n")
 	composed.writeLinks(&b)
@@ -169,12 +169,14 @@ func emitFields(b *strings.Builder, ti *typeInfo, composed composedSet) {
 		plain := true
 		inaccessible, deprecated := false, ""
 		var access accessRules
+		overridden := overridesOf(ti, fname)
 		for _, g := range ti.graphs {
 			f := ti.defs[g.enum].Fields.ForName(fname)
 			if f == nil {
 				plain = false
 				continue
 			}
+			ov, isOverridden := overridden[g.Name]
 			access.add(f.Directives)
 			if first == nil {
 				first = f
@@ -194,6 +196,25 @@ func emitFields(b *strings.Builder, ti *typeInfo, composed composedSet) {
 						arg = "from"
 					}
 					args = append(args, a.arg+": "+strconv.Quote(directiveArg(d, arg)))
+					if a.dir == "override" {
+						if label := directiveArg(d, "label"); label != "" {
+							args = append(args, "overrideLabel: "+strconv.Quote(label))
+						}
+					}
+				}
+			}
+			if isOverridden {
+				plain = false
+				switch {
+				case ov.label != "":
+					// Progressive override: both resolve it; the router
+					// picks per request by the label.
+					args = append(args, "overrideLabel: "+strconv.Quote(ov.label))
+				case keyField(ti.defs[g.enum], fname):
+					// Still part of this graph's key: kept for that alone.
+					args = append(args, "usedOverridden: true")
+				default:
+					continue // no longer resolved here
 				}
 			}
 			if hasDirective(f.Directives, "external") {
@@ -237,6 +258,28 @@ func emitFields(b *strings.Builder, ti *typeInfo, composed composedSet) {
 		}, " ", "")
 		b.WriteString("\n")
 	}
+}
+
+// override is a field's @override taken by another graph.
+type override struct {
+	by    string // the graph that took it
+	label string // progressive override label, if any
+}
+
+// overridesOf maps a subgraph name to the @override that took field fname
+// from it.
+func overridesOf(ti *typeInfo, fname string) map[string]override {
+	out := map[string]override{}
+	for _, g := range ti.graphs {
+		f := ti.defs[g.enum].Fields.ForName(fname)
+		if f == nil {
+			continue
+		}
+		if d := f.Directives.ForName("override"); d != nil {
+			out[directiveArg(d, "from")] = override{by: g.Name, label: directiveArg(d, "label")}
+		}
+	}
+	return out
 }
 
 // writeSchemaDirectives keeps @inaccessible, @tag, @authenticated and

@@ -38,6 +38,9 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies" env:"ROUTER_TRUSTED_PROXIES" envSeparator:","`
 	// AccessLog logs one line per GraphQL request (no tokens, no variables).
 	AccessLog bool `yaml:"access_log" env:"ROUTER_ACCESS_LOG"`
+	// OverrideLabels are progressive @override labels to treat as active;
+	// "percent(N)" labels need none (N% of requests take them).
+	OverrideLabels []string `yaml:"override_labels" env:"ROUTER_OVERRIDE_LABELS" envSeparator:","`
 
 	CORS        CORS          `yaml:"cors"`
 	Auth        Auth          `yaml:"auth"`

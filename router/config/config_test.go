@@ -21,6 +21,9 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	if len(got.IPAllow.Router) == 0 && len(got.IPAllow.Rules) == 0 {
 		got.IPAllow = config.IPAllow{}
 	}
+	if len(got.OverrideLabels) == 0 {
+		got.OverrideLabels = nil
+	}
 	if want := config.Default(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("router.example.yaml and Default() differ:\n file %+v\n code %+v", got, want)
 	}

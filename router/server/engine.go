@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 
@@ -42,6 +43,11 @@ type Engine struct {
 	plans      *lru.LRU[*cachedPlan]
 	limits     limits.Checker
 	policy     *authz.Policy
+	// Progressive override: the labels of the supergraph, the ones always
+	// on (Options.OverrideLabels), and a planner per set of active labels.
+	labels       []string
+	labelsOn     map[string]bool
+	labelPlanner sync.Map // label key → *plan.Planner
 	// OnPlanCache, when set, is told of every plan cache lookup (metrics).
 	OnPlanCache func(hit bool)
 }
@@ -61,6 +67,9 @@ type cachedPlan struct {
 type Options struct {
 	Transport *execute.Transport
 	Limits    config.Limits
+	// OverrideLabels are progressive override labels always active (besides
+	// "percent(N)" labels, active for N% of requests).
+	OverrideLabels []string
 }
 
 // NewEngine prepares a supergraph for serving.
@@ -80,6 +89,8 @@ func NewEngine(sdl string, o Options) (*Engine, error) {
 		plans:    lru.New[*cachedPlan](2048),
 		limits:   limits.Checker{Limits: o.Limits, Schema: api.Schema},
 		policy:   authz.New(sg.Schema, api.Schema),
+		labels:   sg.OverrideLabels(),
+		labelsOn: setOf(o.OverrideLabels),
 	}, nil
 }
 
@@ -117,7 +128,8 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 	if n := e.limits.MaxDocumentBytes; n > 0 && len(req.Query) > n {
 		return nil, requestError(limits.CodeDocumentTooLarge, "the document has %d bytes; the limit is %d", len(req.Query), n)
 	}
-	cp, err := e.prepare(ctx, req)
+	labels := e.activeLabels()
+	cp, err := e.prepare(ctx, req, labels)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +160,7 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 		if op, err = normalize.Normalize(e.API.Schema, cp.doc, cp.opDef, vars); err != nil {
 			return nil, requestError("BAD_USER_INPUT", "%s", err)
 		}
-		if p, err = e.plan(op); err != nil {
+		if p, err = e.plan(op, labels); err != nil {
 			return nil, err
 		}
 		guarded = e.policy.Guarded(op)
@@ -164,7 +176,7 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 	key := authz.Key(denied)
 	fp, cached := cp.filtered.Load(key)
 	if !cached || cp.plan == nil {
-		if fp, err = e.plan(authz.Filter(op, denied)); err != nil {
+		if fp, err = e.plan(authz.Filter(op, denied), labels); err != nil {
 			return nil, err
 		}
 		if cp.plan != nil {
@@ -174,8 +186,8 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 	return e.executor.ExecuteDenying(ctx, fp.(*plan.Plan), op, vars, denied), nil
 }
 
-func (e *Engine) plan(op *normalize.Operation) (*plan.Plan, error) {
-	p, err := e.planner.Plan(op)
+func (e *Engine) plan(op *normalize.Operation, labels string) (*plan.Plan, error) {
+	p, err := e.plannerFor(labels).Plan(op)
 	if err != nil {
 		return nil, planningFailed(err)
 	}
@@ -185,8 +197,8 @@ func (e *Engine) plan(op *normalize.Operation) (*plan.Plan, error) {
 
 // prepare parses, validates and (when it does not depend on variables) plans
 // a request, using the plan cache keyed by the document and operation name.
-func (e *Engine) prepare(ctx context.Context, req *Request) (*cachedPlan, error) {
-	sum := sha256.Sum256([]byte(req.OperationName + "\x00" + req.Query))
+func (e *Engine) prepare(ctx context.Context, req *Request, labels string) (*cachedPlan, error) {
+	sum := sha256.Sum256([]byte(labels + "\x00" + req.OperationName + "\x00" + req.Query))
 	key := hex.EncodeToString(sum[:])
 	if cp, ok := e.plans.Get(ctx, key); ok {
 		if e.OnPlanCache != nil {
@@ -224,7 +236,7 @@ func (e *Engine) prepare(ctx context.Context, req *Request) (*cachedPlan, error)
 		if err != nil {
 			return nil, &RequestError{Code: "GRAPHQL_VALIDATION_FAILED", Errors: gqlerror.List{gqlerror.Errorf("%s", err)}}
 		}
-		p, err := e.plan(op)
+		p, err := e.plan(op, labels)
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +294,7 @@ func pickOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinitio
 
 // Plan returns the plan of a query as JSON, for `router plan` and debugging.
 func (e *Engine) Plan(query, operationName string) (string, error) {
-	cp, err := e.prepare(context.Background(), &Request{Query: query, OperationName: operationName})
+	cp, err := e.prepare(context.Background(), &Request{Query: query, OperationName: operationName}, e.activeLabels())
 	if err != nil {
 		return "", err
 	}
@@ -291,6 +303,53 @@ func (e *Engine) Plan(query, operationName string) (string, error) {
 	}
 	b, err := json.MarshalIndent(cp.plan, "", "  ")
 	return string(b), err
+}
+
+// activeLabels decides this request's progressive override labels: the
+// configured ones, and each "percent(N)" label with probability N/100. The
+// result (labels joined by commas) keys the plan cache and the planner.
+func (e *Engine) activeLabels() string {
+	if len(e.labels) == 0 {
+		return ""
+	}
+	var on []string
+	for _, l := range e.labels {
+		if e.labelsOn[l] {
+			on = append(on, l)
+			continue
+		}
+		var pct float64
+		if _, err := fmt.Sscanf(l, "percent(%g)", &pct); err == nil && rand.Float64()*100 < pct {
+			on = append(on, l)
+		}
+	}
+	return strings.Join(on, ",")
+}
+
+// plannerFor returns the planner of a set of active labels.
+func (e *Engine) plannerFor(labels string) *plan.Planner {
+	if len(e.labels) == 0 {
+		return e.planner
+	}
+	if p, ok := e.labelPlanner.Load(labels); ok {
+		return p.(*plan.Planner)
+	}
+	active := map[string]bool{}
+	for _, l := range strings.Split(labels, ",") {
+		if l != "" {
+			active[l] = true
+		}
+	}
+	p, _ := e.labelPlanner.LoadOrStore(labels, plan.New(e.Supergraph.WithLabels(active), e.API.Schema))
+	return p.(*plan.Planner)
+}
+
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
 }
 
 // planningFailed reports an operation the supergraph cannot answer (a field

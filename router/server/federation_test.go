@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/virtual-store/virtual-store/router/compose"
@@ -72,5 +73,31 @@ interface Part { label: String! } type Wheel implements Part @shareable { label:
 	part, _ := reps[0].(map[string]any)["part"].(map[string]any)
 	if part["label"] != "front" {
 		t.Fatalf("representation %v lacks part.label", reps[0])
+	}
+}
+
+// @override moves a field; with a label the router picks per request:
+// percent(100) always the new owner, percent(0) never.
+func TestOverrideAndProgressiveOverride(t *testing.T) {
+	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@override"])
+`
+	s, fakes := newGraph(t, map[string]string{
+		"old": link + `type Query { item: Item } type Item @key(fields: "id") { id: ID! name: String price: Int stock: Int }`,
+		"new": link + `type Item @key(fields: "id") { id: ID! name: String @override(from: "old")
+  price: Int @override(from: "old", label: "percent(100)") stock: Int @override(from: "old", label: "percent(0)") }`,
+	})
+	sdl := s.engine.Supergraph.SDL
+	if !strings.Contains(sdl, `price: Int @join__field(graph: NEW, override: "old", overrideLabel: "percent(100)") @join__field(graph: OLD, overrideLabel: "percent(100)")`) {
+		t.Fatalf("supergraph:\n%s", sdl)
+	}
+	if !strings.Contains(sdl, `name: String @join__field(graph: NEW, override: "old")`+"\n") {
+		t.Fatalf("the overridden graph still resolves name:\n%s", sdl)
+	}
+	fakes["old"].responses[`query{item{__typename id stock}}`] = `{"data":{"item":{"__typename":"Item","id":"1","stock":7}}}`
+	fakes["new"].responses[`query($representations:[_Any!]!){_entities(representations:$representations){...on Item{name price}}}`] = `{"data":{"_entities":[{"name":"New","price":5}]}}`
+	for range 5 {
+		if got := s.queryAs(t, "", `{ item { name price stock } }`, nil); got != `{"data":{"item":{"name":"New","price":5,"stock":7}}}` {
+			t.Fatalf("got %s", got)
+		}
 	}
 }

@@ -16,7 +16,7 @@ type Field struct {
 	In map[string]*FieldInGraph
 }
 
-// FieldInGraph is @join__field(graph:, requires:, provides:, type:, external:, override:, usedOverridden:).
+// FieldInGraph is @join__field(graph:, requires:, provides:, type:, external:, override:, usedOverridden:, overrideLabel:).
 type FieldInGraph struct {
 	Requires       ast.SelectionSet
 	RequiresText   string
@@ -25,6 +25,9 @@ type FieldInGraph struct {
 	Override       string
 	UsedOverridden bool
 	Type           string
+	// OverrideLabel marks a progressive override: with the label active the
+	// graph with Override resolves the field, without it the other one.
+	OverrideLabel string
 }
 
 // ResolvableIn reports whether graph g can resolve the field itself.
@@ -63,7 +66,8 @@ func (s *Supergraph) readFields(t *Type) error {
 				return fmt.Errorf("supergraph: %s.%s: @join__field names unknown graph %s", t.Name, fd.Name, g)
 			}
 			in := &FieldInGraph{External: argBool(d, "external", false), Override: argString(d, "override"),
-				UsedOverridden: argBool(d, "usedOverridden", false), Type: argString(d, "type")}
+				UsedOverridden: argBool(d, "usedOverridden", false), Type: argString(d, "type"),
+				OverrideLabel: argString(d, "overrideLabel")}
 			var err error
 			if in.RequiresText = argString(d, "requires"); in.RequiresText != "" {
 				if in.Requires, err = ParseFieldSet(in.RequiresText); err != nil {

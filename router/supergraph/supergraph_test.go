@@ -2,6 +2,7 @@ package supergraph
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +57,26 @@ func TestParseRejectsNonSupergraphs(t *testing.T) {
 		if _, err := Parse(sdl); err == nil {
 			t.Errorf("%s: parsed", name)
 		}
+	}
+}
+
+func TestWithLabels(t *testing.T) {
+	sdl := strings.Replace(testSupergraph, "usedOverridden: Boolean", "usedOverridden: Boolean, overrideLabel: String", 1)
+	sdl = strings.Replace(sdl, `name: String @join__field(graph: ACCOUNTS)`,
+		`name: String @join__field(graph: REVIEWS, override: "accounts", overrideLabel: "beta") @join__field(graph: ACCOUNTS, overrideLabel: "beta")`, 1)
+	sg, err := Parse(sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sg.OverrideLabels(); len(got) != 1 || got[0] != "beta" {
+		t.Fatalf("labels %v", got)
+	}
+	on := sg.WithLabels(map[string]bool{"beta": true}).Type("User").Fields["name"].ResolvingGraphs()
+	off := sg.WithLabels(nil).Type("User").Fields["name"].ResolvingGraphs()
+	if len(on) != 1 || on[0] != "REVIEWS" || len(off) != 1 || off[0] != "ACCOUNTS" {
+		t.Fatalf("beta on: %v, off: %v", on, off)
+	}
+	if both := sg.Type("User").Fields["name"].ResolvingGraphs(); len(both) != 2 {
+		t.Fatalf("the original supergraph changed: %v", both)
 	}
 }
