@@ -52,18 +52,7 @@ func (c composedSet) writeLinks(b *strings.Builder) {
 func (c composedSet) writeDefinitions(b *strings.Builder) {
 	for _, name := range slices.Sorted(maps.Keys(c.defs)) {
 		d := c.defs[name]
-		b.WriteString("\ndirective @" + name)
-		if len(d.Arguments) > 0 {
-			var args []string
-			for _, a := range d.Arguments {
-				arg := a.Name + ": " + a.Type.String()
-				if a.DefaultValue != nil {
-					arg += " = " + a.DefaultValue.String()
-				}
-				args = append(args, arg)
-			}
-			b.WriteString("(" + strings.Join(args, ", ") + ")")
-		}
+		b.WriteString("\ndirective @" + name + formatArguments(d.Arguments))
 		if d.IsRepeatable {
 			b.WriteString(" repeatable")
 		}

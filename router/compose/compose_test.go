@@ -32,13 +32,9 @@ func TestComposeTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg, err := supergraph.Parse(sdl)
+	sg, api, err := schema.Load(sdl)
 	if err != nil {
-		t.Fatalf("our own supergraph does not parse: %v\n%s", err, sdl)
-	}
-	api, err := schema.FromSupergraph(sg)
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("our own supergraph does not load: %v\n%s", err, sdl)
 	}
 	for _, want := range []string{"me: User", "products(", "checkout(input: CheckoutInput!): CheckoutPayload!", "orders(first: Int = 20, after: String): OrderConnection!"} {
 		if !strings.Contains(api.SDL, want) {
@@ -127,11 +123,7 @@ type Note @key(fields: "id") @requiresScopes(scopes: [["notes:read"]]) { id: ID!
 			t.Errorf("supergraph lacks %s:\n%s", want, sdl)
 		}
 	}
-	sg, err := supergraph.Parse(sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := schema.FromSupergraph(sg)
+	_, api, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,11 +194,7 @@ type Order @key(fields: "id") { id: ID! total: Int }
 			t.Errorf("supergraph lacks %s:\n%s", want, sdl)
 		}
 	}
-	sg, err := supergraph.Parse(sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := schema.FromSupergraph(sg)
+	_, api, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}

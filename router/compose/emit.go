@@ -224,18 +224,7 @@ func emitFields(b *strings.Builder, ti *typeInfo, composed composedSet) {
 			joins = append(joins, "@join__field("+strings.Join(args, ", ")+")")
 		}
 		writeDescription(b, first.Description, "  ")
-		b.WriteString("  " + fname)
-		if len(first.Arguments) > 0 {
-			var args []string
-			for _, a := range first.Arguments {
-				s := a.Name + ": " + a.Type.String()
-				if a.DefaultValue != nil {
-					s += " = " + a.DefaultValue.String()
-				}
-				args = append(args, s)
-			}
-			b.WriteString("(" + strings.Join(args, ", ") + ")")
-		}
+		b.WriteString("  " + fname + formatArguments(first.Arguments))
 		b.WriteString(": " + first.Type.String())
 		if first.DefaultValue != nil {
 			b.WriteString(" = " + first.DefaultValue.String())
@@ -383,6 +372,21 @@ func (a *accessRules) write(b *strings.Builder, sep string) {
 		}
 		b.WriteString(sep + "@requiresScopes(scopes: [" + strings.Join(ors, ", ") + "])")
 	}
+}
+
+// formatArguments writes argument definitions as SDL: "(a: Int = 1, b: String)".
+func formatArguments(list ast.ArgumentDefinitionList) string {
+	if len(list) == 0 {
+		return ""
+	}
+	args := make([]string, len(list))
+	for i, a := range list {
+		args[i] = a.Name + ": " + a.Type.String()
+		if a.DefaultValue != nil {
+			args[i] += " = " + a.DefaultValue.String()
+		}
+	}
+	return "(" + strings.Join(args, ", ") + ")"
 }
 
 func writeDescription(b *strings.Builder, desc, indent string) {

@@ -1,6 +1,7 @@
 package limits_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -63,16 +64,7 @@ func TestShapeAndSource(t *testing.T) {
 
 func TestFragmentBombIsRefusedQuickly(t *testing.T) {
 	// Each fragment spreads the next twice: 2^20 fields if expanded.
-	var b strings.Builder
-	b.WriteString("{ product(id: 1) { ...F" + itoa(0) + " } }\n")
-	for i := range 20 {
-		next := "name"
-		if i < 19 {
-			next = "...F" + itoa(i+1) + " ...F" + itoa(i+1)
-		}
-		b.WriteString("fragment F" + itoa(i) + " on Product { " + next + " }\n")
-	}
-	doc, err := parser.ParseQuery(&ast.Source{Input: b.String()})
+	doc, err := parser.ParseQuery(&ast.Source{Input: fragmentBomb(20, "{ product(id: 1) { %s } }", "Product", "name")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +75,22 @@ func TestFragmentBombIsRefusedQuickly(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return string(rune('a'+i/10)) + string(rune('a'+i%10)) }
+// fragmentBomb builds a document whose operation (outer, with %s for the
+// first spread) spreads fragment 0, each fragment spreading the next twice,
+// the last selecting leaf: 2^levels leaves if expanded.
+func fragmentBomb(levels int, outer, on, leaf string) string {
+	name := func(i int) string { return "F" + string(rune('a'+i/10)) + string(rune('a'+i%10)) }
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf(outer, "..."+name(0)) + "\n")
+	for i := range levels {
+		next := leaf
+		if i < levels-1 {
+			next = "..." + name(i+1) + " ..." + name(i+1)
+		}
+		b.WriteString("fragment " + name(i) + " on " + on + " { " + next + " }\n")
+	}
+	return b.String()
+}
 
 func TestCost(t *testing.T) {
 	tests := []struct {
@@ -121,16 +128,8 @@ func BenchmarkRefuse(b *testing.B) {
 	c.MaxTokens, c.MaxDocumentBytes = 3000, 1<<20
 	deep := "{ product(id: 1) " + strings.Repeat("{ related ", 200) + "{ name }" + strings.Repeat(" }", 200) + " }"
 	manyTokens := "{ product(id: 1) { " + strings.Repeat("name ", 100_000) + "} }"
-	var bomb strings.Builder
-	bomb.WriteString("{ product(id: 1) { ...F" + itoa(0) + " } }\n")
-	for i := range 30 {
-		next := "name"
-		if i < 29 {
-			next = "...F" + itoa(i+1) + " ...F" + itoa(i+1)
-		}
-		bomb.WriteString("fragment F" + itoa(i) + " on Product { " + next + " }\n")
-	}
-	for name, q := range map[string]string{"depth 200": deep, "fragment bomb 2^30": bomb.String()} {
+	bomb := fragmentBomb(30, "{ product(id: 1) { %s } }", "Product", "name")
+	for name, q := range map[string]string{"depth 200": deep, "fragment bomb 2^30": bomb} {
 		doc, err := parser.ParseQuery(&ast.Source{Input: q})
 		if err != nil {
 			b.Fatal(err)
@@ -154,16 +153,7 @@ func BenchmarkRefuse(b *testing.B) {
 
 // A bomb at the root (fragments on Query) is counted, not expanded.
 func TestRootFragmentBomb(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("{ ...F" + itoa(0) + " }\n")
-	for i := range 40 {
-		next := "categories { name }"
-		if i < 39 {
-			next = "...F" + itoa(i+1) + " ...F" + itoa(i+1)
-		}
-		b.WriteString("fragment F" + itoa(i) + " on Query { " + next + " }\n")
-	}
-	doc, err := parser.ParseQuery(&ast.Source{Input: b.String()})
+	doc, err := parser.ParseQuery(&ast.Source{Input: fragmentBomb(40, "{ %s }", "Query", "categories { name }")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/virtual-store/virtual-store/router/normalize"
 	"github.com/virtual-store/virtual-store/router/plan"
 	"github.com/virtual-store/virtual-store/router/schema"
-	"github.com/virtual-store/virtual-store/router/supergraph"
 )
 
 func planner(t testing.TB) (*plan.Planner, *ast.Schema) {
@@ -23,11 +22,7 @@ func planner(t testing.TB) (*plan.Planner, *ast.Schema) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg, err := supergraph.Parse(sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := schema.FromSupergraph(sg)
+	sg, api, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,11 +182,7 @@ func planComposed(t *testing.T, subgraphs []compose.Subgraph, query string) *pla
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg, err := supergraph.Parse(sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := schema.FromSupergraph(sg)
+	sg, api, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,8 +250,10 @@ type Chat implements Node @key(fields: "id") { id: ID! text: String! }`},
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg, _ := supergraph.Parse(sdl)
-	api, _ := schema.FromSupergraph(sg)
+	sg, api, err := schema.Load(sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
 	doc, errs := gqlparser.LoadQuery(api.Schema, `{ node(id: "1") { id } }`)
 	if len(errs) > 0 {
 		t.Fatal(errs)

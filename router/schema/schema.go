@@ -22,6 +22,19 @@ type API struct {
 	SDL    string
 }
 
+// Load parses a supergraph SDL and derives its API schema.
+func Load(sdl string) (*supergraph.Supergraph, *API, error) {
+	sg, err := supergraph.Parse(sdl)
+	if err != nil {
+		return nil, nil, err
+	}
+	api, err := FromSupergraph(sg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sg, api, nil
+}
+
 // FromSupergraph builds the API schema of sg.
 func FromSupergraph(sg *supergraph.Supergraph) (*API, error) {
 	doc := &ast.SchemaDocument{}

@@ -74,11 +74,7 @@ type Options struct {
 
 // NewEngine prepares a supergraph for serving.
 func NewEngine(sdl string, o Options) (*Engine, error) {
-	sg, err := supergraph.Parse(sdl)
-	if err != nil {
-		return nil, err
-	}
-	api, err := schema.FromSupergraph(sg)
+	sg, api, err := schema.Load(sdl)
 	if err != nil {
 		return nil, err
 	}
