@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -41,6 +43,10 @@ type Engine struct {
 	planner    *plan.Planner
 	executor   *execute.Executor
 	plans      *lru.LRU[*cachedPlan]
+	// shapes holds plans by normalized operation, so documents that differ
+	// only in spelling (whitespace, fragments, field order of fragments
+	// spread the same way, names) share one plan.
+	shapes *lru.LRU[*plan.Plan]
 	limits     limits.Checker
 	policy     *authz.Policy
 	// Progressive override: the labels of the supergraph, the ones always
@@ -83,6 +89,7 @@ func NewEngine(sdl string, o Options) (*Engine, error) {
 		planner:  plan.New(sg, api.Schema),
 		executor: &execute.Executor{API: api.Schema, Transport: o.Transport},
 		plans:    lru.New[*cachedPlan](2048),
+		shapes:   lru.New[*plan.Plan](2048),
 		limits:   limits.Checker{Limits: o.Limits, Schema: api.Schema},
 		policy:   authz.New(sg.Schema, api.Schema),
 		labels:   sg.OverrideLabels(),
@@ -232,14 +239,28 @@ func (e *Engine) prepare(ctx context.Context, req *Request, labels string) (*cac
 		if err != nil {
 			return nil, &RequestError{Code: "GRAPHQL_VALIDATION_FAILED", Errors: gqlerror.List{gqlerror.Errorf("%s", err)}}
 		}
-		p, err := e.plan(op, labels)
-		if err != nil {
-			return nil, err
+		sig := labels + "\x00" + signature(op)
+		p, ok := e.shapes.Get(ctx, sig)
+		if !ok {
+			if p, err = e.plan(op, labels); err != nil {
+				return nil, err
+			}
+			e.shapes.Add(ctx, sig, p)
 		}
 		cp.plan, cp.op, cp.guarded = p, op, e.policy.Guarded(op)
 	}
 	e.plans.Add(ctx, key, cp)
 	return cp, nil
+}
+
+// signature prints a normalized operation compactly: its kind, variable
+// definitions and selections (fragments already inlined), without names or
+// layout. Operations with equal signatures have equal plans.
+func signature(op *normalize.Operation) string {
+	var b bytes.Buffer
+	doc := &ast.QueryDocument{Operations: ast.OperationList{{Operation: op.Kind, VariableDefinitions: op.Variables, SelectionSet: op.SelectionSet}}}
+	formatter.NewFormatter(&b, formatter.WithIndent("")).FormatQueryDocument(doc)
+	return b.String()
 }
 
 // rootFields names the root fields of op, through fragments, whatever
