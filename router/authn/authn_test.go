@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -111,4 +112,30 @@ func TestUnknownKidRefetchesButNotOnEveryRequest(t *testing.T) {
 	if _, err := v.Verify(context.Background(), tok); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BenchmarkVerify: a token's first verification (signature, claims) and
+// the cached path every later request of the same client takes.
+func BenchmarkVerify(b *testing.B) {
+	is := testjwt.New(b)
+	v, _ := authn.New(cfg(is.JWKSURL()), http.DefaultClient, slog.Default())
+	ctx := context.Background()
+	b.Run("first", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			b.StopTimer()
+			tok := is.Token(b, fmt.Sprintf("u%d", i), nil, nil)
+			b.StartTimer()
+			if _, err := v.Verify(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	tok := is.Token(b, "u", nil, nil)
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := v.Verify(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

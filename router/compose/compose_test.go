@@ -10,7 +10,7 @@ import (
 )
 
 // storeSubgraphs are the virtual-store subgraphs' SDLs as their `_service { sdl }` serves them.
-func storeSubgraphs(t *testing.T) []Subgraph {
+func storeSubgraphs(t testing.TB) []Subgraph {
 	t.Helper()
 	shared, err := os.ReadFile("../../graph/schema/shared.graphqls")
 	if err != nil {
@@ -203,5 +203,17 @@ type Order @key(fields: "id") { id: ID! total: Int }
 	}
 	if _, err := Compose([]Subgraph{{Name: "a", URL: "http://a", SDL: strings.Replace(a, "directive @audited(level: Int = 1) on OBJECT | FIELD_DEFINITION", "", 1)}}); err == nil {
 		t.Error("composed a @composeDirective without a definition")
+	}
+}
+
+// BenchmarkComposeStore composes the store's three subgraphs (the router
+// does this at start and on every poll that sees a changed schema).
+func BenchmarkComposeStore(b *testing.B) {
+	subgraphs := storeSubgraphs(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compose(subgraphs); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -52,3 +52,26 @@ func TestPasses(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkNormalize runs every pass over an operation with nested named
+// fragments, @skip/@include and same-type inline fragments (paid once per
+// operation shape: plans are cached).
+func BenchmarkNormalize(b *testing.B) {
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: testSchema})
+	doc, errs := gqlparser.LoadQuery(schema, `query($s: Boolean!) {
+  me { ...U ... on User { email @skip(if: $s) } }
+  node { id ...U ... on User { ...U name } }
+}
+fragment U on User { id name @include(if: $s) ...V }
+fragment V on User { email }`)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	vars := map[string]any{"s": true}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Normalize(schema, doc, doc.Operations[0], vars); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -128,3 +128,17 @@ func TestRedisDownFallsBackToMemory(t *testing.T) {
 		t.Fatalf("NewRedis to a closed port: %v, want an error", err)
 	}
 }
+
+// BenchmarkAllowMemory is the per-request cost of three in-memory buckets.
+func BenchmarkAllowMemory(b *testing.B) {
+	c := cfg()
+	c.PerIP, c.PerUser = config.Bucket{Rate: 1e9, Burst: 1 << 30}, config.Bucket{Rate: 1e9, Burst: 1 << 30}
+	l := New(c, nil)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if l.Allow(ctx, "10.0.0.1", "u1") != nil {
+			b.Fatal("refused")
+		}
+	}
+}

@@ -80,3 +80,13 @@ func TestWithLabels(t *testing.T) {
 		t.Fatalf("the original supergraph changed: %v", both)
 	}
 }
+
+// BenchmarkParse reads a supergraph into the model (once per supergraph).
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(testSupergraph); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
