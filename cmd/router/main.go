@@ -4,7 +4,7 @@
 //
 //	router [--config FILE] [--supergraph FILE] [--listen ADDR]   serve
 //	router compose                               print the supergraph composed from the subgraphs
-//	router plan [--supergraph FILE] QUERY        print the query plan of an operation
+//	router plan [--supergraph FILE] [--json] QUERY   print the query plan of an operation
 //	router schema [--supergraph FILE]            print the public API schema
 //
 // Configuration: router.example.yaml documents every key and its default;
@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +32,7 @@ import (
 	"github.com/virtual-store/virtual-store/router/authn"
 	"github.com/virtual-store/virtual-store/router/config"
 	"github.com/virtual-store/virtual-store/router/execute"
+	"github.com/virtual-store/virtual-store/router/plan"
 	"github.com/virtual-store/virtual-store/router/ratelimit"
 	"github.com/virtual-store/virtual-store/router/server"
 )
@@ -55,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configFile := fs.String("config", os.Getenv("ROUTER_CONFIG"), "YAML configuration file (env ROUTER_CONFIG); see router.example.yaml")
 	supergraphFile := fs.String("supergraph", "", "supergraph SDL file (overrides the config and ROUTER_SUPERGRAPH); without one, compose from the subgraphs")
 	listen := fs.String("listen", "", "listen address (overrides the config and ROUTER_LISTEN)")
+	asJSON := fs.Bool("json", false, "router plan: print the plan as JSON instead of text")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -83,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	if cmd != "serve" {
-		return runTool(ctx, cmd, cfg, fs.Args(), stdout, stderr)
+		return runTool(ctx, cmd, cfg, fs.Args(), *asJSON, stdout, stderr)
 	}
 	if err := serve(ctx, cfg, common, log); err != nil {
 		log.Error("stopped with error", "err", err)
@@ -93,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // runTool runs compose, schema or plan.
-func runTool(ctx context.Context, cmd string, cfg config.Config, args []string, stdout, stderr io.Writer) int {
+func runTool(ctx context.Context, cmd string, cfg config.Config, args []string, asJSON bool, stdout, stderr io.Writer) int {
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "router:", err)
 		return 1
@@ -122,7 +125,15 @@ func runTool(ctx context.Context, cmd string, cfg config.Config, args []string, 
 	if err != nil {
 		return fail(err)
 	}
-	fmt.Fprintln(stdout, p)
+	if !asJSON {
+		fmt.Fprint(stdout, plan.Format(p))
+		return 0
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintln(stdout, string(b))
 	return 0
 }
 

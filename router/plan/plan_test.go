@@ -267,3 +267,32 @@ type Chat implements Node @key(fields: "id") { id: ID! text: String! }`},
 		t.Fatalf("Chat fields:\n%s", got)
 	}
 }
+
+// The text form of a plan, as `router plan` prints it.
+func TestFormat(t *testing.T) {
+	p, api := planner(t)
+	got := plan.Format(planQuery(t, p, api, `{ me { name orders { edges { node { lines { product { name } } } } } } }`))
+	want := `QueryPlan {
+  Sequence {
+    Fetch(service: "user") {
+      query{me{name __typename id}}
+    },
+    Flatten(path: "me") {
+      Fetch(service: "order") {
+        {...on User{__typename id}} =>
+        query($representations:[_Any!]!){_entities(representations:$representations){...on User{orders{edges{node{lines{product{__typename id}}}}}}}}
+      }
+    },
+    Flatten(path: "me.orders.edges.node.lines.product") {
+      Fetch(service: "product") {
+        {...on Product{__typename id}} =>
+        query($representations:[_Any!]!){_entities(representations:$representations){...on Product{name}}}
+      }
+    }
+  }
+}
+`
+	if got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

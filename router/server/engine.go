@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -47,8 +46,8 @@ type Engine struct {
 	// only in spelling (whitespace, fragments, field order of fragments
 	// spread the same way, names) share one plan.
 	shapes *lru.LRU[*plan.Plan]
-	limits     limits.Checker
-	policy     *authz.Policy
+	limits limits.Checker
+	policy *authz.Policy
 	// Progressive override: the labels of the supergraph, the ones always
 	// on (Options.OverrideLabels), and a planner per set of active labels.
 	labels       []string
@@ -309,17 +308,16 @@ func pickOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinitio
 	return nil, &RequestError{Code: "GRAPHQL_VALIDATION_FAILED", Errors: gqlerror.List{gqlerror.Errorf("no operation named %q", name)}}
 }
 
-// Plan returns the plan of a query as JSON, for `router plan` and debugging.
-func (e *Engine) Plan(query, operationName string) (string, error) {
+// Plan returns the plan of a query, for `router plan` and debugging.
+func (e *Engine) Plan(query, operationName string) (*plan.Plan, error) {
 	cp, err := e.prepare(context.Background(), &Request{Query: query, OperationName: operationName}, e.activeLabels())
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if cp.plan == nil {
-		return "", fmt.Errorf("the plan depends on @skip/@include variables")
+		return nil, fmt.Errorf("the plan depends on @skip/@include variables")
 	}
-	b, err := json.MarshalIndent(cp.plan, "", "  ")
-	return string(b), err
+	return cp.plan, nil
 }
 
 // activeLabels decides this request's progressive override labels: the
