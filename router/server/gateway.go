@@ -119,7 +119,6 @@ func (g *Gateway) Routes() http.Handler {
 		MaxAge:           int(g.cfg.CORS.MaxAge.Seconds()),
 	})
 	edge := chi.Chain(c.Handler, g.accessLog, g.trace, g.allowIPs, g.authenticate, g.rateLimit)
-	r.Method(http.MethodOptions, "/graphql", c.Handler(http.NotFoundHandler()))
 	r.With(edge...).Handle("/graphql", g.GraphQL)
 	if g.cfg.Playground {
 		pg := playground.Handler("/playground", "/graphql")
