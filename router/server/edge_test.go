@@ -457,3 +457,22 @@ func TestRateLimitIPv6PerPrefix(t *testing.T) {
 		t.Fatalf("statuses %v, want [200 200 429 200]", statuses)
 	}
 }
+
+// GraphQL over HTTP: clients that accept application/graphql-response+json
+// get it, and a request that never executed is a 400; plain JSON clients
+// keep 200.
+func TestGraphQLResponseMediaType(t *testing.T) {
+	s := newStore(t)
+	accept := map[string]string{"Accept": "application/graphql-response+json, application/json;q=0.9"}
+	status, body, hdr := s.post(t, gqlBody(`{ nope }`), accept)
+	if status != http.StatusBadRequest || !strings.HasPrefix(hdr.Get("Content-Type"), "application/graphql-response+json") || !strings.Contains(body, "GRAPHQL_VALIDATION_FAILED") {
+		t.Fatalf("graphql-response+json: %d %s %s", status, hdr.Get("Content-Type"), body)
+	}
+	s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`
+	if status, _, hdr := s.post(t, gqlBody(`{ product(sku: "X") { name } }`), accept); status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/graphql-response+json") {
+		t.Fatalf("success: %d %s", status, hdr.Get("Content-Type"))
+	}
+	if status, _, hdr := s.post(t, gqlBody(`{ nope }`), nil); status != 200 || hdr.Get("Content-Type") != "application/json" {
+		t.Fatalf("application/json: %d %s", status, hdr.Get("Content-Type"))
+	}
+}

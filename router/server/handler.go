@@ -63,6 +63,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	ri := info(r.Context())
+	if graphQLResponseType(r) {
+		w.Header().Set("Content-Type", responseType+"; charset=utf-8")
+	}
 	req, status, code, msg := h.read(w, r)
 	if code != "" {
 		h.refuse(w, ri, status, code, msg)
@@ -104,7 +107,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.metrics.reject(reqErr.Code)
 		ri.outcome, ri.code = "rejected", reqErr.Code
 		h.metrics.request(ri.operation, ri.opType, "rejected", time.Since(start))
-		writeJSON(w, http.StatusOK, &execute.Response{Errors: out})
+		status := http.StatusOK
+		if graphQLResponseType(r) {
+			// GraphQL over HTTP: with the graphql-response media type, a
+			// request that never executed is a client error.
+			status = http.StatusBadRequest
+		}
+		writeJSON(w, status, &execute.Response{Errors: out})
 		return
 	case err != nil:
 		h.Log.ErrorContext(r.Context(), "request failed", "err", err)
@@ -125,7 +134,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.metrics.request(ri.operation, ri.opType, ri.outcome, time.Since(start))
-	w.Header().Set("Content-Type", "application/json")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(append(body, '\n'))
 }
@@ -184,8 +195,19 @@ func writeErrors(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, &execute.Response{Errors: []execute.Error{{Message: msg, Extensions: map[string]any{"code": code}}}})
 }
 
+// responseType is set on requests whose client accepts the GraphQL over
+// HTTP media type; writeJSON answers with it.
+const responseType = "application/graphql-response+json"
+
+// graphQLResponseType reports a client that accepts application/graphql-response+json.
+func graphQLResponseType(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), responseType)
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
