@@ -3,7 +3,6 @@ package execute
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -130,13 +129,11 @@ func (t *Transport) roundTrip(ctx context.Context, url string, body []byte) (*su
 	if int64(len(raw)) > t.MaxResponseBytes {
 		return nil, fmt.Errorf("response larger than %d bytes", t.MaxResponseBytes)
 	}
-	out := subgraphResponse{raw: raw}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("subgraph answered %d with a body that is not GraphQL JSON", resp.StatusCode)
+	out, err := decodeResponse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("subgraph answered %d with a body that is not GraphQL JSON: %v", resp.StatusCode, err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 // clone makes a private copy for one waiter: the executor merges into the
