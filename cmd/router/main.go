@@ -187,7 +187,7 @@ func serve(ctx context.Context, cfg config.Config, common service.Common, log *s
 		}
 	}
 	load := func(sdl string) error {
-		e, err := server.NewEngine(sdl, server.Options{Transport: transport, Limits: cfg.Limits, OverrideLabels: cfg.OverrideLabels})
+		e, err := server.NewEngine(sdl, server.Options{Transport: transport, Limits: cfg.Limits, OverrideLabels: cfg.OverrideLabels, NoIntrospection: !cfg.Introspection})
 		if err != nil {
 			return err
 		}

@@ -32,6 +32,8 @@ type Config struct {
 	DedupInbound bool `yaml:"dedup_inbound" env:"ROUTER_DEDUP_INBOUND"`
 	// Playground serves GraphiQL at GET / (and /graphql for browsers).
 	Playground bool `yaml:"playground" env:"ROUTER_PLAYGROUND"`
+	// Introspection answers __schema and __type queries.
+	Introspection bool `yaml:"introspection" env:"ROUTER_INTROSPECTION"`
 	// PprofAddr serves net/http/pprof on a separate, private listener.
 	PprofAddr string `yaml:"pprof_addr" env:"ROUTER_PPROF_ADDR"`
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
@@ -151,6 +153,7 @@ func Default() Config {
 		PollInterval:    10 * time.Second,
 		SubgraphTimeout: 30 * time.Second,
 		Playground:      true,
+		Introspection:   true,
 		TrustedProxies:  []string{"127.0.0.1/32", "::1/128"},
 		AccessLog:       true,
 		ShutdownFor:     15 * time.Second,

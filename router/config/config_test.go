@@ -76,7 +76,7 @@ func TestProductionConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Playground || c.Limits.MaxDepth == 0 || c.CORS.AllowedOrigins[0] == "*" || c.Auth.JWKSURL == "" {
+	if c.Playground || c.Introspection || c.Limits.MaxDepth == 0 || c.CORS.AllowedOrigins[0] == "*" || c.Auth.JWKSURL == "" {
 		t.Fatalf("prod config: %+v", c)
 	}
 }

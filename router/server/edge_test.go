@@ -476,3 +476,15 @@ func TestGraphQLResponseMediaType(t *testing.T) {
 		t.Fatalf("application/json: %d %s", status, hdr.Get("Content-Type"))
 	}
 }
+
+func TestIntrospectionCanBeTurnedOff(t *testing.T) {
+	s := newStore(t, func(c *config.Config) { c.Introspection = false })
+	for _, q := range []string{`{ __schema { queryType { name } } }`, `{ __type(name: "Product") { name } }`, `{ ...I } fragment I on Query { __schema { types { name } } }`} {
+		if got := s.query(t, q, nil); !strings.Contains(got, `"code":"INTROSPECTION_DISABLED"`) {
+			t.Errorf("%s: %s", q, got)
+		}
+	}
+	if got := s.query(t, `{ __typename }`, nil); got != `{"data":{"__typename":"Query"}}` {
+		t.Fatalf("__typename: %s", got)
+	}
+}

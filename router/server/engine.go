@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 
@@ -50,9 +51,10 @@ type Engine struct {
 	policy *authz.Policy
 	// Progressive override: the labels of the supergraph, the ones always
 	// on (Options.OverrideLabels), and a planner per set of active labels.
-	labels       []string
-	labelsOn     map[string]bool
-	labelPlanner sync.Map // label key → *plan.Planner
+	labels          []string
+	labelsOn        map[string]bool
+	labelPlanner    sync.Map // label key → *plan.Planner
+	noIntrospection bool
 	// OnPlanCache, when set, is told of every plan cache lookup (metrics).
 	OnPlanCache func(hit bool)
 }
@@ -75,6 +77,9 @@ type Options struct {
 	// OverrideLabels are progressive override labels always active (besides
 	// "percent(N)" labels, active for N% of requests).
 	OverrideLabels []string
+	// NoIntrospection refuses __schema and __type (production APIs often
+	// keep their schema to known clients); __typename always works.
+	NoIntrospection bool
 }
 
 // NewEngine prepares a supergraph for serving.
@@ -85,14 +90,15 @@ func NewEngine(sdl string, o Options) (*Engine, error) {
 	}
 	return &Engine{
 		Supergraph: sg, API: api,
-		planner:  plan.New(sg, api.Schema),
-		executor: &execute.Executor{API: api.Schema, Transport: o.Transport},
-		plans:    lru.New[*cachedPlan](2048),
-		shapes:   lru.New[*plan.Plan](2048),
-		limits:   limits.Checker{Limits: o.Limits, Schema: api.Schema},
-		policy:   authz.New(sg.Schema, api.Schema),
-		labels:   sg.OverrideLabels(),
-		labelsOn: setOf(o.OverrideLabels),
+		planner:         plan.New(sg, api.Schema),
+		executor:        &execute.Executor{API: api.Schema, Transport: o.Transport},
+		plans:           lru.New[*cachedPlan](2048),
+		shapes:          lru.New[*plan.Plan](2048),
+		limits:          limits.Checker{Limits: o.Limits, Schema: api.Schema},
+		policy:          authz.New(sg.Schema, api.Schema),
+		labels:          sg.OverrideLabels(),
+		labelsOn:        setOf(o.OverrideLabels),
+		noIntrospection: o.NoIntrospection,
 	}, nil
 }
 
@@ -118,6 +124,9 @@ type RequestError struct {
 	Errors gqlerror.List
 }
 
+// CodeIntrospectionDisabled refuses __schema/__type when introspection is off.
+const CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+
 func requestError(code, format string, args ...any) *RequestError {
 	return &RequestError{Code: code, Errors: gqlerror.List{gqlerror.Errorf(format, args...)}}
 }
@@ -137,6 +146,11 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 	}
 	if req.Observe != nil {
 		req.Observe(cp.opDef.Name, string(cp.opDef.Operation))
+	}
+	if e.noIntrospection && slices.ContainsFunc(cp.roots, func(f string) bool {
+		return strings.HasSuffix(f, ".__schema") || strings.HasSuffix(f, ".__type")
+	}) {
+		return nil, requestError(CodeIntrospectionDisabled, "introspection is disabled on this router")
 	}
 	if req.Guard != nil {
 		if gerr := req.Guard(cp.opDef.Name, cp.roots); gerr != nil {

@@ -113,7 +113,7 @@ func serveGateway(t testing.TB, sdl string, cfg config.Config, deps server.Deps)
 	}
 	transport := execute.NewTransport(5 * time.Second)
 	transport.Header = server.SubgraphHeaders
-	e, err := server.NewEngine(sdl, server.Options{Transport: transport, Limits: cfg.Limits})
+	e, err := server.NewEngine(sdl, server.Options{Transport: transport, Limits: cfg.Limits, NoIntrospection: !cfg.Introspection})
 	if err != nil {
 		t.Fatal(err)
 	}
