@@ -3,9 +3,11 @@ package execute
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -61,14 +63,10 @@ func (t *Transport) post(ctx context.Context, url, query string, vars map[string
 	body = appendValue(body, vars)
 	body = append(body, '}')
 	if mutation {
-		return t.send(ctx, url, body)
+		return t.send(ctx, url, body, false)
 	}
-	h := http.Header{}
-	if t.Header != nil {
-		t.Header(ctx, h)
-	}
-	key := url + "\x00" + string(body) + "\x00" + fmt.Sprint(h)
-	v, err, shared := t.inflight.Do(key, func() (any, error) { return t.send(ctx, url, body) })
+	key := url + "\x00" + string(body) + "\x00" + t.callerKey(ctx)
+	v, err, shared := t.inflight.Do(key, func() (any, error) { return t.send(ctx, url, body, true) })
 	if err != nil {
 		return nil, err
 	}
@@ -80,12 +78,54 @@ func (t *Transport) post(ctx context.Context, url, query string, vars map[string
 	return v.(*subgraphResponse).clone(), nil
 }
 
-func (t *Transport) send(ctx context.Context, url string, body []byte) (*subgraphResponse, error) {
+// callerKey is what of the subgraph request's headers decides its answer
+// (the identity, not the trace context), for sharing identical requests.
+func (t *Transport) callerKey(ctx context.Context) string {
+	if t.Header == nil {
+		return ""
+	}
+	h := http.Header{}
+	t.Header(ctx, h)
+	for _, k := range []string{"Traceparent", "Tracestate", "Baggage"} {
+		delete(h, k)
+	}
+	if len(h) == 0 {
+		return ""
+	}
+	return fmt.Sprint(h)
+}
+
+// retryBackoff is the pause before the one retry of a query whose
+// subgraph could not be reached (restarting, a connection reset).
+const retryBackoff = 100 * time.Millisecond
+
+func (t *Transport) send(ctx context.Context, url string, body []byte, idempotent bool) (*subgraphResponse, error) {
+	resp, err := t.observed(ctx, url, body, idempotent)
+	if err == nil || !idempotent || !unreachable(err) || ctx.Err() != nil {
+		return resp, err
+	}
+	select {
+	case <-time.After(retryBackoff):
+	case <-ctx.Done():
+		return nil, err
+	}
+	return t.observed(ctx, url, body, idempotent)
+}
+
+// unreachable reports errors where the subgraph never processed the
+// request: refused or reset connections, a connection closed before any
+// response. Timeouts are not retried (the subgraph may be working on it).
+func unreachable(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func (t *Transport) observed(ctx context.Context, url string, body []byte, idempotent bool) (*subgraphResponse, error) {
 	if t.Observe == nil {
-		return t.roundTrip(ctx, url, body)
+		return t.roundTrip(ctx, url, body, idempotent)
 	}
 	start := time.Now()
-	resp, err := t.roundTrip(ctx, url, body)
+	resp, err := t.roundTrip(ctx, url, body, idempotent)
 	outcome := "ok"
 	switch {
 	case err != nil:
@@ -97,7 +137,7 @@ func (t *Transport) send(ctx context.Context, url string, body []byte) (*subgrap
 	return resp, err
 }
 
-func (t *Transport) roundTrip(ctx context.Context, url string, body []byte) (*subgraphResponse, error) {
+func (t *Transport) roundTrip(ctx context.Context, url string, body []byte, idempotent bool) (*subgraphResponse, error) {
 	timeout := t.Timeout
 	if d, ok := t.Timeouts[url]; ok {
 		timeout = d
@@ -113,6 +153,11 @@ func (t *Transport) roundTrip(ctx context.Context, url string, body []byte) (*su
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/graphql-response+json, application/json")
+	if idempotent {
+		// Marks a query POST as safe to resend on a stale keep-alive
+		// connection (net/http checks for the key; a nil value sends nothing).
+		req.Header["Idempotency-Key"] = nil
+	}
 	if t.Header != nil {
 		t.Header(ctx, req.Header)
 	}

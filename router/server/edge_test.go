@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -486,5 +487,27 @@ func TestIntrospectionCanBeTurnedOff(t *testing.T) {
 	}
 	if got := s.query(t, `{ __typename }`, nil); got != `{"data":{"__typename":"Query"}}` {
 		t.Fatalf("__typename: %s", got)
+	}
+}
+
+// Concurrent identical queries share one subgraph request even when each
+// carries its own trace (only the identity decides the answer).
+func TestDedupIgnoresTraceContext(t *testing.T) {
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	s := newStore(t)
+	s.order.delay = 200 * time.Millisecond
+	s.order.responses[`query{cart{itemCount}}`] = `{"data":{"cart":{"itemCount":1}}}`
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			tp := fmt.Sprintf("00-4bf92f3577b34da6a3ce929d0e0e473%d-00f067aa0ba902b7-01", i)
+			if _, got, _ := s.post(t, gqlBody(`{ cart { itemCount } }`), map[string]string{"Authorization": "Bearer " + s.token, "Traceparent": tp}); got != `{"data":{"cart":{"itemCount":1}}}` {
+				t.Errorf("got %s", got)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(s.order.got); n != 1 {
+		t.Fatalf("%d subgraph requests for 4 identical queries in 4 traces, want 1", n)
 	}
 }

@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/virtual-store/virtual-store/router/compose"
@@ -99,5 +102,53 @@ func TestOverrideAndProgressiveOverride(t *testing.T) {
 		if got := s.queryAs(t, "", `{ item { name price stock } }`, nil); got != `{"data":{"item":{"name":"New","price":5,"stock":7}}}` {
 			t.Fatalf("got %s", got)
 		}
+	}
+}
+
+// flaky drops its first n connections without answering (a subgraph
+// restarting under a rolling deploy), then answers.
+type flaky struct {
+	drops    atomic.Int32
+	attempts atomic.Int32
+	answer   string
+}
+
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.attempts.Add(1)
+	if f.drops.Add(-1) >= 0 {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, f.answer)
+}
+
+// A query whose subgraph dropped the connection is sent once more; a
+// mutation never is (it may have run).
+func TestUnreachableSubgraphQueriesAreRetriedOnce(t *testing.T) {
+	f := &flaky{answer: `{"data":{"n":1}}`}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	sdl, err := compose.Compose([]compose.Subgraph{{Name: "a", URL: srv.URL, SDL: fed25 + `type Query { n: Int } type Mutation { bump: Int }`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Auth.JWKSURL, cfg.RateLimit.Enabled, cfg.AccessLog = "", false, false
+	s := &store{}
+	s.engine, s.gateway, s.router = serveGateway(t, sdl, cfg, server.Deps{})
+
+	f.drops.Store(1)
+	if got := s.queryAs(t, "", `{ n }`, nil); got != `{"data":{"n":1}}` || f.attempts.Load() != 2 {
+		t.Fatalf("query: %s after %d attempts, want data after 2", got, f.attempts.Load())
+	}
+	f.drops.Store(1)
+	f.attempts.Store(0)
+	f.answer = `{"data":{"bump":2}}`
+	if got := s.queryAs(t, "", `mutation { bump }`, nil); !strings.Contains(got, "SUBREQUEST_HTTP_ERROR") || f.attempts.Load() != 1 {
+		t.Fatalf("mutation: %s after %d attempts, want an error after 1", got, f.attempts.Load())
 	}
 }
