@@ -146,3 +146,30 @@ func TestEveryRunsUntilCancelled(t *testing.T) {
 		t.Fatal("Every did not stop when its context ended")
 	}
 }
+
+// With H2C the server speaks HTTP/2 without TLS to clients that know it
+// (prior knowledge) and HTTP/1.1 to everyone else.
+func TestH2C(t *testing.T) {
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &Server{Addr: "127.0.0.1:0", H2C: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) }),
+		OnListen: func(a net.Addr) { addr <- a }}
+	go func() { _ = s.Run(ctx) }()
+	url := "http://" + (<-addr).String()
+
+	h2 := &http.Transport{Protocols: new(http.Protocols)}
+	h2.Protocols.SetUnencryptedHTTP2(true)
+	for name, c := range map[string]*http.Client{"HTTP/2.0": {Transport: h2}, "HTTP/1.1": http.DefaultClient} {
+		resp, err := c.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != name {
+			t.Errorf("served %s, want %s", b, name)
+		}
+	}
+}
