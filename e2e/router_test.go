@@ -116,6 +116,26 @@ func TestStorefrontJourneyThroughTheRouter(t *testing.T) {
 		t.Fatalf("order line: %v", line)
 	}
 
+	// The shop keeper ships it; the customer may not, and sees it delivered.
+	if _, err := gql(api, dana, `mutation($id: ID!) { markShipped(id: $id, trackingNumber: "X") { order { status } } }`, map[string]any{"id": orderID}); err == nil || !strings.Contains(err.Error(), "FORBIDDEN") {
+		t.Fatalf("customer markShipped: %v", err)
+	}
+	for _, step := range []string{
+		`mutation($id: ID!) { startFulfillment(id: $id) { order { status } userErrors { code } } }`,
+		`mutation($id: ID!) { markShipped(id: $id, trackingNumber: "DHL-1") { order { status } userErrors { code } } }`,
+		`mutation($id: ID!) { markDelivered(id: $id) { order { status } userErrors { code } } }`,
+	} {
+		if data, err := gql(api, admin, step, map[string]any{"id": orderID}); err != nil {
+			t.Fatalf("admin %s: %v %v", step, data, err)
+		}
+	}
+	data, err = gql(api, dana, `query($id: ID!) { order(id: $id) { status trackingNumber history { to actor } } }`, map[string]any{"id": orderID})
+	history, _ := dig(data, "order", "history").([]any)
+	if err != nil || dig(data, "order", "status") != "DELIVERED" || dig(data, "order", "trackingNumber") != "DHL-1" ||
+		len(history) == 0 || dig(history[len(history)-1], "to") != "DELIVERED" {
+		t.Fatalf("delivered order: %v %v", data, err)
+	}
+
 	// Introspection and request errors come from the router itself.
 	data, err = gql(api, "", `{ __type(name: "Order") { name } }`, nil)
 	if err != nil || dig(data, "__type", "name") != "Order" {
