@@ -213,7 +213,7 @@ func (r *run) collect(f *plan.Fetch) []*target {
 	var out []*target
 	byKey := map[string]*target{}
 	var key []byte
-	walk(r.data, f.Path, nil, func(obj map[string]any, path []any) {
+	visit := func(obj map[string]any, path []any) {
 		tn, _ := obj["__typename"].(string)
 		if tn != "" && !slices.Contains(f.Types, tn) {
 			return
@@ -237,7 +237,11 @@ func (r *run) collect(f *plan.Fetch) []*target {
 			out = append(out, t)
 		}
 		t.objs = append(t.objs, obj)
-	})
+	}
+	walk(r.data, f.Path, nil, visit)
+	for _, p := range f.MorePaths {
+		walk(r.data, p, nil, visit)
+	}
 	return out
 }
 

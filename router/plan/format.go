@@ -108,7 +108,11 @@ func Format(p *Plan) string {
 func writeFetch(b *strings.Builder, f *Fetch, indent string) {
 	in := indent
 	if f.Entity {
-		b.WriteString(in + "Flatten(path: " + strconv.Quote(strings.Join(f.Path, ".")) + ") {\n")
+		paths := []string{strconv.Quote(strings.Join(f.Path, "."))}
+		for _, p := range f.MorePaths {
+			paths = append(paths, strconv.Quote(strings.Join(p, ".")))
+		}
+		b.WriteString(in + "Flatten(path: " + strings.Join(paths, ", ") + ") {\n")
 		in += "  "
 	}
 	b.WriteString(in + "Fetch(service: " + strconv.Quote(f.Graph) + ") {\n")

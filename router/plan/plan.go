@@ -33,6 +33,10 @@ type Fetch struct {
 	Entity bool
 	Path   []string
 	Types  []string
+	// MorePaths are further paths whose objects the fetch also extends
+	// (identical fetches merged by optimize: one request, and objects found
+	// at several paths sent once).
+	MorePaths [][]string `json:",omitempty"`
 	// RepTypename, when set, replaces __typename in the representations: an
 	// @interfaceObject subgraph knows the interface, not its implementations.
 	RepTypename string

@@ -11,6 +11,7 @@ type Pass func(p *plan.Plan)
 // Passes run in this order.
 var Passes = []Pass{
 	PruneKeyOnlyFetches,
+	MergeSameFetches,
 }
 
 // Apply runs every pass over p.
