@@ -154,7 +154,7 @@ func TestH2C(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := &Server{Addr: "127.0.0.1:0", H2C: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) }),
+		Handler:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) }),
 		OnListen: func(a net.Addr) { addr <- a }}
 	go func() { _ = s.Run(ctx) }()
 	url := "http://" + (<-addr).String()
