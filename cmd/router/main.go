@@ -206,7 +206,7 @@ func serve(ctx context.Context, cfg config.Config, common service.Common, log *s
 		// Profiling on its own listener (never the public one), for `go tool pprof`.
 		go func() { log.Warn("pprof", "err", http.ListenAndServe(cfg.PprofAddr, nil)) }()
 	}
-	srv := &service.Server{Addr: cfg.Listen, Handler: gw.Routes(), Logger: log, ShutdownTimeout: cfg.ShutdownFor, H2C: true}
+	srv := &service.Server{Addr: cfg.Listen, Handler: gw.Routes(), Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, H2C: true}
 	srv.Background = append(srv.Background, gw.StartBackground)
 	if verifier != nil {
 		srv.Background = append(srv.Background, verifier.KeepFresh)

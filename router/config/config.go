@@ -44,13 +44,13 @@ type Config struct {
 	// "percent(N)" labels need none (N% of requests take them).
 	OverrideLabels []string `yaml:"override_labels" env:"ROUTER_OVERRIDE_LABELS" envSeparator:","`
 
-	CORS        CORS          `yaml:"cors"`
-	Auth        Auth          `yaml:"auth"`
-	Limits      Limits        `yaml:"limits"`
-	RateLimit   RateLimit     `yaml:"rate_limit"`
-	IPAllow     IPAllow       `yaml:"ip_allow"`
-	Persisted   Persisted     `yaml:"persisted_queries"`
-	ShutdownFor time.Duration `yaml:"shutdown_timeout" env:"SHUTDOWN_TIMEOUT"`
+	CORS            CORS          `yaml:"cors"`
+	Auth            Auth          `yaml:"auth"`
+	Limits          Limits        `yaml:"limits"`
+	RateLimit       RateLimit     `yaml:"rate_limit"`
+	IPAllow         IPAllow       `yaml:"ip_allow"`
+	Persisted       Persisted     `yaml:"persisted_queries"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"SHUTDOWN_TIMEOUT"`
 }
 
 // CORS lets browser storefronts on other origins call the router.
@@ -156,7 +156,7 @@ func Default() Config {
 		Introspection:   true,
 		TrustedProxies:  []string{"127.0.0.1/32", "::1/128"},
 		AccessLog:       true,
-		ShutdownFor:     15 * time.Second,
+		ShutdownTimeout: 15 * time.Second,
 		CORS:            CORS{AllowedOrigins: []string{"*"}, MaxAge: 10 * time.Minute},
 		Auth: Auth{
 			JWKSURL:        "http://127.0.0.1:4001/.well-known/jwks.json",
