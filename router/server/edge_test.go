@@ -511,3 +511,22 @@ func TestDedupIgnoresTraceContext(t *testing.T) {
 		t.Fatalf("%d subgraph requests for 4 identical queries in 4 traces, want 1", n)
 	}
 }
+
+// The global bucket limits the router as a whole, whoever asks.
+func TestGlobalRateLimit(t *testing.T) {
+	s := newStore(t, func(c *config.Config) {
+		c.RateLimit = config.RateLimit{Enabled: true, Global: config.Bucket{Rate: 0.01, Burst: 2}}
+	})
+	s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`
+	var statuses []int
+	for _, ip := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {
+		status, body, _ := s.post(t, gqlBody(`{ product(sku: "X") { name } }`), map[string]string{"X-Forwarded-For": ip})
+		statuses = append(statuses, status)
+		if status == http.StatusTooManyRequests && !strings.Contains(body, "global limit") {
+			t.Errorf("refusal: %s", body)
+		}
+	}
+	if fmt.Sprint(statuses) != "[200 200 429]" {
+		t.Fatalf("statuses %v, want [200 200 429]", statuses)
+	}
+}
