@@ -530,3 +530,21 @@ func TestGlobalRateLimit(t *testing.T) {
 		t.Fatalf("statuses %v, want [200 200 429]", statuses)
 	}
 }
+
+// A rule can name operations too.
+func TestIPAllowByOperationName(t *testing.T) {
+	s := newStore(t, func(c *config.Config) {
+		c.IPAllow.Rules = []config.IPRule{{Operations: []string{"StockReport"}, CIDRs: []string{"192.168.10.0/24"}}}
+	})
+	s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`
+	outside := map[string]string{"X-Forwarded-For": "203.0.113.9"}
+	if _, got, _ := s.post(t, gqlBody(`query StockReport { product(sku: "X") { name } }`), outside); !strings.Contains(got, `"code":"IP_NOT_ALLOWED"`) {
+		t.Fatalf("named operation from outside: %s", got)
+	}
+	if _, got, _ := s.post(t, gqlBody(`query StockReport { product(sku: "X") { name } }`), map[string]string{"X-Forwarded-For": "192.168.10.20"}); !strings.Contains(got, "Lamp") {
+		t.Fatalf("named operation from the office: %s", got)
+	}
+	if _, got, _ := s.post(t, gqlBody(`query Other { product(sku: "X") { name } }`), outside); !strings.Contains(got, "Lamp") {
+		t.Fatalf("another operation from outside: %s", got)
+	}
+}
