@@ -22,6 +22,12 @@ func planner(t testing.TB) (*plan.Planner, *ast.Schema) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return plannerOf(t, sdl)
+}
+
+// plannerOf returns a planner for a supergraph and its API schema.
+func plannerOf(t testing.TB, sdl string) (*plan.Planner, *ast.Schema) {
+	t.Helper()
 	sg, api, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
@@ -182,11 +188,8 @@ func planComposed(t *testing.T, subgraphs []compose.Subgraph, query string) *pla
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg, api, err := schema.Load(sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return planQuery(t, plan.New(sg, api.Schema), api.Schema, query)
+	p, api := plannerOf(t, sdl)
+	return planQuery(t, p, api, query)
 }
 
 // A value type's key field is only reachable through its parent entity in

@@ -36,6 +36,13 @@ func newGraph(t *testing.T, sdls map[string]string) (*store, map[string]*fakeSub
 		fakes[n] = f
 		subgraphs = append(subgraphs, compose.Subgraph{Name: n, URL: srv.URL, SDL: sdls[n]})
 	}
+	return serveComposed(t, subgraphs), fakes
+}
+
+// serveComposed serves the composition of subgraphs through a gateway with
+// default settings (no auth, no rate limit).
+func serveComposed(t *testing.T, subgraphs []compose.Subgraph) *store {
+	t.Helper()
 	sdl, err := compose.Compose(subgraphs)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +51,7 @@ func newGraph(t *testing.T, sdls map[string]string) (*store, map[string]*fakeSub
 	cfg.Auth.JWKSURL, cfg.RateLimit.Enabled, cfg.AccessLog = "", false, false
 	s := &store{}
 	s.engine, s.gateway, s.router = serveGateway(t, sdl, cfg, server.Deps{})
-	return s, fakes
+	return s
 }
 
 func TestObjectsOfInaccessibleTypesAreNull(t *testing.T) {
@@ -132,14 +139,7 @@ func TestUnreachableSubgraphQueriesAreRetriedOnce(t *testing.T) {
 	f := &flaky{answer: `{"data":{"n":1}}`}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	sdl, err := compose.Compose([]compose.Subgraph{{Name: "a", URL: srv.URL, SDL: fed25 + `type Query { n: Int } type Mutation { bump: Int }`}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.Auth.JWKSURL, cfg.RateLimit.Enabled, cfg.AccessLog = "", false, false
-	s := &store{}
-	s.engine, s.gateway, s.router = serveGateway(t, sdl, cfg, server.Deps{})
+	s := serveComposed(t, []compose.Subgraph{{Name: "a", URL: srv.URL, SDL: fed25 + `type Query { n: Int } type Mutation { bump: Int }`}})
 
 	f.drops.Store(1)
 	if got := s.queryAs(t, "", `{ n }`, nil); got != `{"data":{"n":1}}` || f.attempts.Load() != 2 {
