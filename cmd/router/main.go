@@ -192,10 +192,15 @@ func serve(ctx context.Context, cfg config.Config, common service.Common, log *s
 			return err
 		}
 		names := map[string]string{}
+		timeouts := map[string]time.Duration{}
 		for _, g := range e.Supergraph.Graphs {
 			names[g.URL] = g.Name
+			if d, ok := cfg.SubgraphTimeouts[g.Name]; ok {
+				timeouts[g.URL] = d
+			}
 		}
 		subgraphNames.Store(&names)
+		transport.SetTimeouts(timeouts)
 		e.OnPlanCache = gw.Metrics.PlanCache
 		gw.GraphQL.Swap(e)
 		gw.Metrics.SupergraphLoaded(time.Now())

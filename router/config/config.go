@@ -28,6 +28,8 @@ type Config struct {
 	Subgraphs       string        `yaml:"subgraphs" env:"ROUTER_SUBGRAPHS"`
 	PollInterval    time.Duration `yaml:"poll_interval" env:"ROUTER_POLL_INTERVAL"`
 	SubgraphTimeout time.Duration `yaml:"subgraph_timeout" env:"ROUTER_SUBGRAPH_TIMEOUT"`
+	// SubgraphTimeouts override SubgraphTimeout per subgraph name.
+	SubgraphTimeouts map[string]time.Duration `yaml:"subgraph_timeouts"`
 	// DedupInbound shares one execution between identical concurrent queries.
 	DedupInbound bool `yaml:"dedup_inbound" env:"ROUTER_DEDUP_INBOUND"`
 	// Playground serves GraphiQL at GET / (and /graphql for browsers).

@@ -24,6 +24,9 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	if len(got.OverrideLabels) == 0 {
 		got.OverrideLabels = nil
 	}
+	if len(got.SubgraphTimeouts) == 0 {
+		got.SubgraphTimeouts = nil
+	}
 	if want := config.Default(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("router.example.yaml and Default() differ:\n file %+v\n code %+v", got, want)
 	}
@@ -39,7 +42,7 @@ func write(t *testing.T, yaml string) string {
 }
 
 func TestFileThenEnvironment(t *testing.T) {
-	p := write(t, "limits:\n  max_depth: 7\nrate_limit:\n  per_ip: {rate: 1, burst: 2}\nplayground: false\n")
+	p := write(t, "limits:\n  max_depth: 7\nrate_limit:\n  per_ip: {rate: 1, burst: 2}\nplayground: false\nsubgraph_timeouts: {product: 2s}\n")
 	t.Setenv("ROUTER_MAX_ALIASES", "3")
 	t.Setenv("REDIS_URL", "redis://cache:6379/1")
 	t.Setenv("ROUTER_POLL_INTERVAL", "1m")
@@ -48,7 +51,7 @@ func TestFileThenEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Limits.MaxDepth != 7 || c.Limits.MaxAliases != 3 || c.Limits.MaxCost != config.Default().Limits.MaxCost ||
-		c.RateLimit.PerIP.Burst != 2 || c.RateLimit.RedisURL != "redis://cache:6379/1" || c.Playground || c.PollInterval != time.Minute {
+		c.RateLimit.PerIP.Burst != 2 || c.SubgraphTimeouts["product"] != 2*time.Second || c.RateLimit.RedisURL != "redis://cache:6379/1" || c.Playground || c.PollInterval != time.Minute {
 		t.Fatalf("loaded %+v", c)
 	}
 }

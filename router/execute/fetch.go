@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,9 +21,10 @@ type Transport struct {
 	MaxResponseBytes int64
 	// Header adds headers to every subgraph request (e.g. the signed identity).
 	Header func(ctx context.Context, h http.Header)
-	// Timeout bounds one subgraph request; Timeouts overrides it per subgraph URL.
+	// Timeout bounds one subgraph request; SetTimeouts overrides it per
+	// subgraph URL.
 	Timeout  time.Duration
-	Timeouts map[string]time.Duration
+	timeouts atomic.Pointer[map[string]time.Duration]
 	// Observe, when set, is told of every subgraph round trip: the URL, how
 	// long it took, and its outcome ("ok", "graphql_error" when the subgraph
 	// answered with errors, "transport_error" when it did not answer GraphQL).
@@ -31,6 +33,10 @@ type Transport struct {
 	// mutations): one subgraph round trip serves them all.
 	inflight singleflight.Group
 }
+
+// SetTimeouts sets per-URL timeouts (replacing earlier ones) while requests
+// are in flight, as a new supergraph brings new subgraph URLs.
+func (t *Transport) SetTimeouts(byURL map[string]time.Duration) { t.timeouts.Store(&byURL) }
 
 // NewTransport returns a transport with a tuned keep-alive pool and timeout.
 func NewTransport(timeout time.Duration) *Transport {
@@ -139,8 +145,10 @@ func (t *Transport) observed(ctx context.Context, url string, body []byte, idemp
 
 func (t *Transport) roundTrip(ctx context.Context, url string, body []byte, idempotent bool) (*subgraphResponse, error) {
 	timeout := t.Timeout
-	if d, ok := t.Timeouts[url]; ok {
-		timeout = d
+	if m := t.timeouts.Load(); m != nil {
+		if d, ok := (*m)[url]; ok {
+			timeout = d
+		}
 	}
 	if timeout > 0 {
 		var cancel context.CancelFunc

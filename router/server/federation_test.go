@@ -2,15 +2,18 @@ package server_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/virtual-store/virtual-store/router/compose"
 	"github.com/virtual-store/virtual-store/router/config"
+	"github.com/virtual-store/virtual-store/router/execute"
 	"github.com/virtual-store/virtual-store/router/server"
 )
 
@@ -150,5 +153,40 @@ func TestUnreachableSubgraphQueriesAreRetriedOnce(t *testing.T) {
 	f.answer = `{"data":{"bump":2}}`
 	if got := s.queryAs(t, "", `mutation { bump }`, nil); !strings.Contains(got, "SUBREQUEST_HTTP_ERROR") || f.attempts.Load() != 1 {
 		t.Fatalf("mutation: %s after %d attempts, want an error after 1", got, f.attempts.Load())
+	}
+}
+
+// A per-subgraph timeout cuts a slow subgraph short; the others answer.
+func TestPerSubgraphTimeout(t *testing.T) {
+	slow := &fakeSubgraph{t: t, responses: map[string]string{`query{slow}`: `{"data":{"slow":1}}`}, delay: 500 * time.Millisecond}
+	fast := &fakeSubgraph{t: t, responses: map[string]string{`query{fast}`: `{"data":{"fast":2}}`}}
+	slowSrv, fastSrv := httptest.NewServer(slow), httptest.NewServer(fast)
+	defer slowSrv.Close()
+	defer fastSrv.Close()
+	sdl, err := compose.Compose([]compose.Subgraph{
+		{Name: "slow", URL: slowSrv.URL, SDL: fed25 + `type Query { slow: Int }`},
+		{Name: "fast", URL: fastSrv.URL, SDL: fed25 + `type Query { fast: Int }`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := execute.NewTransport(5 * time.Second)
+	transport.SetTimeouts(map[string]time.Duration{slowSrv.URL: 50 * time.Millisecond})
+	e, err := server.NewEngine(sdl, server.Options{Transport: transport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := server.NewHandler(e, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"query":"{ slow fast }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// With the 5 s default the slow subgraph's answer (after 0.5 s) would be here.
+	if !strings.Contains(string(b), `"slow":null`) || !strings.Contains(string(b), `"fast":2`) {
+		t.Fatalf("got %s", b)
 	}
 }
