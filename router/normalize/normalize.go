@@ -26,7 +26,7 @@ type Pass func(ss ast.SelectionSet, parent *ast.Definition) (ast.SelectionSet, e
 // Normalize runs every pass over op, choosing variable values vars for
 // @skip/@include. The result shares no mutable state with doc.
 func Normalize(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any) (*Operation, error) {
-	root := rootType(schema, op.Operation)
+	root := RootType(schema, op.Operation)
 	if root == nil {
 		return nil, fmt.Errorf("the schema has no %s type", op.Operation)
 	}
@@ -44,7 +44,8 @@ func Normalize(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefi
 	return &Operation{Kind: op.Operation, Name: op.Name, SelectionSet: ss, Variables: op.VariableDefinitions, RootType: root}, nil
 }
 
-func rootType(schema *ast.Schema, op ast.Operation) *ast.Definition {
+// RootType is the schema type an operation of kind op starts from.
+func RootType(schema *ast.Schema, op ast.Operation) *ast.Definition {
 	switch op {
 	case ast.Mutation:
 		return schema.Mutation

@@ -246,7 +246,7 @@ func (e *Engine) prepare(ctx context.Context, req *Request, labels string) (*cac
 	if err != nil {
 		return nil, err
 	}
-	cp := &cachedPlan{doc: doc, opDef: opDef, roots: rootFields(doc, opDef.SelectionSet, e.API.Schema, opDef, nil)}
+	cp := &cachedPlan{doc: doc, opDef: opDef, roots: rootFields(doc, opDef.SelectionSet, normalize.RootType(e.API.Schema, opDef.Operation).Name, nil)}
 	if !strings.Contains(req.Query, "@skip") && !strings.Contains(req.Query, "@include") {
 		op, err := normalize.Normalize(e.API.Schema, doc, opDef, nil)
 		if err != nil {
@@ -278,31 +278,21 @@ func signature(op *normalize.Operation) string {
 
 // rootFields names the root fields of op, through fragments, whatever
 // @skip/@include say (a guard must not be dodged by a variable).
-func rootFields(doc *ast.QueryDocument, ss ast.SelectionSet, schema *ast.Schema, op *ast.OperationDefinition, seen map[string]bool) []string {
-	root := schema.Query
-	switch op.Operation {
-	case ast.Mutation:
-		root = schema.Mutation
-	case ast.Subscription:
-		root = schema.Subscription
-	}
-	if root == nil {
-		return nil
-	}
+func rootFields(doc *ast.QueryDocument, ss ast.SelectionSet, root string, seen map[string]bool) []string {
 	var out []string
 	for _, s := range ss {
 		switch s := s.(type) {
 		case *ast.Field:
-			out = append(out, root.Name+"."+s.Name)
+			out = append(out, root+"."+s.Name)
 		case *ast.InlineFragment:
-			out = append(out, rootFields(doc, s.SelectionSet, schema, op, seen)...)
+			out = append(out, rootFields(doc, s.SelectionSet, root, seen)...)
 		case *ast.FragmentSpread:
 			if f := doc.Fragments.ForName(s.Name); f != nil && !seen[s.Name] {
 				if seen == nil {
 					seen = map[string]bool{}
 				}
 				seen[s.Name] = true
-				out = append(out, rootFields(doc, f.SelectionSet, schema, op, seen)...)
+				out = append(out, rootFields(doc, f.SelectionSet, root, seen)...)
 			}
 		}
 	}
