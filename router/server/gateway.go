@@ -90,7 +90,9 @@ func NewGateway(cfg config.Config, d Deps) (*Gateway, error) {
 	g.GraphQL.persisted = pq
 	g.GraphQL.metrics = g.Metrics
 	g.GraphQL.guard = g.guardOperation
-	g.GraphQL.playground = cfg.Playground
+	if cfg.Playground {
+		g.GraphQL.playgroundPage = playground.Handler("/playground", "/graphql")
+	}
 	return g, nil
 }
 
@@ -120,8 +122,7 @@ func (g *Gateway) Routes() http.Handler {
 	})
 	edge := chi.Chain(c.Handler, g.accessLog, g.trace, g.allowIPs, g.authenticate, g.rateLimit)
 	r.With(edge...).Handle("/graphql", g.GraphQL)
-	if g.cfg.Playground {
-		pg := playground.Handler("/playground", "/graphql")
+	if pg := g.GraphQL.playgroundPage; pg != nil {
 		r.Method(http.MethodGet, "/", pg)
 		r.Method(http.MethodGet, "/playground/assets/*", pg)
 	}

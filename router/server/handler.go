@@ -32,10 +32,11 @@ type Handler struct {
 	DedupInbound bool
 	inbound      singleflight.Group
 
-	persisted  *persisted.Queries
-	metrics    *Metrics
-	guard      func(r *http.Request, opName string, rootFields []string) *RequestError
-	playground bool
+	persisted *persisted.Queries
+	metrics   *Metrics
+	guard     func(r *http.Request, opName string, rootFields []string) *RequestError
+	// playgroundPage answers browsers at the GraphQL URL (nil: off).
+	playgroundPage http.Handler
 }
 
 // NewHandler returns a handler serving e (nil: not ready until Swap).
@@ -57,8 +58,8 @@ func (h *Handler) Engine() *Engine { return h.engine.Load() }
 const CodeRequestTooLarge = "REQUEST_TOO_LARGE"
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.playground && playground.WantsHTML(r) {
-		playground.Handler("/playground", r.URL.Path).ServeHTTP(w, r)
+	if h.playgroundPage != nil && playground.WantsHTML(r) {
+		h.playgroundPage.ServeHTTP(w, r)
 		return
 	}
 	start := time.Now()
