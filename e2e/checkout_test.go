@@ -27,10 +27,10 @@ func newShop(t *testing.T, gatewayEnv ...string) *shop {
 	gURL, gDB := database(t)
 	oURL, oDB := database(t)
 	s := &shop{productDB: pDB, gatewayDB: gDB, orderDB: oDB}
-	s.product = start(t, "product", "PRODUCT_DATABASE_URL="+pURL, "PRODUCT_INTERNAL_TOKEN=e2e-internal")
+	s.product = start(t, "product", "PRODUCT_DATABASE_URL="+pURL)
 	s.gateway = start(t, "paymentgw", append([]string{"PAYMENTGW_DATABASE_URL=" + gURL, "PAYMENTGW_API_KEY=sk_test_e2e"}, gatewayEnv...)...)
 	s.order = start(t, "order", "ORDER_DATABASE_URL="+oURL,
-		"ORDER_PRODUCT_URL="+s.product.url(), "ORDER_PRODUCT_TOKEN=e2e-internal",
+		"ORDER_PRODUCT_URL="+s.product.url(),
 		"ORDER_PAYMENT_URL="+s.gateway.url(), "ORDER_PAYMENT_API_KEY=sk_test_e2e",
 		"ORDER_WORKER_INTERVAL=200ms", "ORDER_DB_MAX_CONNS=60", "ORDER_CHECKOUT_WAIT=10s")
 	return s

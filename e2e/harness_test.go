@@ -24,12 +24,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/pki"
+	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
 	"github.com/virtual-store/virtual-store/internal/testdb"
 )
 
-const identitySecret = "e2e-identity-secret"
-
-var binDir string
+var (
+	binDir string
+	// kit is the test run's CA and service certificates; every service
+	// process gets its identity from it.
+	kit *pkitest.Kit
+	// routerClient speaks as the router: the only caller the subgraphs answer.
+	routerClient *http.Client
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -42,6 +49,17 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
+	if kit, err = pkitest.Make(filepath.Join(dir, "pki")); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: certificates:", err)
+		return 1
+	}
+	src, err := kit.Load(pki.Router)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: certificates:", err)
+		return 1
+	}
+	routerClient = pkitest.ClientOf(src)
+	routerClient.Timeout = 60 * time.Second
 	// Build the binaries once for the package, as `make build` would.
 	cmd := exec.Command("go", "build", "-tags", "embedmongo", "-o", dir+"/", "../cmd/user", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -54,22 +72,36 @@ func run(m *testing.M) int {
 
 // proc is one running service binary.
 type proc struct {
-	t    *testing.T
-	name string
-	env  []string
-	port int
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
-	mu   *sync.Mutex
-	done chan struct{}
+	t     *testing.T
+	name  string
+	env   []string
+	port  int // the service port: mutual TLS (the router's: plain HTTP)
+	admin int // the admin port: health and metrics
+	cmd   *exec.Cmd
+	logs  *bytes.Buffer
+	mu    *sync.Mutex
+	done  chan struct{}
 }
 
-func (p *proc) url() string { return "http://127.0.0.1:" + strconv.Itoa(p.port) }
+// url is the service port's base URL (https://localhost:… for the
+// services, whose certificates name localhost; http:// for the router).
+func (p *proc) url() string {
+	if p.name == "router" {
+		return "http://127.0.0.1:" + strconv.Itoa(p.port)
+	}
+	return "https://localhost:" + strconv.Itoa(p.port)
+}
+
+func (p *proc) adminURL() string { return "http://127.0.0.1:" + strconv.Itoa(p.admin) }
+
+// audiences names the service behind each base URL, for identity statements.
+var audiences sync.Map
 
 // start launches a service binary with env and waits for its /readyz.
 func start(t *testing.T, name string, env ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, env: env, port: freePort(t), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	p := &proc{t: t, name: name, env: env, port: freePort(t), admin: freePort(t), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	audiences.Store(p.url(), name)
 	p.launch()
 	t.Cleanup(func() {
 		p.stop()
@@ -84,9 +116,10 @@ func (p *proc) launch() {
 	p.t.Helper()
 	prefix := strings.ToUpper(p.name) + "_"
 	p.cmd = exec.Command(filepath.Join(binDir, p.name))
-	p.cmd.Env = append(os.Environ(), "IDENTITY_SECRET="+identitySecret, "LOG_LEVEL=info",
-		prefix+"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(p.port), "SHUTDOWN_TIMEOUT=2s",
-		"ROUTER_LISTEN=127.0.0.1:"+strconv.Itoa(p.port))
+	p.cmd.Env = append(os.Environ(), "ENVIRONMENT=development", "LOG_LEVEL=info",
+		prefix+"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(p.port), prefix+"ADMIN_ADDR=127.0.0.1:"+strconv.Itoa(p.admin),
+		"SHUTDOWN_TIMEOUT=2s", "ROUTER_LISTEN=127.0.0.1:"+strconv.Itoa(p.port), "ROUTER_ADMIN_LISTEN=127.0.0.1:"+strconv.Itoa(p.admin))
+	p.cmd.Env = append(p.cmd.Env, kit.Env(p.name)...)
 	p.cmd.Env = append(p.cmd.Env, p.env...)
 	w := &lockedWriter{mu: p.mu, w: p.logs}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
@@ -97,7 +130,7 @@ func (p *proc) launch() {
 	go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(p.cmd, p.done)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(p.url() + "/readyz")
+		resp, err := http.Get(p.adminURL() + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -186,30 +219,43 @@ func database(t *testing.T) (string, *pgxpool.Pool) {
 	return url, pool
 }
 
-// identity signs claims as the router will.
+// identity names a caller as the router would state it to a subgraph
+// (gql addresses the statement to the subgraph it calls).
 func identity(sub string, roles ...string) string {
-	v, err := auth.SignedHeader{Secret: []byte(identitySecret)}.Sign(auth.Claims{Subject: sub, Roles: roles, Expires: time.Now().Add(time.Hour).Unix()})
-	if err != nil {
-		panic(err)
-	}
-	return v
+	return "as " + sub + " " + strings.Join(roles, ",")
 }
 
 var httpClient = &http.Client{Timeout: 60 * time.Second}
 
-// gql posts a GraphQL operation to url as the given caller: a signed
-// identity (for subgraphs) or "Bearer <token>" (for the router).
+// gql posts a GraphQL operation to url as the given caller: an identity
+// (sent to a subgraph as the router would: its certificate, its statement)
+// or "Bearer <token>" (for the router).
 func gql(url, ident, query string, vars map[string]any) (map[string]any, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	switch {
-	case strings.HasPrefix(ident, "Bearer "):
-		req.Header.Set("Authorization", ident)
-	case ident != "":
-		req.Header.Set(auth.IdentityHeader, ident)
+	client := httpClient
+	if strings.HasPrefix(url, "https://") {
+		client = routerClient
 	}
-	resp, err := httpClient.Do(req)
+	if ident != "" && !strings.HasPrefix(ident, "Bearer ") {
+		// To the router, this is a client forging a statement (dropped).
+		aud, _ := audiences.Load(url)
+		st := auth.Statement{Claims: auth.Claims{Expires: time.Now().Add(time.Minute).Unix()}, Audience: aud.(string), ClientAddr: "192.0.2.1"}
+		if rest, ok := strings.CutPrefix(ident, "as "); ok {
+			sub, roles, _ := strings.Cut(rest, " ")
+			st.Subject, st.Roles = sub, strings.Split(roles, ",")
+		}
+		v, err := st.Encode()
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set(auth.IdentityHeader, v)
+	}
+	if strings.HasPrefix(ident, "Bearer ") {
+		req.Header.Set("Authorization", ident)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,11 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,6 +21,9 @@ const (
 	ErrCodeNotFound        = "NOT_FOUND"
 	ErrCodeBadUserInput    = "BAD_USER_INPUT"
 	ErrCodeInternal        = "INTERNAL_SERVER_ERROR"
+	// ErrCodeCallerNotAllowed is a service calling an endpoint that is not
+	// for it (the subgraphs answer only the router's certificate).
+	ErrCodeCallerNotAllowed = "CALLER_NOT_ALLOWED"
 )
 
 // CodedError is an error whose message is safe to show to the client, with a
@@ -103,4 +108,12 @@ func setCode(e *gqlerror.Error, code string) {
 	if _, ok := e.Extensions["code"]; !ok {
 		e.Extensions["code"] = code
 	}
+}
+
+// RefuseCaller answers a GraphQL request from a service that may not call
+// this subgraph (pki.Only): 403 with one CALLER_NOT_ALLOWED error.
+func RefuseCaller(w http.ResponseWriter, _ *http.Request, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusForbidden)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]string{"code": ErrCodeCallerNotAllowed}}}})
 }

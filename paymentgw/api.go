@@ -1,6 +1,7 @@
 package paymentgw
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,23 @@ type Chaos struct {
 	TimeoutRate float64
 }
 
+// merchantKey is the context key of the calling merchant.
+type merchantKey struct{}
+
+// WithMerchant returns ctx carrying the calling merchant: the name (in
+// production the caller's mTLS identity, e.g. spiffe://virtual-store/order)
+// its payments and refunds are filed under. Handler answers 401 to requests
+// whose context carries none; an empty merchant counts as none.
+func WithMerchant(ctx context.Context, merchant string) context.Context {
+	return context.WithValue(ctx, merchantKey{}, merchant)
+}
+
+// merchantFrom returns the merchant WithMerchant put in ctx.
+func merchantFrom(ctx context.Context) (string, bool) {
+	m, _ := ctx.Value(merchantKey{}).(string)
+	return m, m != ""
+}
+
 // Handler serves the gateway's REST API:
 //
 //	POST /v1/payments                          charge (Idempotency-Key required)
@@ -35,27 +53,31 @@ type Chaos struct {
 //	GET  /v1/totals                            ledger totals, for reconciliation
 //
 // With a non-empty apiKey, requests need "Authorization: Bearer <apiKey>".
+// Every request must also come with a merchant in its context (WithMerchant,
+// set by a middleware in front of this handler); without one it is answered
+// 401. Each merchant sees only its own payments, refunds and totals.
 func (g *Gateway) Handler(apiKey string, chaos Chaos, log *slog.Logger) http.Handler {
 	r := chi.NewRouter()
 	if apiKey != "" {
 		r.Use(requireKey(apiKey))
 	}
+	r.Use(requireMerchant)
 	r.With(chaos.middleware).Post("/payments", func(w http.ResponseWriter, r *http.Request) {
 		var req PaymentRequest
 		if !decode(w, r, &req) {
 			return
 		}
-		p, err := g.CreatePayment(r.Context(), r.Header.Get("Idempotency-Key"), req)
+		p, err := g.CreatePayment(r.Context(), merchant(r), r.Header.Get("Idempotency-Key"), req)
 		if err != nil {
 			writeErr(w, r, log, err)
 			return
 		}
-		log.InfoContext(r.Context(), "payment", "id", p.ID, "reference", p.Reference, "status", p.Status, "amount", p.Amount, "currency", p.Currency)
+		log.InfoContext(r.Context(), "payment", "merchant", merchant(r), "id", p.ID, "reference", p.Reference, "status", p.Status, "amount", p.Amount, "currency", p.Currency)
 		chaos.maybeLoseReply(w)
 		writeJSON(w, p.httpStatus, p)
 	})
 	r.Get("/payments/by-idempotency-key/{key}", func(w http.ResponseWriter, r *http.Request) {
-		p, err := g.PaymentByKey(r.Context(), chi.URLParam(r, "key"))
+		p, err := g.PaymentByKey(r.Context(), merchant(r), chi.URLParam(r, "key"))
 		if err != nil {
 			writeErr(w, r, log, err)
 			return
@@ -63,7 +85,7 @@ func (g *Gateway) Handler(apiKey string, chaos Chaos, log *slog.Logger) http.Han
 		writeJSON(w, http.StatusOK, p)
 	})
 	r.Get("/payments/{id}", func(w http.ResponseWriter, r *http.Request) {
-		p, err := g.PaymentByID(r.Context(), chi.URLParam(r, "id"))
+		p, err := g.PaymentByID(r.Context(), merchant(r), chi.URLParam(r, "id"))
 		if err != nil {
 			writeErr(w, r, log, err)
 			return
@@ -75,17 +97,17 @@ func (g *Gateway) Handler(apiKey string, chaos Chaos, log *slog.Logger) http.Han
 		if r.ContentLength != 0 && !decode(w, r, &req) {
 			return
 		}
-		ref, err := g.CreateRefund(r.Context(), chi.URLParam(r, "id"), r.Header.Get("Idempotency-Key"), req)
+		ref, err := g.CreateRefund(r.Context(), merchant(r), chi.URLParam(r, "id"), r.Header.Get("Idempotency-Key"), req)
 		if err != nil {
 			writeErr(w, r, log, err)
 			return
 		}
-		log.InfoContext(r.Context(), "refund", "id", ref.ID, "payment", ref.PaymentID, "amount", ref.Amount)
+		log.InfoContext(r.Context(), "refund", "merchant", merchant(r), "id", ref.ID, "payment", ref.PaymentID, "amount", ref.Amount)
 		chaos.maybeLoseReply(w)
 		writeJSON(w, http.StatusCreated, ref)
 	})
 	r.Get("/totals", func(w http.ResponseWriter, r *http.Request) {
-		t, err := g.Totals(r.Context())
+		t, err := g.Totals(r.Context(), merchant(r))
 		if err != nil {
 			writeErr(w, r, log, err)
 			return
@@ -151,6 +173,25 @@ func requireKey(key string) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// requireMerchant answers 401 to a request that names no merchant: the
+// gateway cannot tell whose ledger it would act on.
+func requireMerchant(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := merchantFrom(r.Context()); !ok {
+			writeJSON(w, http.StatusUnauthorized, map[string]*Error{"error": {Type: "authentication_error", Code: "merchant_unknown",
+				Message: "the caller is not a known merchant (no client identity)"}})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// merchant is the merchant of a request that passed requireMerchant.
+func merchant(r *http.Request) string {
+	m, _ := merchantFrom(r.Context())
+	return m
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -3,6 +3,11 @@
 // idempotency keys, test card tokens with fixed outcomes, and injectable
 // latency, failures and lost replies for chaos testing. Its ledger lives in
 // its own PostgreSQL database, so a restart forgets nothing.
+//
+// Every payment and refund belongs to a merchant, the caller that made it
+// (its mTLS identity, e.g. spiffe://virtual-store/order): idempotency keys
+// are unique per merchant, and a merchant never sees or refunds another
+// merchant's payments — to it they do not exist.
 package paymentgw
 
 import (
@@ -101,10 +106,14 @@ type Gateway struct {
 // New returns a Gateway.
 func New(pool *pgxpool.Pool) *Gateway { return &Gateway{pool: pool, q: store.New(pool)} }
 
-// CreatePayment charges a card once per idempotency key: a repeat with the
-// same body returns the first outcome (with its HTTP status); a repeat with
-// another body is refused.
-func (g *Gateway) CreatePayment(ctx context.Context, key string, req PaymentRequest) (Payment, error) {
+// CreatePayment charges a card once per merchant and idempotency key: a
+// repeat with the same body returns the first outcome (with its HTTP status);
+// a repeat with another body is refused. Another merchant's use of the same
+// key is unrelated.
+func (g *Gateway) CreatePayment(ctx context.Context, merchant, key string, req PaymentRequest) (Payment, error) {
+	if err := checkMerchant(merchant); err != nil {
+		return Payment{}, err
+	}
 	if err := checkKey(key); err != nil {
 		return Payment{}, err
 	}
@@ -122,11 +131,11 @@ func (g *Gateway) CreatePayment(ctx context.Context, key string, req PaymentRequ
 	}
 	hash := requestHash(req)
 	row, err := g.q.InsertPayment(ctx, store.InsertPaymentParams{
-		ID: newID("pay_"), IdempotencyKey: key, RequestHash: hash, Amount: req.Amount, Currency: req.Currency,
+		ID: newID("pay_"), Merchant: merchant, IdempotencyKey: key, RequestHash: hash, Amount: req.Amount, Currency: req.Currency,
 		Source: req.Source, Reference: req.Reference, Status: o.status, FailureCode: o.code, FailureMessage: o.message, HttpStatus: int32(o.http),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		if row, err = g.q.PaymentByKey(ctx, key); err != nil {
+		if row, err = g.q.PaymentByKey(ctx, store.PaymentByKeyParams{Merchant: merchant, IdempotencyKey: key}); err != nil {
 			return Payment{}, fmt.Errorf("load payment by key: %w", err)
 		}
 		if row.RequestHash != hash {
@@ -141,19 +150,26 @@ func (g *Gateway) CreatePayment(ctx context.Context, key string, req PaymentRequ
 	return paymentOf(row), nil
 }
 
-// PaymentByKey finds the outcome of a request whose reply was lost.
-func (g *Gateway) PaymentByKey(ctx context.Context, key string) (Payment, error) {
-	return g.find(g.q.PaymentByKey(ctx, key))
+// PaymentByKey finds the outcome of the merchant's request whose reply was lost.
+func (g *Gateway) PaymentByKey(ctx context.Context, merchant, key string) (Payment, error) {
+	if err := checkMerchant(merchant); err != nil {
+		return Payment{}, err
+	}
+	return g.find(g.q.PaymentByKey(ctx, store.PaymentByKeyParams{Merchant: merchant, IdempotencyKey: key}))
 }
 
-// PaymentByID returns a payment.
-func (g *Gateway) PaymentByID(ctx context.Context, id string) (Payment, error) {
-	return g.find(g.q.PaymentByID(ctx, id))
+// PaymentByID returns one of the merchant's payments; another merchant's is
+// missing, exactly like an unknown id.
+func (g *Gateway) PaymentByID(ctx context.Context, merchant, id string) (Payment, error) {
+	if err := checkMerchant(merchant); err != nil {
+		return Payment{}, err
+	}
+	return g.find(g.q.PaymentByID(ctx, store.PaymentByIDParams{Merchant: merchant, ID: id}))
 }
 
 func (g *Gateway) find(row store.Payment, err error) (Payment, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Payment{}, &Error{HTTPStatus: http.StatusNotFound, Type: "invalid_request_error", Code: "resource_missing", Message: "no such payment"}
+		return Payment{}, errNoSuchPayment()
 	}
 	if err != nil {
 		return Payment{}, fmt.Errorf("load payment: %w", err)
@@ -161,9 +177,12 @@ func (g *Gateway) find(row store.Payment, err error) (Payment, error) {
 	return paymentOf(row), nil
 }
 
-// CreateRefund refunds amount (0 = everything not yet refunded) of a
-// succeeded payment, once per idempotency key.
-func (g *Gateway) CreateRefund(ctx context.Context, paymentID, key string, req RefundRequest) (Refund, error) {
+// CreateRefund refunds amount (0 = everything not yet refunded) of one of
+// the merchant's succeeded payments, once per merchant and idempotency key.
+func (g *Gateway) CreateRefund(ctx context.Context, merchant, paymentID, key string, req RefundRequest) (Refund, error) {
+	if err := checkMerchant(merchant); err != nil {
+		return Refund{}, err
+	}
 	if err := checkKey(key); err != nil {
 		return Refund{}, err
 	}
@@ -177,7 +196,7 @@ func (g *Gateway) CreateRefund(ctx context.Context, paymentID, key string, req R
 	var out Refund
 	err := postgres.InTx(ctx, g.pool, func(tx pgx.Tx) error {
 		q := g.q.WithTx(tx)
-		if existing, err := q.RefundByKey(ctx, key); err == nil {
+		if existing, err := q.RefundByKey(ctx, store.RefundByKeyParams{Merchant: merchant, IdempotencyKey: key}); err == nil {
 			if existing.RequestHash != hash {
 				return &Error{HTTPStatus: http.StatusConflict, Type: "idempotency_error", Code: "idempotency_key_reused",
 					Message: "this idempotency key was used with a different request"}
@@ -187,9 +206,9 @@ func (g *Gateway) CreateRefund(ctx context.Context, paymentID, key string, req R
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		p, err := q.LockPayment(ctx, paymentID)
+		p, err := q.LockPayment(ctx, store.LockPaymentParams{Merchant: merchant, ID: paymentID})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return &Error{HTTPStatus: http.StatusNotFound, Type: "invalid_request_error", Code: "resource_missing", Message: "no such payment"}
+			return errNoSuchPayment()
 		}
 		if err != nil {
 			return err
@@ -207,7 +226,7 @@ func (g *Gateway) CreateRefund(ctx context.Context, paymentID, key string, req R
 		case amount > left:
 			return invalid("amount_too_large", fmt.Sprintf("at most %d can still be refunded", left))
 		}
-		row, err := q.InsertRefund(ctx, store.InsertRefundParams{ID: newID("re_"), PaymentID: p.ID, IdempotencyKey: key, RequestHash: hash, Amount: amount})
+		row, err := q.InsertRefund(ctx, store.InsertRefundParams{ID: newID("re_"), Merchant: merchant, PaymentID: p.ID, IdempotencyKey: key, RequestHash: hash, Amount: amount})
 		if errors.Is(err, pgx.ErrNoRows) {
 			// A concurrent request with this key won; retrying reads its result.
 			return &Error{HTTPStatus: http.StatusConflict, Type: "idempotency_error", Code: "request_in_progress", Message: "a request with this key is being processed; retry"}
@@ -232,10 +251,32 @@ type Totals struct {
 	Refunded  int64 `json:"refunded"`
 }
 
-// Totals sums the ledger.
-func (g *Gateway) Totals(ctx context.Context) (Totals, error) {
-	r, err := g.q.PaymentTotals(ctx)
+// Totals sums the merchant's share of the ledger: a merchant reconciles its
+// own orders against its own payments (and sees no one else's volumes).
+func (g *Gateway) Totals(ctx context.Context, merchant string) (Totals, error) {
+	if err := checkMerchant(merchant); err != nil {
+		return Totals{}, err
+	}
+	r, err := g.q.PaymentTotals(ctx, merchant)
 	return Totals{Succeeded: r.Succeeded, Failed: r.Failed, Captured: r.Captured, Refunded: r.Refunded}, err
+}
+
+// maxMerchant bounds a merchant name like the ledger's CHECK (a SPIFFE ID is
+// at most 2048 bytes).
+const maxMerchant = 2048
+
+// checkMerchant refuses a missing merchant. The HTTP API answers 401 before
+// getting here, so an empty one is a bug in the caller, never a query that
+// would file rows under "".
+func checkMerchant(merchant string) error {
+	if merchant == "" || len(merchant) > maxMerchant {
+		return fmt.Errorf("paymentgw: merchant must be 1-%d bytes, got %d", maxMerchant, len(merchant))
+	}
+	return nil
+}
+
+func errNoSuchPayment() *Error {
+	return &Error{HTTPStatus: http.StatusNotFound, Type: "invalid_request_error", Code: "resource_missing", Message: "no such payment"}
 }
 
 func checkKey(key string) error {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
 	migrations "github.com/virtual-store/virtual-store/sql"
@@ -15,9 +17,13 @@ import (
 
 // Config is the gateway's configuration, read from PAYMENTGW_* variables.
 type Config struct {
-	HTTPAddr    string `env:"HTTP_ADDR" envDefault:":4010"`
+	// HTTPAddr serves the API to the order service over mutual TLS.
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":4010"`
+	// AdminAddr serves /healthz, /readyz and /metrics over plain HTTP.
+	AdminAddr   string `env:"ADMIN_ADDR" envDefault:":4110"`
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/virtual_store_paymentgw?sslmode=disable"`
-	// APIKey, when set, must be sent as a Bearer token.
+	// APIKey is the merchant's secret, sent as a Bearer token: a second
+	// factor besides the caller's certificate, required outside development.
 	APIKey      string        `env:"API_KEY"`
 	Latency     time.Duration `env:"LATENCY" envDefault:"0s"`
 	Jitter      time.Duration `env:"LATENCY_JITTER" envDefault:"0s"`
@@ -26,7 +32,13 @@ type Config struct {
 }
 
 // Start is the paymentgw binary's service.Starter.
-func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*service.Server, func(), error) {
+func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry, tls *pki.Source) (*service.Server, func(), error) {
+	if err := common.RequireSecret("PAYMENTGW_API_KEY", cfg.APIKey); err != nil {
+		return nil, nil, err
+	}
+	if cfg.APIKey == "" {
+		log.Warn("PAYMENTGW_API_KEY is empty (development): the order service's certificate is the only credential")
+	}
 	if cfg.FailureRate < 0 || cfg.FailureRate > 1 || cfg.TimeoutRate < 0 || cfg.TimeoutRate > 1 {
 		return nil, nil, fmt.Errorf("failure and timeout rates must be between 0 and 1")
 	}
@@ -38,7 +50,24 @@ func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Log
 	if chaos != (Chaos{}) {
 		log.Warn("chaos enabled", "latency", chaos.Latency, "jitter", chaos.Jitter, "failure_rate", chaos.FailureRate, "timeout_rate", chaos.TimeoutRate)
 	}
-	r := service.Router(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
-	r.Mount("/v1", New(pool).Handler(cfg.APIKey, chaos, log))
-	return service.NewServer(cfg.HTTPAddr, r, common, log), pool.Close, nil
+	r := service.Router(reg)
+	// Only the order service may pay; its identity is the merchant every
+	// ledger row belongs to.
+	r.With(pki.Only(RefuseCaller, pki.Order), merchantIsPeer).Mount("/v1", New(pool).Handler(cfg.APIKey, chaos, log))
+	admin := service.Admin(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
+	return service.NewServer(cfg.HTTPAddr, r, tls, cfg.AdminAddr, admin, common, log), pool.Close, nil
+}
+
+// merchantIsPeer makes the caller's certificate identity the merchant of
+// its requests (pki.Only has checked that there is one).
+func merchantIsPeer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, _ := pki.Peer(r)
+		next.ServeHTTP(w, r.WithContext(WithMerchant(r.Context(), pki.SPIFFEID(peer))))
+	})
+}
+
+// RefuseCaller answers a service that may not call the gateway (pki.Only).
+func RefuseCaller(w http.ResponseWriter, _ *http.Request, msg string) {
+	writeJSON(w, http.StatusForbidden, map[string]*Error{"error": {Type: "authentication_error", Code: "caller_not_allowed", Message: msg}})
 }

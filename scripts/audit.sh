@@ -19,7 +19,7 @@ adapter=$(mktemp -d)
 trap 'rm -rf "$adapter"' EXIT
 cat > "$adapter/run.sh" <<RUN
 npm --prefix "$audit" start supergraph -- --cwd "$adapter" --test \$1
-exec "$root/bin/router" --supergraph "$adapter/supergraph.graphql" --listen 127.0.0.1:$port
+ROUTER_ADMIN_LISTEN=127.0.0.1:$((port + 1)) exec "$root/bin/router" --supergraph "$adapter/supergraph.graphql" --listen 127.0.0.1:$port
 RUN
 
 # Node 20 lacks Promise.withResolvers, which the suite's CLI uses.
@@ -36,4 +36,4 @@ export NODE_OPTIONS="--require $adapter/polyfill.cjs ${NODE_OPTIONS:-}"
 
 cd "$audit"
 npm start -- test --cwd "$adapter" --run-script ./run.sh --reporter dot \
-  --graphql "http://127.0.0.1:$port/graphql" --healthcheck "http://127.0.0.1:$port/healthz" | tee "$adapter/output.txt"
+  --graphql "http://127.0.0.1:$port/graphql" --healthcheck "http://127.0.0.1:$((port + 1))/healthz" | tee "$adapter/output.txt"

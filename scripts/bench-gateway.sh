@@ -26,11 +26,11 @@ if [ -z "$url" ]; then
   # Measured as the other gateways are: no rate limit, no access log, and no
   # static cost limit (the benchmark's schema has unbounded nested lists,
   # which the default estimate of 10 items per list prices at ~10^5).
-  ROUTER_RATE_LIMIT=false ROUTER_ACCESS_LOG=false ROUTER_MAX_COST=0 \
+  ROUTER_RATE_LIMIT=false ROUTER_ACCESS_LOG=false ROUTER_MAX_COST=0 ROUTER_ADMIN_LISTEN="127.0.0.1:$((port + 1))" \
     "$bin/router" --supergraph "$tmp/supergraph.graphql" --listen "127.0.0.1:$port" 2> "$tmp/router.log" &
   pids+=($!)
   url=http://127.0.0.1:$port/graphql
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$((port + 1))/healthz" >/dev/null && break; sleep 0.1; done
 fi
 echo "warm-up"; "$bin/routerbench" -url "$url" -c 50 -d 2s -query "@$query" > /dev/null
 echo "gateway benchmark query, $url:"

@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -20,6 +21,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/virtual-store/virtual-store/internal/pki"
+
 	"github.com/virtual-store/virtual-store/bench/subgraphs/accounts"
 	accountsgen "github.com/virtual-store/virtual-store/bench/subgraphs/accounts/generated"
 	"github.com/virtual-store/virtual-store/bench/subgraphs/inventory"
@@ -32,7 +35,16 @@ import (
 
 func main() {
 	base := flag.Int("port", 4201, "port of the first subgraph; the others follow")
+	tlsDir := flag.String("tls-dir", "", "serve mutual TLS with the certificate in DIR (tls.crt, tls.key, ca.crt), as the store's services do")
 	flag.Parse()
+	var identity *pki.Source
+	if *tlsDir != "" {
+		var err error
+		if identity, err = pki.Load(pki.InDir(*tlsDir), slog.Default()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
 	schemas := []struct {
 		name string
 		es   graphql.ExecutableSchema
@@ -54,8 +66,19 @@ func main() {
 		addr := fmt.Sprintf("127.0.0.1:%d", *base+i)
 		hs := &http.Server{Addr: addr, Handler: srv, ReadHeaderTimeout: 5 * time.Second}
 		servers = append(servers, hs)
+		scheme := "http"
+		if identity != nil {
+			hs.TLSConfig, scheme = identity.ServerTLS(), "https"
+			addr = fmt.Sprintf("localhost:%d", *base+i) // the name the certificate carries
+		}
 		go func() {
-			if err := hs.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+			var err error
+			if identity != nil {
+				err = hs.ListenAndServeTLS("", "")
+			} else {
+				err = hs.ListenAndServe()
+			}
+			if err != nil && err != http.ErrServerClosed {
 				fmt.Fprintln(os.Stderr, s.name+":", err)
 				os.Exit(1)
 			}
@@ -63,7 +86,7 @@ func main() {
 		if list != "" {
 			list += ","
 		}
-		list += fmt.Sprintf("%s=http://%s/graphql", s.name, addr)
+		list += fmt.Sprintf("%s=%s://%s/graphql", s.name, scheme, addr)
 	}
 	fmt.Println("ROUTER_SUBGRAPHS=" + list)
 	<-ctx.Done()

@@ -1,12 +1,16 @@
 // Command devstack runs the whole store on a laptop: it checks that
-// PostgreSQL is there, creates the databases, starts every service as its own
-// process with colored, prefixed logs, waits until each is ready, prints the
-// URLs, and stops everything cleanly on Ctrl-C. `make run` calls it.
+// PostgreSQL is there, creates the databases, issues the development CA and
+// the services' certificates (mutual TLS on every internal hop, renewed
+// before they expire), starts every service as its own process with
+// colored, prefixed logs, waits until each is ready, prints the URLs, and
+// stops everything cleanly on Ctrl-C. `make run` calls it.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,40 +22,59 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
 func main() {
 	binDir := flag.String("bin", "bin", "directory with the service binaries")
+	pkiDir := flag.String("pki", ".data/pki", "directory of the development CA and the services' certificates")
 	pgURL := flag.String("postgres", envOr("DEVSTACK_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server to create the databases on (env DEVSTACK_POSTGRES_URL)")
 	flag.Parse()
-	if err := run(*binDir, *pgURL); err != nil {
+	if err := run(*binDir, *pkiDir, *pgURL); err != nil {
 		fmt.Fprintln(os.Stderr, red("devstack: "+err.Error()))
 		os.Exit(1)
 	}
 }
 
-func run(binDir, pgURL string) error {
+func run(binDir, pkiDir, pgURL string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	if err := preparePostgres(ctx, pgURL); err != nil {
 		return err
 	}
+	if err := issueCertificates(pkiDir); err != nil {
+		return err
+	}
 	for _, p := range stack {
-		if err := portFree(p.port); err != nil {
-			return fmt.Errorf("%s cannot start: port %d is taken (%v); stop whatever listens there, e.g. an earlier `make run`", p.name, p.port, err)
+		for _, port := range []int{p.port, p.admin} {
+			if err := portFree(port); err != nil {
+				return fmt.Errorf("%s cannot start: port %d is taken (%v); stop whatever listens there, e.g. an earlier `make run`", p.name, port, err)
+			}
 		}
 		if _, err := os.Stat(filepath.Join(binDir, p.binary)); err != nil {
 			return fmt.Errorf("%s: binary missing in %s (run `make build`): %w", p.name, binDir, err)
 		}
 	}
 
+	// The merchant key between the order service and the payment gateway
+	// (the second factor besides the order service's certificate): a new
+	// random one per run, never a key that works anywhere else.
+	key := make([]byte, 24)
+	_, _ = rand.Read(key)
+	merchantKey := "sk_dev_" + hex.EncodeToString(key)
+	secrets := map[string][]string{
+		"paymentgw": {"PAYMENTGW_API_KEY=" + merchantKey},
+		"order":     {"ORDER_PAYMENT_API_KEY=" + merchantKey},
+	}
 	var (
 		wg      sync.WaitGroup
 		exited  = make(chan string, len(stack))
@@ -59,7 +82,8 @@ func run(binDir, pgURL string) error {
 	)
 	for i, p := range stack {
 		cmd := exec.Command(filepath.Join(binDir, p.binary))
-		cmd.Env = append(os.Environ(), p.env...)
+		cmd.Env = append(os.Environ(), "ENVIRONMENT=development", "TLS_DIR="+filepath.Join(pkiDir, p.name))
+		cmd.Env = append(append(cmd.Env, p.env...), secrets[p.name]...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches devstack only; it stops children in order
 		out := prefixWriter(p.name, colors[i%len(colors)])
 		cmd.Stdout, cmd.Stderr = out, out
@@ -78,17 +102,46 @@ func run(binDir, pgURL string) error {
 		stopAll(running, &wg)
 		return err
 	}
-	printBanner()
+	printBanner(pkiDir)
 
 	var failure error
-	select {
-	case <-ctx.Done():
-		fmt.Println(bold("\nstopping the store..."))
-	case msg := <-exited:
-		failure = errors.New(msg + "; stopping the rest")
+	renew := time.NewTicker(time.Hour)
+	defer renew.Stop()
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Println(bold("\nstopping the store..."))
+			break wait
+		case msg := <-exited:
+			failure = errors.New(msg + "; stopping the rest")
+			break wait
+		case <-renew.C:
+			// The services re-read renewed certificates on their own.
+			if err := issueCertificates(pkiDir); err != nil {
+				fmt.Fprintln(os.Stderr, red("devstack: renewing certificates: "+err.Error()))
+			}
+		}
 	}
 	stopAll(running, &wg)
 	return failure
+}
+
+// issueCertificates makes the development CA and a certificate per service
+// under dir on the first start, and renews the ones near expiry afterwards.
+func issueCertificates(dir string) error {
+	names := make([]string, len(stack))
+	for i, p := range stack {
+		names[i] = p.name
+	}
+	issued, err := pki.Ensure(dir, "", names, pki.DefaultCertTTL)
+	if err != nil {
+		return fmt.Errorf("development certificates in %s: %w", dir, err)
+	}
+	if len(issued) > 0 {
+		fmt.Println(bold(fmt.Sprintf("issued development certificates in %s for: %s", dir, strings.Join(issued, " "))))
+	}
+	return nil
 }
 
 // preparePostgres checks the server and creates missing databases.
@@ -128,11 +181,11 @@ func portFree(port int) error {
 	return ln.Close()
 }
 
-// waitReady polls every service's /readyz until all answer 200.
+// waitReady polls every service's /readyz (on its admin port) until all answer 200.
 func waitReady(ctx context.Context, exited <-chan string) error {
 	deadline := time.After(90 * time.Second)
 	for _, p := range stack {
-		url := fmt.Sprintf("http://127.0.0.1:%d/readyz", p.port)
+		url := fmt.Sprintf("http://127.0.0.1:%d/readyz", p.admin)
 		for {
 			resp, err := http.Get(url)
 			if err == nil {
@@ -173,13 +226,19 @@ func stopAll(cmds []*exec.Cmd, wg *sync.WaitGroup) {
 	}
 }
 
-func printBanner() {
+func printBanner(pkiDir string) {
 	fmt.Println(bold("\nvirtual-store is running:"))
 	for _, p := range stack {
+		scheme := "https"
+		if p.public {
+			scheme = "http"
+		}
 		for _, u := range p.urls {
-			fmt.Printf("  %-10s http://localhost:%d%s\n", p.name, p.port, u)
+			fmt.Printf("  %-10s %s://localhost:%d%s\n", p.name, scheme, p.port, u)
 		}
 	}
+	fmt.Println("  metrics    http://localhost:{4100,4101,4102,4103,4110}/metrics (admin ports: /healthz /readyz /metrics)")
+	fmt.Printf("  mutual TLS between the services; certificates in %s (the CA: %s)\n", pkiDir, filepath.Join(pkiDir, pki.CAFile))
 	fmt.Printf("  admin sign-in: %s / %s (local development only)\n", DevAdminEmail, DevAdminPassword)
 	fmt.Println(bold("Press Ctrl-C to stop.\n"))
 }

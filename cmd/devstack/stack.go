@@ -4,12 +4,15 @@ package main
 type process struct {
 	name   string
 	binary string   // in the --bin directory
-	port   int      // checked free before start; /readyz polled on it
+	port   int      // the service port (mutual TLS, but the router's public one)
+	admin  int      // the admin port: /readyz polled on it, /metrics scraped
 	env    []string // added to the inherited environment
 	// databases are created on the local PostgreSQL if missing.
 	databases []string
 	// urls are printed once the stack is ready (relative to the port).
 	urls []string
+	// public: the service port is plain HTTP for browsers (the router's).
+	public bool
 }
 
 // The administrator `make run` creates on a fresh data directory (printed in
@@ -26,40 +29,46 @@ var stack = []process{
 		name:   "user",
 		binary: "user",
 		port:   4001,
+		admin:  4101,
 		env: []string{
 			"USER_DATA_DIR=.data/user",
 			"USER_BOOTSTRAP_ADMIN_EMAIL=" + DevAdminEmail,
 			"USER_BOOTSTRAP_ADMIN_PASSWORD=" + DevAdminPassword,
 		},
-		urls: []string{"/graphql", "/.well-known/jwks.json"},
+		urls: []string{"/graphql (router only)", "/.well-known/jwks.json (router only)"},
 	},
 	{
 		name:      "product",
 		binary:    "product",
 		port:      4002,
+		admin:     4102,
 		env:       []string{"PRODUCT_SEED=true"},
 		databases: []string{"virtual_store_product"},
-		urls:      []string{"/graphql", "/metrics"},
+		urls:      []string{"/graphql (router only)", "/internal/v1 (order only)"},
 	},
 	{
 		name:      "paymentgw",
 		binary:    "paymentgw",
 		port:      4010,
+		admin:     4110,
 		databases: []string{"virtual_store_paymentgw"},
-		urls:      []string{"/v1/totals"},
+		urls:      []string{"/v1 (order only)"},
 	},
 	{
 		name:      "order",
 		binary:    "order",
 		port:      4003,
+		admin:     4103,
 		databases: []string{"virtual_store_order"},
-		urls:      []string{"/graphql"},
+		urls:      []string{"/graphql (router only)"},
 	},
 	{
 		// Last: it composes the supergraph from the subgraphs above.
 		name:   "router",
 		binary: "router",
 		port:   4000,
-		urls:   []string{"/ (GraphiQL playground)", "/graphql", "/metrics"},
+		admin:  4100,
+		urls:   []string{"/ (GraphiQL playground)", "/graphql"},
+		public: true,
 	},
 }

@@ -12,14 +12,14 @@ import (
 
 // composeWaiting fetches the subgraphs' SDLs and composes them, waiting up
 // to a minute for subgraphs that are still starting.
-func composeWaiting(ctx context.Context, subgraphs string) (string, error) {
+func composeWaiting(ctx context.Context, subgraphs string, client *http.Client) (string, error) {
 	list, err := compose.ParseList(subgraphs)
 	if err != nil {
 		return "", err
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		sdl, err := composeOnce(ctx, list)
+		sdl, err := composeOnce(ctx, client, list)
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			return sdl, err
 		}
@@ -34,8 +34,8 @@ func composeWaiting(ctx context.Context, subgraphs string) (string, error) {
 	}
 }
 
-func composeOnce(ctx context.Context, list []compose.Subgraph) (string, error) {
-	subgraphs, err := compose.FetchSDLs(ctx, &http.Client{Timeout: 10 * time.Second}, list)
+func composeOnce(ctx context.Context, client *http.Client, list []compose.Subgraph) (string, error) {
+	subgraphs, err := compose.FetchSDLs(ctx, client, list)
 	if err != nil {
 		return "", err
 	}
@@ -45,14 +45,14 @@ func composeOnce(ctx context.Context, list []compose.Subgraph) (string, error) {
 // pollSubgraphs composes every interval and loads a changed supergraph; on
 // any error the current one stays. The first composition waits for the
 // subgraphs to come up (the router is not ready until it succeeds).
-func pollSubgraphs(ctx context.Context, subgraphs string, interval time.Duration, load func(sdl string) error, log *slog.Logger) error {
+func pollSubgraphs(ctx context.Context, subgraphs string, client *http.Client, interval time.Duration, load func(sdl string) error, log *slog.Logger) error {
 	list, err := compose.ParseList(subgraphs)
 	if err != nil {
 		return err
 	}
 	current := ""
 	step := func(ctx context.Context) {
-		sdl, err := composeOnce(ctx, list)
+		sdl, err := composeOnce(ctx, client, list)
 		if err != nil {
 			if current == "" {
 				log.Warn("waiting for the subgraphs to compose", "err", err)

@@ -6,13 +6,15 @@
 //	router compose                               print the supergraph composed from the subgraphs
 //	router plan [--supergraph FILE] [--json] QUERY   print the query plan of an operation
 //	router schema [--supergraph FILE]            print the public API schema
+//	router pki init|issue ...                    issue the store's CA and service certificates
 //
 // Configuration: router.example.yaml documents every key and its default;
-// ROUTER_* variables, REDIS_URL and IDENTITY_SECRET override the file.
+// ROUTER_* variables, REDIS_URL and TLS_* override the file.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -28,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/router/authn"
 	"github.com/virtual-store/virtual-store/router/config"
@@ -48,6 +51,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "pki" {
+		return runPKI(args[1:], stdout, stderr)
+	}
 	cmd := "serve"
 	if len(args) > 0 && (args[0] == "compose" || args[0] == "plan" || args[0] == "schema") {
 		cmd, args = args[0], args[1:]
@@ -109,7 +115,7 @@ func runTool(ctx context.Context, cmd string, cfg config.Config, args []string, 
 		fmt.Fprint(stdout, sdl)
 		return 0
 	}
-	e, err := server.NewEngine(sdl, server.Options{Transport: execute.NewTransport(cfg.SubgraphTimeout)})
+	e, err := server.NewEngine(sdl, server.Options{Transport: execute.NewTransport(cfg.SubgraphTimeout, nil)})
 	if err != nil {
 		return fail(err)
 	}
@@ -142,13 +148,61 @@ func loadSupergraph(ctx context.Context, cfg config.Config) (string, error) {
 		b, err := os.ReadFile(cfg.Supergraph)
 		return string(b), err
 	}
-	return composeWaiting(ctx, cfg.Subgraphs)
+	tlsCfg, err := clientTLS(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return "", err
+	}
+	return composeWaiting(ctx, cfg.Subgraphs, sdlClient(tlsCfg))
+}
+
+// identity loads the router's certificate when one is configured (nil: no
+// client certificate for https:// subgraphs).
+func identity(cfg config.Config, log *slog.Logger) (*pki.Source, error) {
+	if !cfg.TLS.Files().Configured() {
+		return nil, nil
+	}
+	src, err := pki.Load(cfg.TLS.Files(), log)
+	if err != nil {
+		return nil, fmt.Errorf("router certificate: %w", err)
+	}
+	if src.Identity() != pki.Router {
+		return nil, fmt.Errorf("router certificate %s speaks for %q, not %q", cfg.TLS.Files().Cert, src.Identity(), pki.Router)
+	}
+	return src, nil
+}
+
+func clientTLS(cfg config.Config, log *slog.Logger) (*tls.Config, error) {
+	src, err := identity(cfg, log)
+	if src == nil || err != nil {
+		return nil, err
+	}
+	return src.ClientTLS(subgraphIdentities...), nil
+}
+
+// subgraphIdentities are the certificates the router accepts from an
+// https:// subgraph of the store's CA: a subgraph's, never another
+// service's (the payment gateway's key must not pass for a subgraph).
+var subgraphIdentities = []string{pki.User, pki.Product, pki.Order}
+
+// sdlClient fetches subgraph schemas (with the router's certificate).
+func sdlClient(tlsCfg *tls.Config) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = tlsCfg.Clone() // net/http may add ALPN protocols to it: never share one
+	return &http.Client{Timeout: 10 * time.Second, Transport: t}
 }
 
 // serve runs the router until ctx ends.
 func serve(ctx context.Context, cfg config.Config, common service.Common, log *slog.Logger) error {
-	if cfg.Auth.IdentitySecret == service.DevIdentitySecret {
-		log.Warn("IDENTITY_SECRET is the development default; set a secret in any shared environment")
+	src, err := identity(cfg, log)
+	if err != nil {
+		return err
+	}
+	var tlsCfg, jwksTLS *tls.Config
+	if src != nil {
+		tlsCfg = src.ClientTLS(subgraphIdentities...)
+		// Whoever serves the JWKS can mint any identity: only the user service.
+		jwksTLS = src.ClientTLS(pki.User)
+		log.Info("mutual TLS to https:// subgraphs", "identity", pki.SPIFFEID(src.Identity()), "not_after", src.Leaf().NotAfter)
 	}
 	shutdownTracing, err := service.SetupTracing(ctx, "router", common)
 	if err != nil {
@@ -160,7 +214,9 @@ func serve(ctx context.Context, cfg config.Config, common service.Common, log *s
 	deps := server.Deps{Log: log, Registry: reg}
 	var verifier *authn.Verifier
 	if cfg.Auth.JWKSURL != "" {
-		if verifier, err = authn.New(cfg.Auth, &http.Client{Timeout: 5 * time.Second}, log); err != nil {
+		jwks := sdlClient(jwksTLS)
+		jwks.Timeout = 5 * time.Second
+		if verifier, err = authn.New(cfg.Auth, jwks, log); err != nil {
 			return err
 		}
 		deps.Authenticator = verifier
@@ -178,8 +234,9 @@ func serve(ctx context.Context, cfg config.Config, common service.Common, log *s
 	if err != nil {
 		return err
 	}
-	transport := execute.NewTransport(cfg.SubgraphTimeout)
-	transport.Header = server.SubgraphHeaders
+	transport := execute.NewTransport(cfg.SubgraphTimeout, tlsCfg)
+	transport.Header = gw.SubgraphHeaders
+	transport.Caller = server.Caller
 	var subgraphNames atomic.Pointer[map[string]string] // URL → name, per supergraph
 	transport.Observe = func(url string, d time.Duration, outcome string) {
 		if names := subgraphNames.Load(); names != nil {
@@ -194,12 +251,16 @@ func serve(ctx context.Context, cfg config.Config, common service.Common, log *s
 		names := map[string]string{}
 		timeouts := map[string]time.Duration{}
 		for _, g := range e.Supergraph.Graphs {
+			if !cfg.AllowPlaintextSubgraphs && config.PlaintextURL(g.URL) {
+				return fmt.Errorf("subgraph %s at %s is plain HTTP and allow_plaintext_subgraphs is off", g.Name, g.URL)
+			}
 			names[g.URL] = g.Name
 			if d, ok := cfg.SubgraphTimeouts[g.Name]; ok {
 				timeouts[g.URL] = d
 			}
 		}
 		subgraphNames.Store(&names)
+		gw.SetSubgraphs(names)
 		transport.SetTimeouts(timeouts)
 		e.OnPlanCache = gw.Metrics.PlanCache
 		gw.GraphQL.Swap(e)
@@ -211,8 +272,12 @@ func serve(ctx context.Context, cfg config.Config, common service.Common, log *s
 		// Profiling on its own listener (never the public one), for `go tool pprof`.
 		go func() { log.Warn("pprof", "err", http.ListenAndServe(cfg.PprofAddr, nil)) }()
 	}
-	srv := &service.Server{Addr: cfg.Listen, Handler: gw.Routes(), Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, H2C: true}
+	srv := &service.Server{Addr: cfg.Listen, Handler: gw.Routes(), AdminAddr: cfg.AdminListen, Admin: gw.Admin(),
+		Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, H2C: true}
 	srv.Background = append(srv.Background, gw.StartBackground)
+	if src != nil {
+		srv.Background = append(srv.Background, src.Run) // the client certificate, kept current
+	}
 	if verifier != nil {
 		srv.Background = append(srv.Background, verifier.KeepFresh)
 	}
@@ -227,7 +292,7 @@ func serve(ctx context.Context, cfg config.Config, common service.Common, log *s
 	} else {
 		// Listen at once (ready once composed), compose in the background.
 		srv.Background = append(srv.Background, func(ctx context.Context) error {
-			return pollSubgraphs(ctx, cfg.Subgraphs, cfg.PollInterval, load, log)
+			return pollSubgraphs(ctx, cfg.Subgraphs, sdlClient(tlsCfg), cfg.PollInterval, load, log)
 		})
 	}
 	if err := srv.Run(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -12,12 +12,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
 func main() {
@@ -26,6 +29,7 @@ func main() {
 	concurrency := flag.Int("c", 50, "concurrent clients")
 	duration := flag.Duration("d", 10*time.Second, "how long to run")
 	header := flag.String("H", "", "extra header, Name: value")
+	tlsDir := flag.String("tls-dir", "", "present the certificate in DIR (tls.crt, tls.key, ca.crt) to https:// endpoints (mutual TLS)")
 	flag.Parse()
 
 	q := *query
@@ -40,6 +44,15 @@ func main() {
 	body, _ := json.Marshal(map[string]string{"query": q})
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = *concurrency
+	if *tlsDir != "" {
+		src, err := pki.Load(pki.InDir(*tlsDir), slog.Default())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		transport.TLSClientConfig = src.ClientTLS()
+		transport.ForceAttemptHTTP2 = false // like the router's subgraph transport
+	}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)

@@ -1,7 +1,8 @@
 // Package auth carries a caller's verified identity from the edge to the code
-// that authorizes. Services depend only on Claims and the Authenticator
-// interface; how identity is proven (today a header signed by the router with
-// a shared secret) can change without touching a resolver.
+// that authorizes. The router proves a client's identity (Authenticator, its
+// JWT verifier) and states it to the subgraphs (Statement), which believe it
+// only from the router's mutual TLS connection (FromRouter). Resolvers depend
+// only on Claims, so how identity travels can change without touching one.
 package auth
 
 import (
@@ -52,41 +53,4 @@ func WithClaims(ctx context.Context, c Claims) context.Context {
 func FromContext(ctx context.Context) (Claims, bool) {
 	c, ok := ctx.Value(ctxKey{}).(Claims)
 	return c, ok
-}
-
-// Middleware authenticates each request with a. Anonymous requests pass on
-// without claims; requests with bad credentials are refused with 401, because
-// silently downgrading a forged identity to anonymous hides attacks.
-func Middleware(a Authenticator) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := a.Authenticate(r)
-			switch {
-			case errors.Is(err, ErrNoCredentials):
-				next.ServeHTTP(w, r)
-			case err != nil:
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnauthorized)
-				_, _ = w.Write([]byte(`{"errors":[{"message":"invalid credentials","extensions":{"code":"UNAUTHENTICATED"}}]}`))
-			default:
-				next.ServeHTTP(w, r.WithContext(WithClaims(r.Context(), c)))
-			}
-		})
-	}
-}
-
-// Chain tries each authenticator in turn: the first that finds credentials
-// decides (accepting or refusing them); a request with none stays anonymous.
-func Chain(as ...Authenticator) Authenticator { return chain(as) }
-
-type chain []Authenticator
-
-func (c chain) Authenticate(r *http.Request) (Claims, error) {
-	for _, a := range c {
-		claims, err := a.Authenticate(r)
-		if !errors.Is(err, ErrNoCredentials) {
-			return claims, err
-		}
-	}
-	return Claims{}, ErrNoCredentials
 }

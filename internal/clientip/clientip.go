@@ -97,7 +97,13 @@ func (r *Resolver) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// FromContext returns the address Middleware stored (invalid if none).
+// WithAddr returns ctx carrying a, the client address of its request (for
+// services that learn it from a trusted statement rather than from headers).
+func WithAddr(ctx context.Context, a netip.Addr) context.Context {
+	return context.WithValue(ctx, ctxKey{}, a.Unmap())
+}
+
+// FromContext returns the address Middleware or WithAddr stored (invalid if none).
 func FromContext(ctx context.Context) netip.Addr {
 	a, _ := ctx.Value(ctxKey{}).(netip.Addr)
 	return a

@@ -1,12 +1,13 @@
 // Package jsonhttp is a small client for the JSON-over-HTTP APIs between
-// services (the product reservation API, the payment gateway): bounded
-// timeouts, bounded bodies, bearer auth, and errors that say whether a retry
-// can help.
+// services (the product reservation API, the payment gateway): mutual TLS,
+// bounded timeouts, bounded bodies, bearer auth, and errors that say whether
+// a retry can help.
 package jsonhttp
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,10 +23,13 @@ type Client struct {
 	HTTP    *http.Client
 }
 
-// New returns a client with a per-request timeout and a tuned keep-alive pool.
-func New(baseURL, token string, timeout time.Duration) *Client {
+// New returns a client with a per-request timeout and a tuned keep-alive
+// pool. tlsConfig (from pki.Source.ClientTLS) presents the caller's
+// certificate to https:// services; keep-alive amortises the handshake.
+func New(baseURL, token string, timeout time.Duration, tlsConfig *tls.Config) *Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
+	t.TLSClientConfig = tlsConfig.Clone() // net/http may add ALPN protocols to it: never share one
 	return &Client{BaseURL: baseURL, Token: token, HTTP: &http.Client{Timeout: timeout, Transport: t}}
 }
 

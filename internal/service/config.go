@@ -5,10 +5,13 @@
 package service
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
 // Common is the configuration every service reads, with the same variable names
@@ -22,13 +25,42 @@ type Common struct {
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	// OTLPEndpoint enables trace export over OTLP/HTTP when set (host:port).
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
-	// IdentitySecret verifies the identity the router forwards to subgraphs
-	// (see internal/auth). Every service behind one router shares it.
-	IdentitySecret string `env:"IDENTITY_SECRET" envDefault:"dev-only-identity-secret-change-me"`
+	// Environment is "development" on a laptop (`make run`, the tests) and
+	// anything else in a shared environment. Outside development a missing
+	// secret or key is a start-up error, never a silent default.
+	Environment string `env:"ENVIRONMENT" envDefault:"production"`
+	// TLS names the service's certificate, key and CA for mutual TLS on its
+	// service port (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE); TLSDir fills
+	// in the ones not named from a directory in the Kubernetes Secret layout
+	// (tls.crt, tls.key, ca.crt).
+	TLS    pki.Files
+	TLSDir string `env:"TLS_DIR"`
 }
 
-// DevIdentitySecret is the default IdentitySecret, fit for a laptop only.
-const DevIdentitySecret = "dev-only-identity-secret-change-me"
+// Development reports whether this is a laptop's environment.
+func (c Common) Development() bool { return c.Environment == EnvDevelopment }
+
+// EnvDevelopment is the Environment of `make run` and the tests.
+const EnvDevelopment = "development"
+
+// TLSFiles are the mutual TLS files, TLS_DIR filling in the unnamed ones.
+func (c Common) TLSFiles() pki.Files {
+	f := c.TLS
+	if c.TLSDir != "" {
+		d := pki.InDir(c.TLSDir)
+		f.Cert, f.Key, f.CA = cmp.Or(f.Cert, d.Cert), cmp.Or(f.Key, d.Key), cmp.Or(f.CA, d.CA)
+	}
+	return f
+}
+
+// RequireSecret is the start-up check of a secret: set, or unset in
+// development only (where the service warns that it runs without).
+func (c Common) RequireSecret(variable, value string) error {
+	if value == "" && !c.Development() {
+		return fmt.Errorf("%s is not set; outside development it is required (ENVIRONMENT=%q)", variable, c.Environment)
+	}
+	return nil
+}
 
 // LoadConfig fills cfg (a pointer to a struct with `env` tags) from the process
 // environment. Service-specific variables carry the given prefix, e.g.

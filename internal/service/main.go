@@ -9,15 +9,18 @@ import (
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
 // Starter builds a service from its configuration and returns the server to
 // run and a function releasing its resources.
-type Starter[C any] func(ctx context.Context, cfg C, common Common, log *slog.Logger, reg *prometheus.Registry) (*Server, func(), error)
+// tls is the service's identity for mutual TLS, as server and as client.
+type Starter[C any] func(ctx context.Context, cfg C, common Common, log *slog.Logger, reg *prometheus.Registry, tls *pki.Source) (*Server, func(), error)
 
 // Main is the whole life of a service binary: read the configuration (the
 // service's own variables carry prefix), set up logging and tracing, start,
-// serve until SIGINT or SIGTERM, drain, and return the exit code.
+// load its certificate, serve until SIGINT or SIGTERM, drain, and return the exit code.
 func Main[C any](name, prefix string, start Starter[C]) int {
 	common, err := LoadCommon()
 	if err != nil {
@@ -44,7 +47,16 @@ func Main[C any](name, prefix string, start Starter[C]) int {
 	}
 	defer func() { _ = shutdownTracing(context.WithoutCancel(ctx)) }()
 
-	srv, release, err := start(ctx, cfg, common, log, NewRegistry())
+	tls, err := pki.Load(common.TLSFiles(), log)
+	if err != nil {
+		log.Error("no service identity", "err", err)
+		return 2
+	}
+	if tls.Identity() != name {
+		log.Error("the certificate speaks for another service", "identity", tls.Identity(), "service", name, "file", common.TLSFiles().Cert)
+		return 2
+	}
+	srv, release, err := start(ctx, cfg, common, log, NewRegistry(), tls)
 	if err != nil {
 		log.Error("start failed", "err", err)
 		return 1

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,41 +14,67 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
-// Router returns a chi router with the endpoints every service exposes
-// (/healthz, /readyz, /metrics) and the middleware every service wants:
-// panic recovery, request ids, HTTP metrics. The caller mounts its own routes.
-func Router(reg *prometheus.Registry, checks ...Check) chi.Router {
+// Router returns a chi router with the middleware every service wants:
+// panic recovery, request ids, HTTP metrics. The caller mounts its routes.
+func Router(reg *prometheus.Registry) chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recoverer, NewHTTPMetrics(reg).Middleware)
-	r.Method(http.MethodGet, "/healthz", Liveness())
-	r.Method(http.MethodGet, "/readyz", Readiness(checks...))
+	return r
+}
+
+// Admin is the handler of a service's admin port: /healthz, /readyz and
+// /metrics, and nothing else. It is plain HTTP on its own listener so that
+// kubelet probes and Prometheus need no client certificate, while the
+// service port answers only mutual TLS.
+func Admin(reg *prometheus.Registry, checks ...Check) http.Handler {
+	return AdminWith(Liveness(), Readiness(checks...), reg)
+}
+
+// AdminWith is Admin with the probes given (the router's liveness waits for
+// a supergraph).
+func AdminWith(live, ready http.Handler, reg *prometheus.Registry) http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.Method(http.MethodGet, "/healthz", live)
+	r.Method(http.MethodGet, "/readyz", ready)
 	r.Method(http.MethodGet, "/metrics", MetricsHandler(reg))
 	return r
 }
 
-// Server is one HTTP listener with graceful shutdown.
+// Server is a service's listeners with graceful shutdown: the service port
+// (mutual TLS when TLS is set) and the plain-HTTP admin port.
 type Server struct {
 	Addr    string
 	Handler http.Handler
-	Logger  *slog.Logger
+	// TLS, when set, serves Handler over mutual TLS 1.3 with its current
+	// certificate, re-read in the background as the files change.
+	TLS *pki.Source
+	// AdminAddr serves Admin (health and metrics) over plain HTTP.
+	AdminAddr string
+	Admin     http.Handler
+	Logger    *slog.Logger
 	// ShutdownTimeout bounds the drain of in-flight requests on stop.
 	ShutdownTimeout time.Duration
 	// Background jobs run beside the server and get the same lifetime: they stop
 	// when ctx is cancelled, and one failing stops the whole process.
 	Background []func(ctx context.Context) error
-	// OnListen, if set, is told the bound address (useful with port 0 in tests).
+	// OnListen, if set, is told the bound address of the service port
+	// (useful with port 0 in tests).
 	OnListen func(addr net.Addr)
 	// H2C also serves HTTP/2 without TLS (prior knowledge), for clients and
 	// meshes that multiplex over cleartext inside a cluster.
 	H2C bool
 }
 
-// NewServer is the Server of a service binary: its address and handler, the
-// common drain timeout, and its background jobs.
-func NewServer(addr string, h http.Handler, common Common, log *slog.Logger, background ...func(context.Context) error) *Server {
-	return &Server{Addr: addr, Handler: h, Logger: log, ShutdownTimeout: common.ShutdownTimeout, Background: background}
+// NewServer is the Server of a service binary: its service port over mutual
+// TLS, its admin port, the common drain timeout, and its background jobs.
+func NewServer(addr string, h http.Handler, tls *pki.Source, adminAddr string, admin http.Handler, common Common, log *slog.Logger, background ...func(context.Context) error) *Server {
+	return &Server{Addr: addr, Handler: h, TLS: tls, AdminAddr: adminAddr, Admin: admin, Logger: log,
+		ShutdownTimeout: common.ShutdownTimeout, Background: background}
 }
 
 // Run listens and serves until ctx is cancelled (SIGINT/SIGTERM in main) or a
@@ -58,29 +85,47 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Addr, err)
 	}
+	var adminLn net.Listener
+	if s.Admin != nil {
+		if adminLn, err = net.Listen("tcp", s.AdminAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on the admin address %s: %w", s.AdminAddr, err)
+		}
+	}
 	if s.OnListen != nil {
 		s.OnListen(ln.Addr())
 	}
-	srv := &http.Server{
-		Handler:           s.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-	}
-	if s.H2C {
+	srv := s.httpServer(ctx, s.Handler)
+	if s.TLS != nil {
+		srv.TLSConfig = s.TLS.ServerTLS()
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	} else if s.H2C {
 		srv.Protocols = new(http.Protocols)
 		srv.Protocols.SetHTTP1(true)
 		srv.Protocols.SetUnencryptedHTTP2(true)
 	}
+	servers := []*http.Server{srv}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		s.Logger.Info("listening", "addr", ln.Addr().String())
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
-		}
-		return nil
-	})
+	serve := func(srv *http.Server, ln net.Listener, what string) {
+		g.Go(func() error {
+			s.Logger.Info("listening", "addr", ln.Addr().String(), "port", what)
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve %s: %w", what, err)
+			}
+			return nil
+		})
+	}
+	mode := "plain HTTP"
+	if s.TLS != nil {
+		mode = "mutual TLS as " + s.TLS.Identity()
+		g.Go(func() error { return s.TLS.Run(gctx) })
+	}
+	serve(srv, ln, "service ("+mode+")")
+	if adminLn != nil {
+		admin := s.httpServer(ctx, s.Admin)
+		servers = append(servers, admin)
+		serve(admin, adminLn, "admin (health, metrics)")
+	}
 	for _, job := range s.Background {
 		g.Go(func() error { return job(gctx) })
 	}
@@ -93,14 +138,30 @@ func (s *Server) Run(ctx context.Context) error {
 		s.Logger.Info("shutting down", "drain_timeout", timeout)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			return fmt.Errorf("drain HTTP server: %w", err)
+		// The service port drains first; probes keep answering meanwhile.
+		for _, srv := range servers {
+			if err := srv.Shutdown(sctx); err != nil {
+				return fmt.Errorf("drain HTTP server: %w", err)
+			}
 		}
 		return nil
 	})
 	err = g.Wait()
+	for _, srv := range servers {
+		_ = srv.Close()
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
+}
+
+func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
 }

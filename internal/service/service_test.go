@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/virtual-store/virtual-store/internal/pki"
+	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
 )
 
 func TestReadiness(t *testing.T) {
@@ -48,7 +53,9 @@ func TestRouterServesMetricsWithRoutePatterns(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	resp, err := http.Get(srv.URL + "/metrics")
+	admin := httptest.NewServer(Admin(reg))
+	defer admin.Close()
+	resp, err := http.Get(admin.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,4 +179,64 @@ func TestH2C(t *testing.T) {
 			t.Errorf("served %s, want %s", b, name)
 		}
 	}
+}
+
+// The service port answers mutual TLS only, the admin port plain HTTP with
+// health and metrics only.
+func TestServerServesMutualTLSAndAdminApart(t *testing.T) {
+	kit := pkitest.New(t)
+	reg := NewRegistry()
+	r := Router(reg)
+	r.Get("/hello", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hi") })
+	adminAddr := freeAddr(t)
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &Server{Addr: "127.0.0.1:0", Handler: r, TLS: kit.Source(t, pki.Product), AdminAddr: adminAddr, Admin: Admin(reg),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnListen: func(a net.Addr) { addr <- a }}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	port := (<-addr).(*net.TCPAddr).Port
+	service := fmt.Sprintf("https://localhost:%d", port)
+
+	resp, err := kit.Client(t, pki.Router).Get(service + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "hi" || resp.TLS == nil || resp.TLS.Version != tls.VersionTLS13 || resp.ProtoMajor != 2 {
+		t.Fatalf("service port: %q over %v (TLS %+v)", b, resp.Proto, resp.TLS != nil)
+	}
+	if _, err := kit.Plain(t).Get(service + "/hello"); err == nil {
+		t.Fatal("the service port answered a client without a certificate")
+	}
+	// Go's TLS server tells a plain HTTP client off with a bare 400.
+	if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/hello", port)); err == nil && resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the service port answered plain HTTP with %d", resp.StatusCode)
+	}
+	if resp, err := kit.Client(t, pki.Router).Get(service + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("metrics on the service port: %v %v, want 404", resp, err)
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/hello": 404} {
+		resp, err := http.Get("http://" + adminAddr + path)
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("admin %s: %v %v, want %d", path, resp, err, want)
+		}
+		resp.Body.Close()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

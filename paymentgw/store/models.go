@@ -22,6 +22,7 @@ type Payment struct {
 	HttpStatus     int32
 	RefundedAmount int64
 	CreatedAt      time.Time
+	Merchant       string
 }
 
 type Refund struct {
@@ -31,4 +32,5 @@ type Refund struct {
 	RequestHash    string
 	Amount         int64
 	CreatedAt      time.Time
+	Merchant       string
 }

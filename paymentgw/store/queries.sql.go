@@ -18,6 +18,8 @@ type AddRefundedParams struct {
 	ID     string
 }
 
+// Runs on the row LockPayment found and locked for the merchant, in the same
+// transaction.
 func (q *Queries) AddRefunded(ctx context.Context, arg AddRefundedParams) error {
 	_, err := q.db.Exec(ctx, addRefunded, arg.Amount, arg.ID)
 	return err
@@ -25,16 +27,17 @@ func (q *Queries) AddRefunded(ctx context.Context, arg AddRefundedParams) error 
 
 const insertPayment = `-- name: InsertPayment :one
 
-INSERT INTO payments (id, idempotency_key, request_hash, amount, currency, source, reference,
+INSERT INTO payments (id, merchant, idempotency_key, request_hash, amount, currency, source, reference,
                       status, failure_code, failure_message, http_status)
-VALUES ($1, $2, $3, $4, $5, $6, $7,
-        $8, $9, $10, $11)
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+        $9, $10, $11, $12)
+ON CONFLICT (merchant, idempotency_key) DO NOTHING
+RETURNING id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at, merchant
 `
 
 type InsertPaymentParams struct {
 	ID             string
+	Merchant       string
 	IdempotencyKey string
 	RequestHash    string
 	Amount         int64
@@ -48,11 +51,17 @@ type InsertPaymentParams struct {
 }
 
 // Queries of the mock payment gateway; `make generate` turns them into Go.
-// Zero rows when the idempotency key exists: a concurrent request with the
-// same key waits on the unique index, then finds the first one's row.
+//
+// Every row belongs to a merchant (the caller), and every query that finds
+// rows names it: a merchant never sees or touches another's payments, whose
+// ids and keys answer exactly like unknown ones.
+// Zero rows when the merchant already used the idempotency key: a concurrent
+// request with the same key waits on the unique index, then finds the first
+// one's row.
 func (q *Queries) InsertPayment(ctx context.Context, arg InsertPaymentParams) (Payment, error) {
 	row := q.db.QueryRow(ctx, insertPayment,
 		arg.ID,
+		arg.Merchant,
 		arg.IdempotencyKey,
 		arg.RequestHash,
 		arg.Amount,
@@ -79,19 +88,21 @@ func (q *Queries) InsertPayment(ctx context.Context, arg InsertPaymentParams) (P
 		&i.HttpStatus,
 		&i.RefundedAmount,
 		&i.CreatedAt,
+		&i.Merchant,
 	)
 	return i, err
 }
 
 const insertRefund = `-- name: InsertRefund :one
-INSERT INTO refunds (id, payment_id, idempotency_key, request_hash, amount)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id, payment_id, idempotency_key, request_hash, amount, created_at
+INSERT INTO refunds (id, merchant, payment_id, idempotency_key, request_hash, amount)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (merchant, idempotency_key) DO NOTHING
+RETURNING id, payment_id, idempotency_key, request_hash, amount, created_at, merchant
 `
 
 type InsertRefundParams struct {
 	ID             string
+	Merchant       string
 	PaymentID      string
 	IdempotencyKey string
 	RequestHash    string
@@ -101,6 +112,7 @@ type InsertRefundParams struct {
 func (q *Queries) InsertRefund(ctx context.Context, arg InsertRefundParams) (Refund, error) {
 	row := q.db.QueryRow(ctx, insertRefund,
 		arg.ID,
+		arg.Merchant,
 		arg.PaymentID,
 		arg.IdempotencyKey,
 		arg.RequestHash,
@@ -114,16 +126,22 @@ func (q *Queries) InsertRefund(ctx context.Context, arg InsertRefundParams) (Ref
 		&i.RequestHash,
 		&i.Amount,
 		&i.CreatedAt,
+		&i.Merchant,
 	)
 	return i, err
 }
 
 const lockPayment = `-- name: LockPayment :one
-SELECT id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at FROM payments WHERE id = $1 FOR UPDATE
+SELECT id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at, merchant FROM payments WHERE merchant = $1 AND id = $2 FOR UPDATE
 `
 
-func (q *Queries) LockPayment(ctx context.Context, id string) (Payment, error) {
-	row := q.db.QueryRow(ctx, lockPayment, id)
+type LockPaymentParams struct {
+	Merchant string
+	ID       string
+}
+
+func (q *Queries) LockPayment(ctx context.Context, arg LockPaymentParams) (Payment, error) {
+	row := q.db.QueryRow(ctx, lockPayment, arg.Merchant, arg.ID)
 	var i Payment
 	err := row.Scan(
 		&i.ID,
@@ -139,16 +157,22 @@ func (q *Queries) LockPayment(ctx context.Context, id string) (Payment, error) {
 		&i.HttpStatus,
 		&i.RefundedAmount,
 		&i.CreatedAt,
+		&i.Merchant,
 	)
 	return i, err
 }
 
 const paymentByID = `-- name: PaymentByID :one
-SELECT id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at FROM payments WHERE id = $1
+SELECT id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at, merchant FROM payments WHERE merchant = $1 AND id = $2
 `
 
-func (q *Queries) PaymentByID(ctx context.Context, id string) (Payment, error) {
-	row := q.db.QueryRow(ctx, paymentByID, id)
+type PaymentByIDParams struct {
+	Merchant string
+	ID       string
+}
+
+func (q *Queries) PaymentByID(ctx context.Context, arg PaymentByIDParams) (Payment, error) {
+	row := q.db.QueryRow(ctx, paymentByID, arg.Merchant, arg.ID)
 	var i Payment
 	err := row.Scan(
 		&i.ID,
@@ -164,16 +188,22 @@ func (q *Queries) PaymentByID(ctx context.Context, id string) (Payment, error) {
 		&i.HttpStatus,
 		&i.RefundedAmount,
 		&i.CreatedAt,
+		&i.Merchant,
 	)
 	return i, err
 }
 
 const paymentByKey = `-- name: PaymentByKey :one
-SELECT id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at FROM payments WHERE idempotency_key = $1
+SELECT id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at, merchant FROM payments WHERE merchant = $1 AND idempotency_key = $2
 `
 
-func (q *Queries) PaymentByKey(ctx context.Context, idempotencyKey string) (Payment, error) {
-	row := q.db.QueryRow(ctx, paymentByKey, idempotencyKey)
+type PaymentByKeyParams struct {
+	Merchant       string
+	IdempotencyKey string
+}
+
+func (q *Queries) PaymentByKey(ctx context.Context, arg PaymentByKeyParams) (Payment, error) {
+	row := q.db.QueryRow(ctx, paymentByKey, arg.Merchant, arg.IdempotencyKey)
 	var i Payment
 	err := row.Scan(
 		&i.ID,
@@ -189,6 +219,7 @@ func (q *Queries) PaymentByKey(ctx context.Context, idempotencyKey string) (Paym
 		&i.HttpStatus,
 		&i.RefundedAmount,
 		&i.CreatedAt,
+		&i.Merchant,
 	)
 	return i, err
 }
@@ -199,6 +230,7 @@ SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
        coalesce(sum(amount) FILTER (WHERE status = 'succeeded'), 0)::bigint AS captured,
        coalesce(sum(refunded_amount), 0)::bigint AS refunded
 FROM payments
+WHERE merchant = $1
 `
 
 type PaymentTotalsRow struct {
@@ -208,9 +240,12 @@ type PaymentTotalsRow struct {
 	Refunded  int64
 }
 
-// What the gateway has captured and refunded, for reconciliation in tests and ops.
-func (q *Queries) PaymentTotals(ctx context.Context) (PaymentTotalsRow, error) {
-	row := q.db.QueryRow(ctx, paymentTotals)
+// What the gateway has captured and refunded for one merchant, for
+// reconciliation in tests and ops: a merchant reconciles its own orders
+// against its own share of the ledger, and others' volumes are none of its
+// business.
+func (q *Queries) PaymentTotals(ctx context.Context, merchant string) (PaymentTotalsRow, error) {
+	row := q.db.QueryRow(ctx, paymentTotals, merchant)
 	var i PaymentTotalsRow
 	err := row.Scan(
 		&i.Succeeded,
@@ -222,11 +257,16 @@ func (q *Queries) PaymentTotals(ctx context.Context) (PaymentTotalsRow, error) {
 }
 
 const paymentsByReference = `-- name: PaymentsByReference :many
-SELECT id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at FROM payments WHERE reference = $1 ORDER BY created_at
+SELECT id, idempotency_key, request_hash, amount, currency, source, reference, status, failure_code, failure_message, http_status, refunded_amount, created_at, merchant FROM payments WHERE merchant = $1 AND reference = $2 ORDER BY created_at
 `
 
-func (q *Queries) PaymentsByReference(ctx context.Context, reference string) ([]Payment, error) {
-	rows, err := q.db.Query(ctx, paymentsByReference, reference)
+type PaymentsByReferenceParams struct {
+	Merchant  string
+	Reference string
+}
+
+func (q *Queries) PaymentsByReference(ctx context.Context, arg PaymentsByReferenceParams) ([]Payment, error) {
+	rows, err := q.db.Query(ctx, paymentsByReference, arg.Merchant, arg.Reference)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +288,7 @@ func (q *Queries) PaymentsByReference(ctx context.Context, reference string) ([]
 			&i.HttpStatus,
 			&i.RefundedAmount,
 			&i.CreatedAt,
+			&i.Merchant,
 		); err != nil {
 			return nil, err
 		}
@@ -260,11 +301,16 @@ func (q *Queries) PaymentsByReference(ctx context.Context, reference string) ([]
 }
 
 const refundByKey = `-- name: RefundByKey :one
-SELECT id, payment_id, idempotency_key, request_hash, amount, created_at FROM refunds WHERE idempotency_key = $1
+SELECT id, payment_id, idempotency_key, request_hash, amount, created_at, merchant FROM refunds WHERE merchant = $1 AND idempotency_key = $2
 `
 
-func (q *Queries) RefundByKey(ctx context.Context, idempotencyKey string) (Refund, error) {
-	row := q.db.QueryRow(ctx, refundByKey, idempotencyKey)
+type RefundByKeyParams struct {
+	Merchant       string
+	IdempotencyKey string
+}
+
+func (q *Queries) RefundByKey(ctx context.Context, arg RefundByKeyParams) (Refund, error) {
+	row := q.db.QueryRow(ctx, refundByKey, arg.Merchant, arg.IdempotencyKey)
 	var i Refund
 	err := row.Scan(
 		&i.ID,
@@ -273,6 +319,7 @@ func (q *Queries) RefundByKey(ctx context.Context, idempotencyKey string) (Refun
 		&i.RequestHash,
 		&i.Amount,
 		&i.CreatedAt,
+		&i.Merchant,
 	)
 	return i, err
 }

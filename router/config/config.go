@@ -1,11 +1,12 @@
 // Package config is the router's configuration: one YAML file (every key
 // optional, documented in router.example.yaml) with environment overrides for
-// what differs per deployment (ROUTER_* variables, REDIS_URL, IDENTITY_SECRET).
+// what differs per deployment (ROUTER_* variables, REDIS_URL, TLS_*).
 // Defaults suit `make run` on a laptop; the prod overlay tightens them.
 package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -16,18 +17,26 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/virtual-store/virtual-store/internal/clientip"
+	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
 // Config is everything the router reads at start.
 type Config struct {
 	// Listen is the public address.
 	Listen string `yaml:"listen" env:"ROUTER_LISTEN"`
+	// AdminListen serves /healthz, /readyz and /metrics (plain HTTP, for
+	// probes and Prometheus; keep it off the public network).
+	AdminListen string `yaml:"admin_listen" env:"ROUTER_ADMIN_LISTEN"`
 	// Supergraph is a supergraph SDL file; empty means compose from Subgraphs.
 	Supergraph string `yaml:"supergraph" env:"ROUTER_SUPERGRAPH"`
 	// Subgraphs is "name=url,name=url", polled every PollInterval.
 	Subgraphs       string        `yaml:"subgraphs" env:"ROUTER_SUBGRAPHS"`
 	PollInterval    time.Duration `yaml:"poll_interval" env:"ROUTER_POLL_INTERVAL"`
 	SubgraphTimeout time.Duration `yaml:"subgraph_timeout" env:"ROUTER_SUBGRAPH_TIMEOUT"`
+	// AllowPlaintextSubgraphs permits http:// subgraph and JWKS URLs. The
+	// store's own are https:// with mutual TLS; plain HTTP is for other
+	// people's subgraphs (the federation audit's, the gateway benchmark's).
+	AllowPlaintextSubgraphs bool `yaml:"allow_plaintext_subgraphs" env:"ROUTER_ALLOW_PLAINTEXT_SUBGRAPHS"`
 	// SubgraphTimeouts override SubgraphTimeout per subgraph name.
 	SubgraphTimeouts map[string]time.Duration `yaml:"subgraph_timeouts"`
 	// DedupInbound shares one execution between identical concurrent queries.
@@ -46,6 +55,9 @@ type Config struct {
 	// "percent(N)" labels need none (N% of requests take them).
 	OverrideLabels []string `yaml:"override_labels" env:"ROUTER_OVERRIDE_LABELS" envSeparator:","`
 
+	// TLS is the router's certificate for mutual TLS to https:// subgraphs
+	// and the JWKS (presented as the router identity), and the CA it trusts.
+	TLS             TLS           `yaml:"tls"`
 	CORS            CORS          `yaml:"cors"`
 	Auth            Auth          `yaml:"auth"`
 	Limits          Limits        `yaml:"limits"`
@@ -55,6 +67,27 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"SHUTDOWN_TIMEOUT"`
 }
 
+// TLS names the router's certificate files; Dir fills in the ones not
+// named from a directory in the Kubernetes Secret layout (tls.crt, tls.key,
+// ca.crt). Empty: subgraphs over https:// are verified against the system's
+// roots and get no client certificate.
+type TLS struct {
+	CertFile string `yaml:"cert_file" env:"TLS_CERT_FILE"`
+	KeyFile  string `yaml:"key_file" env:"TLS_KEY_FILE"`
+	CAFile   string `yaml:"ca_file" env:"TLS_CA_FILE"`
+	Dir      string `yaml:"dir" env:"TLS_DIR"`
+}
+
+// Files are the certificate files, Dir filling in the unnamed ones.
+func (t TLS) Files() pki.Files {
+	f := pki.Files{Cert: t.CertFile, Key: t.KeyFile, CA: t.CAFile}
+	if t.Dir != "" {
+		d := pki.InDir(t.Dir)
+		f.Cert, f.Key, f.CA = cmp.Or(f.Cert, d.Cert), cmp.Or(f.Key, d.Key), cmp.Or(f.CA, d.CA)
+	}
+	return f
+}
+
 // CORS lets browser storefronts on other origins call the router.
 type CORS struct {
 	AllowedOrigins   []string      `yaml:"allowed_origins" env:"ROUTER_CORS_ORIGINS" envSeparator:","`
@@ -62,8 +95,8 @@ type CORS struct {
 	MaxAge           time.Duration `yaml:"max_age"`
 }
 
-// Auth verifies the user service's JWTs and signs the identity forwarded to
-// subgraphs.
+// Auth verifies the user service's JWTs; what it learns goes to the
+// subgraphs as the router's identity statement (see internal/auth).
 type Auth struct {
 	// JWKSURL is where the signing keys are published; empty disables
 	// authentication (every caller is anonymous, Authorization is refused).
@@ -78,9 +111,7 @@ type Auth struct {
 	JWKSMaxAge time.Duration `yaml:"jwks_max_age"`
 	// Leeway tolerates clock skew on exp/nbf/iat.
 	Leeway time.Duration `yaml:"leeway"`
-	// IdentitySecret signs the identity header subgraphs trust.
-	IdentitySecret string `yaml:"-" env:"IDENTITY_SECRET"`
-	// IdentityTTL is the lifetime of a signed identity (one request).
+	// IdentityTTL is the lifetime of an identity statement (one request).
 	IdentityTTL time.Duration `yaml:"identity_ttl"`
 }
 
@@ -150,25 +181,26 @@ type Persisted struct {
 // Default is the configuration with nothing set: a laptop's.
 func Default() Config {
 	return Config{
-		Listen:          ":4000",
-		Subgraphs:       "user=http://127.0.0.1:4001/graphql,product=http://127.0.0.1:4002/graphql,order=http://127.0.0.1:4003/graphql",
-		PollInterval:    10 * time.Second,
-		SubgraphTimeout: 30 * time.Second,
-		Playground:      true,
-		Introspection:   true,
-		TrustedProxies:  []string{"127.0.0.1/32", "::1/128"},
-		AccessLog:       true,
-		ShutdownTimeout: 15 * time.Second,
-		CORS:            CORS{AllowedOrigins: []string{"*"}, MaxAge: 10 * time.Minute},
+		Listen:                  ":4000",
+		AdminListen:             ":4100",
+		Subgraphs:               "user=https://localhost:4001/graphql,product=https://localhost:4002/graphql,order=https://localhost:4003/graphql",
+		PollInterval:            10 * time.Second,
+		SubgraphTimeout:         30 * time.Second,
+		AllowPlaintextSubgraphs: true,
+		Playground:              true,
+		Introspection:           true,
+		TrustedProxies:          []string{"127.0.0.1/32", "::1/128"},
+		AccessLog:               true,
+		ShutdownTimeout:         15 * time.Second,
+		CORS:                    CORS{AllowedOrigins: []string{"*"}, MaxAge: 10 * time.Minute},
 		Auth: Auth{
-			JWKSURL:        "http://127.0.0.1:4001/.well-known/jwks.json",
+			JWKSURL:        "https://localhost:4001/.well-known/jwks.json",
 			Issuers:        []string{"http://localhost:4001"},
 			Audiences:      []string{"virtual-store"},
 			Algorithms:     []string{"EdDSA"},
 			JWKSRefreshMin: 10 * time.Second,
 			JWKSMaxAge:     15 * time.Minute,
 			Leeway:         30 * time.Second,
-			IdentitySecret: "dev-only-identity-secret-change-me",
 			IdentityTTL:    time.Minute,
 		},
 		Limits: Limits{
@@ -211,6 +243,12 @@ func (c *Config) Validate() error {
 	if _, err := clientip.ParseNetworks(c.allCIDRs()); err != nil {
 		errs = append(errs, err)
 	}
+	if !c.AllowPlaintextSubgraphs {
+		errs = append(errs, c.plaintextURLs()...)
+		if c.TLS.Files().Cert == "" && c.Supergraph == "" {
+			errs = append(errs, errors.New("tls: the router needs its certificate for https:// subgraphs (TLS_DIR, or tls.cert_file/key_file/ca_file)"))
+		}
+	}
 	if c.Persisted.Safelist && c.Persisted.Manifest == "" {
 		errs = append(errs, errors.New("persisted_queries.safelist needs persisted_queries.manifest"))
 	}
@@ -231,6 +269,23 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// plaintextURLs reports the http:// URLs of the configured subgraphs and JWKS.
+func (c *Config) plaintextURLs() []error {
+	var errs []error
+	for _, part := range strings.Split(c.Subgraphs, ",") {
+		if _, url, ok := strings.Cut(strings.TrimSpace(part), "="); ok && PlaintextURL(url) {
+			errs = append(errs, fmt.Errorf("subgraphs: %s is plain HTTP; use https:// (mutual TLS) or set allow_plaintext_subgraphs", strings.TrimSpace(part)))
+		}
+	}
+	if PlaintextURL(c.Auth.JWKSURL) {
+		errs = append(errs, fmt.Errorf("auth.jwks_url: %s is plain HTTP (anyone on the path could swap the keys); use https:// or set allow_plaintext_subgraphs", c.Auth.JWKSURL))
+	}
+	return errs
+}
+
+// PlaintextURL reports whether url is plain HTTP.
+func PlaintextURL(url string) bool { return strings.HasPrefix(strings.ToLower(url), "http://") }
 
 func (c *Config) allCIDRs() []string {
 	out := append(append([]string(nil), c.TrustedProxies...), c.IPAllow.Router...)

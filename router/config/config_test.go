@@ -64,6 +64,9 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		"HS256":                "auth:\n  algorithms: [HS256]\n",
 		"safelist no manifest": "persisted_queries:\n  safelist: true\n",
 		"burst zero":           "rate_limit:\n  per_ip: {rate: 5, burst: 0}\n",
+		"plaintext subgraph":   "allow_plaintext_subgraphs: false\ntls: {dir: /x}\nsubgraphs: \"user=http://user:4001/graphql\"\n",
+		"plaintext JWKS":       "allow_plaintext_subgraphs: false\ntls: {dir: /x}\nauth: {jwks_url: \"http://user:4001/jwks\"}\n",
+		"https without a cert": "allow_plaintext_subgraphs: false\n",
 	} {
 		if _, err := config.Load(write(t, yaml)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -81,5 +84,9 @@ func TestProductionConfig(t *testing.T) {
 	}
 	if c.Playground || c.Introspection || c.Limits.MaxDepth == 0 || c.CORS.AllowedOrigins[0] == "*" || c.Auth.JWKSURL == "" {
 		t.Fatalf("prod config: %+v", c)
+	}
+	// Every internal hop is mutual TLS in production.
+	if c.AllowPlaintextSubgraphs || strings.Contains(c.Subgraphs, "http://") || !strings.HasPrefix(c.Auth.JWKSURL, "https://") || c.TLS.Files().Cert == "" {
+		t.Fatalf("prod config allows plain HTTP inside: %+v", c)
 	}
 }

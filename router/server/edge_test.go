@@ -41,8 +41,8 @@ func TestAuthentication(t *testing.T) {
 	s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`
 	q := gqlBody(`{ product(sku: "X") { name } }`)
 
-	// A valid token: the subgraph gets a signed identity it can verify, and
-	// neither the token nor a client-made identity header.
+	// A valid token: the subgraph gets the router's statement addressed to
+	// it, and neither the token nor a client-made identity header.
 	status, got, _ := s.post(t, q, map[string]string{"Authorization": "Bearer " + s.token, auth.IdentityHeader: "forged.identity"})
 	if status != 200 || got != `{"data":{"product":{"name":"Lamp"}}}` {
 		t.Fatalf("valid token: %d %s", status, got)
@@ -51,20 +51,23 @@ func TestAuthentication(t *testing.T) {
 	if h.Get("Authorization") != "" {
 		t.Error("the client's token was forwarded to the subgraph")
 	}
-	r := httptest.NewRequest(http.MethodPost, "/", nil)
-	r.Header.Set(auth.IdentityHeader, h.Get(auth.IdentityHeader))
-	claims, err := auth.SignedHeader{Secret: []byte(config.Default().Auth.IdentitySecret)}.Authenticate(r)
-	if err != nil || claims.Subject != "dana" || len(claims.Scopes) != len(customerScopes) {
-		t.Fatalf("identity at the subgraph: %+v %v", claims, err)
+	st, err := auth.ParseStatement(h.Get(auth.IdentityHeader), "product", time.Now())
+	if err != nil || st.Subject != "dana" || len(st.Scopes) != len(customerScopes) || st.ClientAddr != "127.0.0.1" {
+		t.Fatalf("statement at the subgraph: %+v %v", st, err)
 	}
-	if exp := time.Unix(claims.Expires, 0); time.Until(exp) > time.Minute+time.Second {
-		t.Errorf("forwarded identity lives until %v, want at most the identity TTL", exp)
+	if exp := time.Unix(st.Expires, 0); time.Until(exp) > time.Minute+time.Second {
+		t.Errorf("statement holds until %v, want at most the identity TTL", exp)
+	}
+	if _, err := auth.ParseStatement(h.Get(auth.IdentityHeader), "order", time.Now()); err == nil {
+		t.Error("the statement for product is accepted by order")
 	}
 
-	// Anonymous: no identity at all, even a forged one is dropped.
+	// Anonymous: the statement names nobody (only the client's address), a
+	// forged one is dropped.
 	_, got, _ = s.post(t, q, map[string]string{auth.IdentityHeader: "forged.identity"})
-	if got != `{"data":{"product":{"name":"Lamp"}}}` || s.product.headers[len(s.product.headers)-1].Get(auth.IdentityHeader) != "" {
-		t.Fatalf("anonymous: %s, identity %q", got, s.product.headers[len(s.product.headers)-1].Get(auth.IdentityHeader))
+	st, err = auth.ParseStatement(s.product.headers[len(s.product.headers)-1].Get(auth.IdentityHeader), "product", time.Now())
+	if got != `{"data":{"product":{"name":"Lamp"}}}` || err != nil || st.Subject != "" || len(st.Roles) != 0 || st.ClientAddr != "127.0.0.1" {
+		t.Fatalf("anonymous: %s, statement %+v %v", got, st, err)
 	}
 
 	before := len(s.product.got)
@@ -349,8 +352,13 @@ func TestPlaygroundHealthAndCORS(t *testing.T) {
 	if status, page, _ := get("/graphql", map[string]string{"Accept": "text/html,application/xhtml+xml"}); status != 200 || !strings.Contains(page, "GraphiQL") {
 		t.Fatalf("browser at /graphql: %d", status)
 	}
-	if status, _, _ := get("/healthz", nil); status != 200 {
-		t.Fatalf("healthz with a supergraph: %d", status)
+	if status, _, _ := get("/healthz", nil); status != http.StatusNotFound {
+		t.Fatalf("healthz on the public port: %d, want 404 (it is on the admin port)", status)
+	}
+	admin := httptest.NewServer(s.gateway.Admin())
+	defer admin.Close()
+	if resp, err := http.Get(admin.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("admin healthz with a supergraph: %v %v", resp, err)
 	}
 	req, _ := http.NewRequest(http.MethodOptions, s.router.URL+"/graphql", nil)
 	req.Header.Set("Origin", "https://shop.example")
@@ -383,8 +391,10 @@ func TestNotReadyWithoutSupergraph(t *testing.T) {
 	}
 	srv := httptest.NewServer(gw.Routes())
 	defer srv.Close()
+	admin := httptest.NewServer(gw.Admin())
+	defer admin.Close()
 	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := http.Get(admin.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -411,7 +421,9 @@ func TestMetrics(t *testing.T) {
 	}
 	s.query(t, `{ a { b { c { d { e { f { g { h { i { j { k { l { m } } } } } } } } } } } } }`, nil)
 	s.post(t, gqlBody(`{ __typename }`), bearer("garbage"))
-	resp, err := http.Get(s.router.URL + "/metrics")
+	admin := httptest.NewServer(s.gateway.Admin())
+	defer admin.Close()
+	resp, err := http.Get(admin.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

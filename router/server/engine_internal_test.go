@@ -16,7 +16,7 @@ func TestPlansAreSharedByNormalizedOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := NewEngine(sdl, Options{Transport: execute.NewTransport(time.Second)})
+	e, err := NewEngine(sdl, Options{Transport: execute.NewTransport(time.Second, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

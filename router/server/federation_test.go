@@ -170,7 +170,7 @@ func TestPerSubgraphTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	transport := execute.NewTransport(5 * time.Second)
+	transport := execute.NewTransport(5*time.Second, nil)
 	transport.SetTimeouts(map[string]time.Duration{slowSrv.URL: 50 * time.Millisecond})
 	e, err := server.NewEngine(sdl, server.Options{Transport: transport})
 	if err != nil {

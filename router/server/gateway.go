@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -36,11 +38,13 @@ type Gateway struct {
 	log      *slog.Logger
 	reg      *prometheus.Registry
 	authn    auth.Authenticator
-	signer   auth.SignedHeader
 	limiter  *ratelimit.Limiter
 	ips      *clientip.Resolver
 	allowAll clientip.Networks
 	rules    []ipRule
+	// audiences names the subgraph behind each URL of the current
+	// supergraph: the audience of the identity statements sent there.
+	audiences atomic.Pointer[map[string]string]
 }
 
 // Deps are what a gateway is built from besides its configuration.
@@ -75,7 +79,6 @@ func NewGateway(cfg config.Config, d Deps) (*Gateway, error) {
 	}
 	g := &Gateway{
 		cfg: cfg, log: d.Log, reg: d.Registry, authn: d.Authenticator, ips: ips, allowAll: allowAll, rules: rules,
-		signer:  auth.SignedHeader{Secret: []byte(cfg.Auth.IdentitySecret)},
 		Metrics: NewMetrics(d.Registry),
 	}
 	if cfg.RateLimit.Enabled {
@@ -96,21 +99,23 @@ func NewGateway(cfg config.Config, d Deps) (*Gateway, error) {
 	return g, nil
 }
 
-// Routes is the gateway's HTTP handler.
-func (g *Gateway) Routes() http.Handler {
-	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recoverer, service.NewHTTPMetrics(g.reg).Middleware)
+// Admin is the handler of the router's admin port: /healthz, /readyz and
+// /metrics. Both probes wait for a supergraph: before one is loaded the
+// router can answer nothing, and restarting it would not help either.
+func (g *Gateway) Admin() http.Handler {
 	ready := service.Readiness(service.Check{Name: "supergraph", Func: func(context.Context) error {
 		if g.GraphQL.Engine() == nil {
 			return fmt.Errorf("no supergraph loaded yet")
 		}
 		return nil
 	}})
-	// Both probes wait for a supergraph: before one is loaded the router can
-	// answer nothing, and restarting it would not help either.
-	r.Method(http.MethodGet, "/healthz", ready)
-	r.Method(http.MethodGet, "/readyz", ready)
-	r.Method(http.MethodGet, "/metrics", service.MetricsHandler(g.reg))
+	return service.AdminWith(ready, ready, g.reg)
+}
+
+// Routes is the gateway's public HTTP handler.
+func (g *Gateway) Routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.Recoverer, service.NewHTTPMetrics(g.reg).Middleware)
 
 	c := cors.New(cors.Options{
 		AllowedOrigins:   g.cfg.CORS.AllowedOrigins,
@@ -134,13 +139,19 @@ func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, status int, cod
 	g.GraphQL.refuse(w, info(r.Context()), status, code, msg)
 }
 
-// authenticate verifies the bearer token, then carries the identity to the
-// subgraphs as a short-lived signed header; whatever identity header a
-// client sends is never forwarded.
+// authenticate verifies the bearer token; what the router then knows of the
+// caller (claims, client address) goes to the subgraphs as its statement
+// (SubgraphHeaders). Whatever identity header a client sends is never
+// forwarded.
 func (g *Gateway) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		st := &auth.Statement{Claims: auth.Claims{Expires: now.Add(g.cfg.Auth.IdentityTTL).Unix()}}
+		if a := g.ips.Of(r); a.IsValid() {
+			st.ClientAddr = a.String()
+		}
 		if r.Header.Get("Authorization") == "" {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), statementKey{}, st)))
 			return
 		}
 		if g.authn == nil {
@@ -153,16 +164,11 @@ func (g *Gateway) authenticate(next http.Handler) http.Handler {
 			g.authFailed(w, r, "invalid_token", "invalid or expired access token")
 			return
 		}
-		exp := time.Now().Add(g.cfg.Auth.IdentityTTL).Unix()
-		forwarded := claims
-		forwarded.Expires = min(exp, max(claims.Expires, 1))
-		signed, err := g.signer.Sign(forwarded)
-		if err != nil {
-			g.refuse(w, r, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "internal server error")
-			return
-		}
+		exp := st.Expires
+		st.Claims = claims
+		st.Expires = min(exp, max(claims.Expires, 1))
 		ctx := auth.WithClaims(r.Context(), claims)
-		ctx = context.WithValue(ctx, identityKey{}, signed)
+		ctx = context.WithValue(ctx, statementKey{}, st)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -173,15 +179,37 @@ func (g *Gateway) authFailed(w http.ResponseWriter, r *http.Request, reason, msg
 	g.refuse(w, r, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
 }
 
-type identityKey struct{}
+type statementKey struct{}
 
-// SubgraphHeaders is the executor transport's Header hook: the signed
-// identity and the trace context travel to every subgraph.
-func SubgraphHeaders(ctx context.Context, h http.Header) {
-	if v, ok := ctx.Value(identityKey{}).(string); ok {
-		h.Set(auth.IdentityHeader, v)
+// SetSubgraphs names the subgraph behind each URL (from a new supergraph):
+// the audience of the statements sent to it.
+func (g *Gateway) SetSubgraphs(nameByURL map[string]string) { g.audiences.Store(&nameByURL) }
+
+// SubgraphHeaders is the executor transport's Header hook: the router's
+// statement about the caller, addressed to the subgraph at url, and the
+// trace context travel with every subgraph request.
+func (g *Gateway) SubgraphHeaders(ctx context.Context, url string, h http.Header) {
+	if st, ok := ctx.Value(statementKey{}).(*auth.Statement); ok {
+		s := *st
+		if names := g.audiences.Load(); names != nil {
+			s.Audience = (*names)[url]
+		}
+		if v, err := s.Encode(); err == nil {
+			h.Set(auth.IdentityHeader, v)
+		}
 	}
 	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(h))
+}
+
+// Caller is the executor transport's Caller hook: who is asking, for
+// sharing identical in-flight subgraph queries only between requests whose
+// answers cannot differ (the same claims; client addresses do not matter).
+func Caller(ctx context.Context) string {
+	c, ok := auth.FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	return c.Subject + "\x00" + strings.Join(c.Roles, ",") + "\x00" + strings.Join(c.Scopes, " ")
 }
 
 // rateLimit draws from the global, per-IP and per-user buckets.

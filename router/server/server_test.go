@@ -111,12 +111,18 @@ func serveGateway(t testing.TB, sdl string, cfg config.Config, deps server.Deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	transport := execute.NewTransport(5 * time.Second)
-	transport.Header = server.SubgraphHeaders
+	transport := execute.NewTransport(5*time.Second, nil)
+	transport.Header = gw.SubgraphHeaders
+	transport.Caller = server.Caller
 	e, err := server.NewEngine(sdl, server.Options{Transport: transport, Limits: cfg.Limits, NoIntrospection: !cfg.Introspection})
 	if err != nil {
 		t.Fatal(err)
 	}
+	names := map[string]string{}
+	for _, g := range e.Supergraph.Graphs {
+		names[g.URL] = g.Name
+	}
+	gw.SetSubgraphs(names)
 	e.OnPlanCache = gw.Metrics.PlanCache
 	gw.GraphQL.Swap(e)
 	srv := httptest.NewServer(gw.Routes())

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
 	migrations "github.com/virtual-store/virtual-store/sql"
@@ -28,15 +30,19 @@ import (
 
 // Config is the order service's configuration, read from ORDER_* variables.
 type Config struct {
-	HTTPAddr    string `env:"HTTP_ADDR" envDefault:":4003"`
+	// HTTPAddr serves GraphQL to the router over mutual TLS.
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":4003"`
+	// AdminAddr serves /healthz, /readyz and /metrics over plain HTTP.
+	AdminAddr   string `env:"ADMIN_ADDR" envDefault:":4103"`
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/virtual_store_order?sslmode=disable"`
 	// DBMaxConns bounds the pool; each running checkout step holds one.
 	DBMaxConns int32 `env:"DB_MAX_CONNS" envDefault:"40"`
-	// ProductURL is the product service (its internal reservation API).
-	ProductURL   string `env:"PRODUCT_URL" envDefault:"http://127.0.0.1:4002"`
-	ProductToken string `env:"PRODUCT_TOKEN"`
-	// PaymentURL is the payment gateway.
-	PaymentURL    string `env:"PAYMENT_URL" envDefault:"http://127.0.0.1:4010"`
+	// ProductURL is the product service (its internal reservation API),
+	// called with the order service's certificate.
+	ProductURL string `env:"PRODUCT_URL" envDefault:"https://localhost:4002"`
+	// PaymentURL is the payment gateway, called with the order service's
+	// certificate and PaymentAPIKey (required outside development).
+	PaymentURL    string `env:"PAYMENT_URL" envDefault:"https://localhost:4010"`
 	PaymentAPIKey string `env:"PAYMENT_API_KEY"`
 	// CheckoutWait is how long checkout waits for the saga before answering.
 	CheckoutWait time.Duration `env:"CHECKOUT_WAIT" envDefault:"10s"`
@@ -48,14 +54,27 @@ type Config struct {
 
 // Service is a running order subgraph's parts.
 type Service struct {
-	Handler    http.Handler
+	Handler    http.Handler // the service port's
+	Admin      http.Handler // the admin port's
 	Pool       *pgxpool.Pool
 	Orders     *orders.Service
 	Background func(ctx context.Context) error
 }
 
-// New connects, migrates and wires the service.
-func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
+// New connects, migrates and wires the service; tls is its identity towards
+// the product service and the payment gateway.
+func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry, tls *pki.Source) (*Service, error) {
+	if err := common.RequireSecret("ORDER_PAYMENT_API_KEY", cfg.PaymentAPIKey); err != nil {
+		return nil, err
+	}
+	for name, url := range map[string]string{"ORDER_PRODUCT_URL": cfg.ProductURL, "ORDER_PAYMENT_URL": cfg.PaymentURL} {
+		if !strings.HasPrefix(url, "https://") && !common.Development() {
+			return nil, fmt.Errorf("%s=%s: outside development the order service calls other services over mutual TLS only (https://)", name, url)
+		}
+	}
+	if cfg.PaymentAPIKey == "" {
+		log.Warn("ORDER_PAYMENT_API_KEY is empty (development); the payment gateway must run without a key too")
+	}
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse ORDER_DATABASE_URL: %w", err)
@@ -65,24 +84,32 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("order database: %w", err)
 	}
-	engine := saga.New(pool, productapi.New(cfg.ProductURL, cfg.ProductToken), paymentapi.New(cfg.PaymentURL, cfg.PaymentAPIKey), log)
-	svc := orders.New(pool, engine, productapi.New(cfg.ProductURL, cfg.ProductToken), cfg.CheckoutWait)
+	// Each client accepts only the server identity it means to talk to.
+	products := productapi.New(cfg.ProductURL, tls.ClientTLS(pki.Product))
+	payments := paymentapi.New(cfg.PaymentURL, cfg.PaymentAPIKey, tls.ClientTLS(pki.PaymentGW))
+	engine := saga.New(pool, products, payments, log)
+	if err := engine.CountMismatches(reg); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	svc := orders.New(pool, engine, products, cfg.CheckoutWait)
 
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Service: svc}})
 	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
-	r := service.Router(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
-	r.With(auth.Middleware(auth.SignedHeader{Secret: []byte(common.IdentitySecret)}), resolvers.WithRequestCache).Handle("/graphql", gql)
+	r := service.Router(reg)
+	r.With(pki.Only(graph.RefuseCaller, pki.Router), auth.FromRouter(pki.Order), resolvers.WithRequestCache).Handle("/graphql", gql)
 	return &Service{
-		Handler: r, Pool: pool, Orders: svc,
+		Handler: r, Admin: service.Admin(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)}),
+		Pool: pool, Orders: svc,
 		Background: func(ctx context.Context) error { return engine.RunWorker(ctx, cfg.WorkerInterval, cfg.WorkerParallel) },
 	}, nil
 }
 
 // Start is the order binary's service.Starter.
-func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*service.Server, func(), error) {
-	svc, err := New(ctx, cfg, common, log, reg)
+func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry, tls *pki.Source) (*service.Server, func(), error) {
+	svc, err := New(ctx, cfg, common, log, reg, tls)
 	if err != nil {
 		return nil, nil, err
 	}
-	return service.NewServer(cfg.HTTPAddr, svc.Handler, common, log, svc.Background), svc.Pool.Close, nil
+	return service.NewServer(cfg.HTTPAddr, svc.Handler, tls, cfg.AdminAddr, svc.Admin, common, log, svc.Background), svc.Pool.Close, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
 	migrations "github.com/virtual-store/virtual-store/sql"
@@ -26,10 +27,12 @@ import (
 
 // Config is the product service's configuration, read from PRODUCT_* variables.
 type Config struct {
-	HTTPAddr    string `env:"HTTP_ADDR" envDefault:":4002"`
+	// HTTPAddr serves GraphQL (to the router) and the reservation API (to
+	// the order service) over mutual TLS.
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":4002"`
+	// AdminAddr serves /healthz, /readyz and /metrics over plain HTTP.
+	AdminAddr   string `env:"ADMIN_ADDR" envDefault:":4102"`
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/virtual_store_product?sslmode=disable"`
-	// InternalToken guards the reservation API; empty leaves it open (development).
-	InternalToken string `env:"INTERNAL_TOKEN"`
 	// ReservationTTL is how long a reservation holds stock unless committed.
 	ReservationTTL time.Duration `env:"RESERVATION_TTL" envDefault:"15m"`
 	// SweepInterval is how often expired reservations are released.
@@ -42,7 +45,8 @@ type Config struct {
 
 // Service is a running product subgraph's parts.
 type Service struct {
-	Handler   http.Handler
+	Handler   http.Handler // the service port's
+	Admin     http.Handler // the admin port's
 	Pool      *pgxpool.Pool
 	Catalog   *catalog.Catalog
 	Inventory *inventory.Inventory
@@ -74,32 +78,29 @@ func NewWithPool(ctx context.Context, pool *pgxpool.Pool, cfg Config, common ser
 	}
 	cat := catalog.New(pool)
 	inv := inventory.New(pool, log, cfg.ReservationTTL)
-	if common.IdentitySecret == service.DevIdentitySecret {
-		log.Warn("IDENTITY_SECRET is the development default; set it in any shared environment")
-	}
-	if cfg.InternalToken == "" {
-		log.Warn("PRODUCT_INTERNAL_TOKEN is empty; the reservation API accepts any caller")
-	}
 
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Catalog: cat, Inventory: inv}})
 	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
 
-	r := service.Router(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
-	r.With(auth.Middleware(auth.SignedHeader{Secret: []byte(common.IdentitySecret)}), resolvers.WithRequestCache).
+	// Who may call what: GraphQL is the router's, the reservation API the
+	// order service's; the mutual TLS handshake proves which one is calling.
+	r := service.Router(reg)
+	r.With(pki.Only(graph.RefuseCaller, pki.Router), auth.FromRouter(pki.Product), resolvers.WithRequestCache).
 		Handle("/graphql", gql)
-	r.Mount("/internal/v1", inv.Handler(cfg.InternalToken, log))
+	r.With(pki.Only(inventory.RefuseCaller, pki.Order)).Mount("/internal/v1", inv.Handler(log))
 
 	return &Service{
-		Handler: r, Pool: pool, Catalog: cat, Inventory: inv,
+		Handler: r, Admin: service.Admin(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)}),
+		Pool: pool, Catalog: cat, Inventory: inv,
 		Background: func(ctx context.Context) error { return inv.RunExpiry(ctx, cfg.SweepInterval) },
 	}, nil
 }
 
 // Start is the product binary's service.Starter.
-func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*service.Server, func(), error) {
+func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry, tls *pki.Source) (*service.Server, func(), error) {
 	svc, err := New(ctx, cfg, common, log, reg)
 	if err != nil {
 		return nil, nil, err
 	}
-	return service.NewServer(cfg.HTTPAddr, svc.Handler, common, log, svc.Background), svc.Pool.Close, nil
+	return service.NewServer(cfg.HTTPAddr, svc.Handler, tls, cfg.AdminAddr, svc.Admin, common, log, svc.Background), svc.Pool.Close, nil
 }

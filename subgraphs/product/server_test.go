@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/pki"
+	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/internal/testdb"
@@ -26,13 +28,14 @@ import (
 	"github.com/virtual-store/virtual-store/subgraphs/product/seed"
 )
 
-const secret = "test-identity-secret"
-
 var (
-	srv     *httptest.Server
-	pool    *pgxpool.Pool
-	queries atomic.Int64 // SQL statements run, counted by queryCounter
-	quiet   = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv      *httptest.Server // the service port, mutual TLS
+	adminSrv *httptest.Server // the admin port
+	kit      *pkitest.Kit
+	router   *http.Client // speaks as the router, the only caller of GraphQL
+	pool     *pgxpool.Pool
+	queries  atomic.Int64 // SQL statements run, counted by queryCounter
+	quiet    = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
 // queryCounter counts every statement the pool runs.
@@ -57,12 +60,29 @@ func TestMain(m *testing.M) {
 		}
 		svc, err := product.NewWithPool(ctx, pool,
 			product.Config{Seed: true, ReservationTTL: time.Minute, ComplexityLimit: 5000},
-			service.Common{IdentitySecret: secret}, quiet, service.NewRegistry())
+			service.Common{}, quiet, service.NewRegistry())
 		if err != nil {
 			return nil, err
 		}
-		srv = httptest.NewServer(svc.Handler)
-		return func() { srv.Close(); pool.Close() }, nil
+		dir, err := os.MkdirTemp("", "product-pki-")
+		if err != nil {
+			return nil, err
+		}
+		if kit, err = pkitest.Make(dir); err != nil {
+			return nil, err
+		}
+		src, err := kit.Load(pki.Product)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := kit.Load(pki.Router)
+		if err != nil {
+			return nil, err
+		}
+		router = pkitest.ClientOf(rs)
+		srv = pkitest.Listen(src, svc.Handler)
+		adminSrv = httptest.NewServer(svc.Admin)
+		return func() { srv.Close(); adminSrv.Close(); pool.Close(); os.RemoveAll(dir) }, nil
 	}))
 }
 
@@ -84,14 +104,8 @@ func (r gqlResponse) codes() []string {
 	return out
 }
 
-// as returns an identity header value for a caller with the given roles.
-func as(sub string, roles ...string) string {
-	v, err := auth.SignedHeader{Secret: []byte(secret)}.Sign(auth.Claims{Subject: sub, Roles: roles, Expires: time.Now().Add(time.Minute).Unix()})
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
+// as returns the router's identity statement for a caller with the given roles.
+func as(sub string, roles ...string) string { return pkitest.Says(pki.Product, sub, roles...) }
 
 var admin = as("admin-1", auth.RoleAdmin)
 
@@ -103,7 +117,7 @@ func gql(t *testing.T, identity, query string, vars map[string]any) gqlResponse 
 	if identity != "" {
 		req.Header.Set(auth.IdentityHeader, identity)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := router.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +174,14 @@ func TestServiceSDLDeclaresProductEntity(t *testing.T) {
 
 func TestHealthAndMetrics(t *testing.T) {
 	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := http.Get(adminSrv.URL + path)
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %v %v", path, resp.StatusCode, err)
 		}
 		resp.Body.Close()
 	}
 	gql(t, "", `{ products(first: 2) { edges { node { category { name } } } } }`, nil)
-	resp, err := http.Get(srv.URL + "/metrics")
+	resp, err := http.Get(adminSrv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,15 +344,79 @@ func TestAdminMutationsRequireAdmin(t *testing.T) {
 	if got := r.codes(); len(got) != 1 || got[0] != "FORBIDDEN" || dig(r.Data, "products", "edges", 0, "node", "sku") == nil {
 		t.Errorf("customer reading stock: %v, data %v; want FORBIDDEN at stock and the rest answered", got, r.Data)
 	}
-	// A forged identity is refused outright.
+	// A statement meant for another subgraph is refused outright.
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"{ categories { id } }"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(auth.IdentityHeader, "eyJzdWIiOiJ4Iiwicm9sZXMiOlsiQURNSU4iXX0.Zm9yZ2Vk")
-	resp, err := http.DefaultClient.Do(req)
+	req.Header.Set(auth.IdentityHeader, pkitest.Says(pki.Order, "x", auth.RoleAdmin))
+	resp, err := router.Do(req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("forged identity: %v %v", resp.StatusCode, err)
+		t.Fatalf("statement for another subgraph: %v %v", resp.StatusCode, err)
 	}
 	resp.Body.Close()
+}
+
+// The attack on main before mutual TLS: an identity header signed with the
+// published default secret made anyone ADMIN. Now only the router's
+// certificate may call GraphQL at all, and only the order service's the
+// reservation API.
+func TestOnlyTheirOneCallerReachesTheEndpoints(t *testing.T) {
+	setPrice := `mutation { createProduct(input: {sku: "EVIL-1", name: "Evil", initialStock: 1000, prices: [{amount: 1, currency: "EUR"}]}) { product { id } } }`
+	oldDefault := "eyJzdWIiOiJhdHRhY2tlciIsInJvbGVzIjpbIkFETUlOIl0sImV4cCI6OTk5OTk5OTk5OX0.eA" // the shape of a HMAC-signed header
+	foreign := pkitest.New(t)
+	reservation := `{"orderId":"made-up-order","currency":"EUR","lines":[{"productId":"00000000-0000-0000-0000-000000000001","quantity":1000}]}`
+	callers := []struct {
+		name            string
+		client          *http.Client
+		graphql, intern int // 0: the handshake fails
+	}{
+		{"router", router, http.StatusOK, http.StatusForbidden},
+		{"order", kit.Client(t, pki.Order), http.StatusForbidden, http.StatusUnprocessableEntity /* reaches the API: unknown product */},
+		{"payment gateway", kit.Client(t, pki.PaymentGW), http.StatusForbidden, http.StatusForbidden},
+		{"user", kit.Client(t, pki.User), http.StatusForbidden, http.StatusForbidden},
+		{"no certificate", kit.Plain(t), 0, 0},
+		{"the router's name from another CA", foreign.Client(t, pki.Router), 0, 0},
+	}
+	for _, c := range callers {
+		t.Run(c.name, func(t *testing.T) {
+			for _, ident := range []string{oldDefault, as("attacker", auth.RoleAdmin)} {
+				body, _ := json.Marshal(map[string]any{"query": setPrice})
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(auth.IdentityHeader, ident)
+				status := statusOf(t, c.client, req)
+				want := c.graphql
+				if c.graphql == http.StatusOK {
+					want = http.StatusUnauthorized // the router's own certificate still cannot pass off a forgery...
+					if ident != oldDefault {
+						want = http.StatusOK // ...but its real statement is its word
+					}
+				}
+				if status != want {
+					t.Errorf("GraphQL with %.12s…: status %d, want %d", ident, status, want)
+				}
+			}
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/internal/v1/reservations", strings.NewReader(reservation))
+			if status := statusOf(t, c.client, req); status != c.intern {
+				t.Errorf("reservation API: status %d, want %d", status, c.intern)
+			}
+		})
+	}
+	var evil int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM products WHERE sku = 'EVIL-1'").Scan(&evil); err != nil || evil != 1 {
+		t.Fatalf("products created: %d (%v); want exactly the router's one", evil, err)
+	}
+}
+
+// statusOf sends req and returns the status, or 0 when no HTTP exchange
+// happened (the TLS handshake refused the client).
+func statusOf(t *testing.T, c *http.Client, req *http.Request) int {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 const productFields = `product { id sku name active availableQuantity price { amount formatted } stock { onHand reserved available } }

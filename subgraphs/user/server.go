@@ -14,7 +14,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
-	"github.com/virtual-store/virtual-store/internal/clientip"
+	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/user/account"
 	"github.com/virtual-store/virtual-store/subgraphs/user/generated"
@@ -26,7 +26,10 @@ import (
 
 // Config is the user service's configuration, read from USER_* variables.
 type Config struct {
+	// HTTPAddr serves GraphQL and the JWKS to the router over mutual TLS.
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":4001"`
+	// AdminAddr serves /healthz, /readyz and /metrics over plain HTTP.
+	AdminAddr string `env:"ADMIN_ADDR" envDefault:":4101"`
 	// MongoURI is the MongoDB server. Empty starts the embedded development
 	// server when the binary includes it (make build does), and fails otherwise.
 	MongoURI string `env:"MONGO_URI"`
@@ -48,9 +51,9 @@ type Config struct {
 
 	LoginWindow      time.Duration `env:"LOGIN_THROTTLE_WINDOW" envDefault:"15m"`
 	LoginMaxPerEmail int           `env:"LOGIN_MAX_FAILURES_PER_EMAIL" envDefault:"5"`
-	LoginMaxPerIP    int           `env:"LOGIN_MAX_FAILURES_PER_IP" envDefault:"20"`
-	// TrustedProxies may set X-Forwarded-For (the router, ingress).
-	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:"," envDefault:"127.0.0.1/32,::1/128"`
+	// LoginMaxPerIP counts failures per client address, which the router
+	// states with every request (see auth.Statement).
+	LoginMaxPerIP int `env:"LOGIN_MAX_FAILURES_PER_IP" envDefault:"20"`
 
 	// BootstrapAdminEmail gets the admin role on a start where nobody has it
 	// (the account is created with BootstrapAdminPassword if missing).
@@ -67,7 +70,8 @@ var EmbeddedMongo func(ctx context.Context, dir string, log *slog.Logger) (uri s
 
 // Service is a running user subgraph's parts.
 type Service struct {
-	Handler    http.Handler
+	Handler    http.Handler // the service port's
+	Admin      http.Handler // the admin port's
 	Accounts   *account.Service
 	Tokens     *tokens.Issuer
 	Background func(ctx context.Context) error
@@ -76,6 +80,9 @@ type Service struct {
 
 // New builds the service.
 func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
+	if err := common.RequireSecret("USER_SIGNING_KEY_FILE", cfg.SigningKeyFile); err != nil {
+		return nil, err
+	}
 	uri, stopMongo := cfg.MongoURI, func() {}
 	if uri == "" {
 		if EmbeddedMongo == nil {
@@ -125,31 +132,28 @@ func build(ctx context.Context, cfg Config, common service.Common, st *store.Sto
 			return nil, err
 		}
 	}
-	ips, err := clientip.New(cfg.TrustedProxies)
-	if err != nil {
-		return nil, err
-	}
 
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Accounts: accounts}})
 	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
-	// The router forwards a signed identity; clients calling this service
-	// directly may use its own access tokens.
-	authn := auth.Chain(auth.SignedHeader{Secret: []byte(common.IdentitySecret)}, iss)
-
-	r := service.Router(reg, service.Check{Name: "mongodb", Func: st.Ping})
-	r.Method(http.MethodGet, "/.well-known/jwks.json", keys.JWKSHandler())
-	r.With(ips.Middleware, auth.Middleware(authn), resolvers.WithRequestState).Handle("/graphql", gql)
+	// Only the router calls this service: for the keys it verifies tokens
+	// with, and for GraphQL with its statement of who the caller is and
+	// from which address (what sign-in throttling counts).
+	r := service.Router(reg)
+	router := pki.Only(graph.RefuseCaller, pki.Router)
+	r.With(router).Method(http.MethodGet, "/.well-known/jwks.json", keys.JWKSHandler())
+	r.With(router, auth.FromRouter(pki.User), resolvers.WithRequestState).Handle("/graphql", gql)
 	return &Service{
-		Handler: r, Accounts: accounts, Tokens: iss,
+		Handler: r, Admin: service.Admin(reg, service.Check{Name: "mongodb", Func: st.Ping}),
+		Accounts: accounts, Tokens: iss,
 		Background: func(ctx context.Context) error { return accounts.RunPurge(ctx, 10*time.Minute) },
 	}, nil
 }
 
 // Start is the user binary's service.Starter.
-func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*service.Server, func(), error) {
+func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry, tls *pki.Source) (*service.Server, func(), error) {
 	svc, err := New(ctx, cfg, common, log, reg)
 	if err != nil {
 		return nil, nil, err
 	}
-	return service.NewServer(cfg.HTTPAddr, svc.Handler, common, log, svc.Background), svc.Close, nil
+	return service.NewServer(cfg.HTTPAddr, svc.Handler, tls, cfg.AdminAddr, svc.Admin, common, log, svc.Background), svc.Close, nil
 }

@@ -2,6 +2,7 @@ package user_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -20,20 +21,24 @@ import (
 
 	"github.com/virtual-store/virtual-store/internal/auth"
 	"github.com/virtual-store/virtual-store/internal/devmongo"
+	"github.com/virtual-store/virtual-store/internal/pki"
+	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/user"
 	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 )
 
 const (
-	identitySecret = "test-identity-secret"
-	adminEmail     = "root@shop.test"
-	adminPassword  = "root-password-123"
+	adminEmail    = "root@shop.test"
+	adminPassword = "root-password-123"
 )
 
 var (
 	mongoURI string
-	srv      *httptest.Server
+	srv      *httptest.Server // the service port, mutual TLS
+	adminSrv *httptest.Server // the admin port
+	kit      *pkitest.Kit
+	router   *http.Client // speaks as the router, the service's only caller
 	svc      *user.Service
 	logs     syncBuffer
 )
@@ -80,19 +85,35 @@ func run(m *testing.M) int {
 		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 720 * time.Hour,
 		Argon2MemoryKiB: 8 * 1024, Argon2Time: 1, Argon2Threads: 1, // fast hashes for tests
 		LoginWindow: 15 * time.Minute, LoginMaxPerEmail: 5, LoginMaxPerIP: 20,
-		TrustedProxies:      []string{"127.0.0.1/32", "::1/128"},
 		BootstrapAdminEmail: adminEmail, BootstrapAdminPassword: adminPassword,
 		ComplexityLimit: 2000,
 	}
 	mongoURI = mongo.URI
-	svc, err = user.New(ctx, cfg, service.Common{IdentitySecret: identitySecret}, log, service.NewRegistry())
+	svc, err = user.New(ctx, cfg, service.Common{Environment: service.EnvDevelopment}, log, service.NewRegistry())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer svc.Close()
-	srv = httptest.NewServer(svc.Handler)
+	if kit, err = pkitest.Make(dir + "/pki"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	src, err := kit.Load(pki.User)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	rs, err := kit.Load(pki.Router)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	router = pkitest.ClientOf(rs)
+	srv = pkitest.Listen(src, svc.Handler)
 	defer srv.Close()
+	adminSrv = httptest.NewServer(svc.Admin)
+	defer adminSrv.Close()
 	return m.Run()
 }
 
@@ -123,22 +144,31 @@ func (r result) userErrorCodes(field string) []string {
 	return out
 }
 
+// call is a request as the router forwards it: the caller's access token
+// verified into claims, and the client's address, in the router's statement.
 type call struct {
-	bearer, forwardedFor string
+	bearer, clientAddr string
 }
 
 func (c call) do(t *testing.T, query string, vars map[string]any) result {
 	t.Helper()
+	st := auth.Statement{Claims: auth.Claims{Expires: time.Now().Add(time.Minute).Unix()}, Audience: pki.User, ClientAddr: cmp.Or(c.clientAddr, "192.0.2.1")}
+	if c.bearer != "" {
+		claims, err := svc.Tokens.Verify(c.bearer) // what the router does with the JWKS
+		if err != nil {
+			t.Fatalf("the router would refuse this token: %v", err)
+		}
+		st.Claims = claims
+	}
+	ident, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	if c.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.bearer)
-	}
-	if c.forwardedFor != "" {
-		req.Header.Set("X-Forwarded-For", c.forwardedFor)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	req.Header.Set(auth.IdentityHeader, ident)
+	resp, err := router.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +236,7 @@ func register(t *testing.T, prefix string) account {
 
 func login(t *testing.T, email, password, ip string) result {
 	t.Helper()
-	return call{forwardedFor: ip}.do(t, `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { `+authFields+` } }`,
+	return call{clientAddr: ip}.do(t, `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { `+authFields+` } }`,
 		map[string]any{"e": email, "p": password})
 }
 
@@ -493,24 +523,38 @@ func TestRolesAndPrivacy(t *testing.T) {
 	}
 }
 
-func TestIdentityFromRouterAndForgedTokens(t *testing.T) {
+// Only the router may speak for a caller, and only to this subgraph: the
+// same statement from another service's certificate, one meant for another
+// subgraph, or a bearer token sent here directly gets nowhere.
+func TestIdentityOnlyFromTheRouter(t *testing.T) {
 	a := register(t, "ident")
-	signed, _ := auth.SignedHeader{Secret: []byte(identitySecret)}.Sign(auth.Claims{Subject: a.id, Roles: []string{auth.RoleCustomer}, Expires: time.Now().Add(time.Minute).Unix()})
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"{ me { id } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(auth.IdentityHeader, signed)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	me := func(client *http.Client, header, value string) (int, result) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"{ me { id } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(header, value)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out result
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
 	}
-	var out result
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	resp.Body.Close()
-	if dig(out.Data, "me", "id") != a.id {
-		t.Fatalf("router identity: %v", out.Data)
+	if code, out := me(router, auth.IdentityHeader, pkitest.Says(pki.User, a.id, auth.RoleCustomer)); code != http.StatusOK || dig(out.Data, "me", "id") != a.id {
+		t.Fatalf("router's statement: %d %v", code, out.Data)
 	}
-	if r := (call{bearer: a.access[:len(a.access)-4] + "AAAA"}).do(t, `{ me { id } }`, nil); r.status != http.StatusUnauthorized {
-		t.Fatalf("tampered bearer: status %d", r.status)
+	if code, out := me(kit.Client(t, pki.Order), auth.IdentityHeader, pkitest.Says(pki.User, a.id, auth.RoleCustomer)); code != http.StatusForbidden || fmt.Sprint(out.codes()) != "[CALLER_NOT_ALLOWED]" {
+		t.Fatalf("order service relaying a statement: %d %v", code, out.codes())
+	}
+	if code, _ := me(router, auth.IdentityHeader, pkitest.Says(pki.Product, a.id, auth.RoleCustomer)); code != http.StatusUnauthorized {
+		t.Fatalf("statement for product replayed here: %d", code)
+	}
+	if code, out := me(router, "Authorization", "Bearer "+a.access); code != http.StatusOK || out.Data["me"] != nil {
+		t.Fatalf("bearer token sent directly: %d %v; want it ignored (anonymous)", code, out.Data)
+	}
+	if _, err := svc.Tokens.Verify(a.access[:len(a.access)-4] + "AAAA"); err == nil {
+		t.Fatal("tampered token verified")
 	}
 	if r := anon.do(t, `{ me { id } }`, nil); r.Data["me"] != nil || len(r.Errors) > 0 {
 		t.Fatalf("anonymous me: %v %+v", r.Data, r.Errors)
@@ -519,7 +563,10 @@ func TestIdentityFromRouterAndForgedTokens(t *testing.T) {
 
 func TestIssuedTokenVerifiesAgainstServedJWKS(t *testing.T) {
 	a := register(t, "jwks")
-	resp, err := http.Get(srv.URL + "/.well-known/jwks.json")
+	if resp, err := kit.Client(t, pki.Order).Get(srv.URL + "/.well-known/jwks.json"); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("JWKS for the order service: %v %v; want 403", resp, err)
+	}
+	resp, err := router.Get(srv.URL + "/.well-known/jwks.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package paymentapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,9 +16,12 @@ import (
 // Client calls the payment gateway.
 type Client struct{ c *jsonhttp.Client }
 
-// New returns a client for the gateway at baseURL (e.g. http://localhost:4010).
-func New(baseURL, apiKey string) *Client {
-	return &Client{c: jsonhttp.New(baseURL+"/v1", apiKey, 5*time.Second)}
+// New returns a client for the gateway at baseURL (e.g.
+// https://localhost:4010). tlsConfig presents the order service's
+// certificate, whose identity is the merchant its payments are filed under;
+// apiKey, if set, is sent as a Bearer token.
+func New(baseURL, apiKey string, tlsConfig *tls.Config) *Client {
+	return &Client{c: jsonhttp.New(baseURL+"/v1", apiKey, 5*time.Second, tlsConfig)}
 }
 
 // Payment is a charge's outcome.
@@ -26,6 +30,7 @@ type Payment struct {
 	Status         string `json:"status"` // succeeded or failed
 	Amount         int64  `json:"amount"`
 	Currency       string `json:"currency"`
+	Reference      string `json:"reference"`
 	FailureCode    string `json:"failureCode"`
 	FailureMessage string `json:"failureMessage"`
 	RefundedAmount int64  `json:"refundedAmount"`
@@ -49,9 +54,31 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("gateway refused the request (%d): %s: %s", e.Status, e.Code, e.Message)
 }
 
+// KeyConflictError is the gateway's 409 idempotency_key_reused: it holds a
+// different request under this idempotency key. That is a definitive
+// refusal, neither the outcome of our request nor worth retrying — the same
+// key will conflict forever — and it means someone else's request sits
+// under a key we derived for ourselves, which deserves a human's look.
+type KeyConflictError struct {
+	Message string
+}
+
+func (e *KeyConflictError) Error() string {
+	return "gateway holds a different request under this idempotency key: " + e.Message
+}
+
+// Codes of the gateway's 409 answers.
+const (
+	codeKeyReused  = "idempotency_key_reused" // another request under this key: definitive
+	codeInProgress = "request_in_progress"    // a concurrent request with this key: retry
+)
+
 // Charge asks for amount once per key. A decline is not an error: it is a
 // Payment with status failed. Errors wrapping jsonhttp.ErrUnavailable leave
-// the outcome unknown: retry with the same key, or look it up.
+// the outcome unknown: retry with the same key, or look it up. A
+// *KeyConflictError means the key holds another request; a *RefusedError,
+// that the request was refused unprocessed. The returned payment is what the
+// gateway says: callers check it is the one they asked for.
 func (c *Client) Charge(ctx context.Context, key string, amount int64, currency, source, reference string) (Payment, error) {
 	resp, err := c.c.Do(ctx, http.MethodPost, "/payments", http.Header{"Idempotency-Key": {key}},
 		map[string]any{"amount": amount, "currency": currency, "source": source, "reference": reference})
@@ -82,33 +109,57 @@ func (c *Client) Refund(ctx context.Context, paymentID, key string) error {
 	if resp.Status == http.StatusCreated || resp.Status == http.StatusOK {
 		return nil
 	}
-	var body struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	_ = resp.Decode(&body)
-	if body.Error.Code == "charge_already_refunded" {
+	body := decodeError(resp)
+	if body.Code == "charge_already_refunded" {
 		return nil // refunded by an earlier attempt under another key: the goal holds
 	}
-	if resp.Status >= 500 || body.Error.Code == "request_in_progress" {
-		return fmt.Errorf("%w: refund answered %d %s", jsonhttp.ErrUnavailable, resp.Status, body.Error.Code)
+	if resp.Status == http.StatusConflict && body.Code == codeKeyReused {
+		// Not retryable: this key holds another request and always will.
+		return &KeyConflictError{Message: body.Message}
 	}
-	return fmt.Errorf("refund refused (%d): %s: %s", resp.Status, body.Error.Code, body.Error.Message)
+	if resp.Status >= 500 || body.Code == codeInProgress {
+		return fmt.Errorf("%w: refund answered %d %s", jsonhttp.ErrUnavailable, resp.Status, body.Code)
+	}
+	return fmt.Errorf("refund refused (%d): %s: %s", resp.Status, body.Code, body.Message)
 }
 
 // decodePayment reads a payment object; any answer that carries one (201,
-// 402 for declines, 500 for recorded processing errors) is definitive.
+// 402 for declines, 500 for recorded processing errors) is definitive — but
+// a 409 never is, whatever its body holds.
 func decodePayment(resp jsonhttp.Response) (Payment, error) {
+	if resp.Status == http.StatusConflict {
+		body := decodeError(resp)
+		if body.Code == codeKeyReused {
+			return Payment{}, &KeyConflictError{Message: body.Message}
+		}
+		// request_in_progress (a concurrent request with the same key) and
+		// anything else the gateway may mean by 409: retry.
+		return Payment{}, fmt.Errorf("%w: gateway answered %d %s", jsonhttp.ErrUnavailable, resp.Status, body.Code)
+	}
 	var p Payment
 	if err := resp.Decode(&p); err == nil && p.ID != "" {
 		return p, nil
 	}
-	if resp.Status >= 500 || resp.Status == http.StatusConflict || resp.Status == http.StatusTooManyRequests {
-		// 409 is a concurrent request with the same key in progress: retry.
+	if resp.Status >= 500 || resp.Status == http.StatusTooManyRequests {
 		return Payment{}, fmt.Errorf("%w: gateway answered %d", jsonhttp.ErrUnavailable, resp.Status)
 	}
+	body := decodeError(resp)
+	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
+		// The gateway refused *us* (a rotated merchant key, a certificate
+		// it does not accept), not the card: an earlier attempt may have
+		// been charged, so the order must wait for the fix, never fail.
+		return Payment{}, fmt.Errorf("%w: gateway refused the order service (%d %s): check ORDER_PAYMENT_API_KEY and the certificates", jsonhttp.ErrUnavailable, resp.Status, body.Code)
+	}
+	return Payment{}, &RefusedError{Status: resp.Status, Code: body.Code, Message: body.Message}
+}
+
+// apiError is the gateway's error object, {"error": {...}}.
+type apiError struct{ Code, Message string }
+
+func decodeError(resp jsonhttp.Response) apiError {
 	var body struct {
-		Error struct{ Code, Message string } `json:"error"`
+		Error apiError `json:"error"`
 	}
 	_ = resp.Decode(&body)
-	return Payment{}, &RefusedError{Status: resp.Status, Code: body.Error.Code, Message: body.Error.Message}
+	return body.Error
 }

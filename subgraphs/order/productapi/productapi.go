@@ -5,6 +5,7 @@ package productapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -20,9 +21,10 @@ import (
 // Client calls the product service.
 type Client struct{ c *jsonhttp.Client }
 
-// New returns a client for the product service at baseURL (e.g. http://localhost:4002).
-func New(baseURL, token string) *Client {
-	return &Client{c: jsonhttp.New(baseURL+"/internal/v1", token, 5*time.Second)}
+// New returns a client for the product service at baseURL (e.g.
+// https://localhost:4002), presenting the order service's certificate.
+func New(baseURL string, tlsConfig *tls.Config) *Client {
+	return &Client{c: jsonhttp.New(baseURL+"/internal/v1", "", 5*time.Second, tlsConfig)}
 }
 
 // Line is a quantity of a product.

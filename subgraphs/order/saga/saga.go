@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/subgraphs/order/lifecycle"
@@ -65,11 +66,52 @@ type Engine struct {
 	pay        Payments
 	log        *slog.Logger
 	maxBackoff time.Duration
+	// mismatches counts gateway answers that are not about what the saga
+	// asked for; nil until CountMismatches.
+	mismatches *prometheus.CounterVec
 }
 
 // New returns an Engine.
 func New(pool *pgxpool.Pool, inv Inventory, pay Payments, log *slog.Logger) *Engine {
 	return &Engine{pool: pool, q: store.New(pool), inv: inv, pay: pay, log: log, maxBackoff: 30 * time.Second}
+}
+
+// Kinds of untrusted gateway answers, the kind label of
+// order_payment_mismatches_total.
+const (
+	// MismatchPayment: a payment found under the order's key (or returned
+	// by the charge) with another amount, currency or reference.
+	MismatchPayment = "payment_mismatch"
+	// MismatchChargeKey: the gateway holds another request under the
+	// order's charge key (409 idempotency_key_reused).
+	MismatchChargeKey = "charge_key_conflict"
+	// MismatchRefundKey: the same, for the order's refund key.
+	MismatchRefundKey = "refund_key_conflict"
+)
+
+// CountMismatches registers order_payment_mismatches_total{kind} with reg
+// and counts into it from then on. Call it once, before the engine runs.
+// Any increase deserves a human's look: see the error logs of the same
+// moment for the order, and what was expected and found.
+func (e *Engine) CountMismatches(reg prometheus.Registerer) error {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "order_payment_mismatches_total",
+		Help: "Payment gateway answers checkout did not trust, by kind: a payment that is not the order's (payment_mismatch), or another request under the order's charge or refund idempotency key (charge_key_conflict, refund_key_conflict).",
+	}, []string{"kind"})
+	for _, kind := range []string{MismatchPayment, MismatchChargeKey, MismatchRefundKey} {
+		c.WithLabelValues(kind) // export zeros, so rate() and alerts work from the start
+	}
+	if err := reg.Register(c); err != nil {
+		return fmt.Errorf("register order_payment_mismatches_total: %w", err)
+	}
+	e.mismatches = c
+	return nil
+}
+
+func (e *Engine) countMismatch(kind string) {
+	if e.mismatches != nil {
+		e.mismatches.WithLabelValues(kind).Inc()
+	}
 }
 
 // SystemActor names the saga in the status history.
@@ -163,7 +205,18 @@ func (e *Engine) run(ctx context.Context, q *store.Queries, o *store.Order) erro
 		}
 		return setStep(ctx, q, o, StepDone)
 	case StepRefund:
-		if err := e.pay.Refund(ctx, o.PaymentID, chargeKey(o.ID)+"-refund"); err != nil {
+		key := chargeKey(o.ID) + "-refund"
+		if err := e.pay.Refund(ctx, o.PaymentID, key); err != nil {
+			var conflict *paymentapi.KeyConflictError
+			if errors.As(err, &conflict) {
+				// Retrying this key cannot help, but the money still has to go
+				// back and there is no safe way on without a human: the step
+				// stays due (with capped backoff, the error in saga_error) and
+				// every attempt says so loudly.
+				e.log.ErrorContext(ctx, "refund key holds another request at the payment gateway; the refund needs an operator",
+					"order_id", o.ID, "payment_id", o.PaymentID, "key", key, "err", err)
+				e.countMismatch(MismatchRefundKey)
+			}
 			return err
 		}
 		if err := ChangeStatus(ctx, q, o, lifecycle.Refunded, lifecycle.PaymentRefunded, SystemActor, "payment refunded", nil); err != nil {
@@ -225,7 +278,22 @@ func (e *Engine) reserve(ctx context.Context, q *store.Queries, o *store.Order) 
 
 func chargeKey(id uuid.UUID) string { return "order-" + id.String() + "-charge" }
 
+// charge takes the order's total from its card, once: every attempt uses
+// the order's key, and a retry first looks up what an earlier attempt did.
+// It acts only on a payment that is the order's — its amount, currency and
+// reference are what the order asked for — and fails the order safely on
+// anything else: a payment the gateway found under the order's key or
+// answered the charge with that is not the order's, or a 409 saying the key
+// holds another request. The order then is PAYMENT_FAILED with the cart
+// restored and the stock released, and no foreign payment id is recorded.
 func (e *Engine) charge(ctx context.Context, q *store.Queries, o *store.Order) error {
+	if o.Total == 0 {
+		// Nothing to charge (free items): the order is paid as it is.
+		if err := ChangeStatus(ctx, q, o, lifecycle.Paid, lifecycle.PaymentNone, SystemActor, "nothing to charge", nil); err != nil {
+			return err
+		}
+		return setStep(ctx, q, o, StepCommit)
+	}
 	key := chargeKey(o.ID)
 	var (
 		p   paymentapi.Payment
@@ -235,15 +303,23 @@ func (e *Engine) charge(ctx context.Context, q *store.Queries, o *store.Order) e
 		// An earlier attempt may have been processed with its reply lost.
 		p, err = e.pay.PaymentByKey(ctx, key)
 	}
-	if o.Total == 0 {
-		// Nothing to charge (free items): the order is paid as it is.
-		if err := ChangeStatus(ctx, q, o, lifecycle.Paid, lifecycle.PaymentNone, SystemActor, "nothing to charge", nil); err != nil {
-			return err
-		}
-		return setStep(ctx, q, o, StepCommit)
-	}
 	if o.SagaAttempts == 0 || errors.Is(err, paymentapi.ErrNotFound) {
 		p, err = e.pay.Charge(ctx, key, o.Total, o.Currency, o.PaymentToken, o.ID.String())
+	}
+	var conflict *paymentapi.KeyConflictError
+	if errors.As(err, &conflict) {
+		// Another request sits under the key derived from this order: what
+		// it was is unknown, and this order can never be charged under it.
+		e.log.ErrorContext(ctx, "payment gateway holds another request under the order's charge key; failing the order",
+			"order_id", o.ID, "key", key, "expected_amount", o.Total, "expected_currency", o.Currency,
+			"expected_reference", o.ID.String(), "err", err)
+		if err := failCheckout(ctx, q, o, lifecycle.PaymentFailed, lifecycle.PaymentError, "the payment gateway holds another request under this order's payment key", func(s *store.SetStatusParams) {
+			s.FailureReason = "PAYMENT_KEY_CONFLICT"
+		}); err != nil {
+			return err
+		}
+		e.countMismatch(MismatchChargeKey)
+		return nil
 	}
 	var refused *paymentapi.RefusedError
 	if errors.As(err, &refused) {
@@ -255,6 +331,22 @@ func (e *Engine) charge(ctx context.Context, q *store.Queries, o *store.Order) e
 	}
 	if err != nil {
 		return err
+	}
+	if !isOrdersPayment(o, p) {
+		e.log.ErrorContext(ctx, "payment gateway answered with a payment that is not the order's; failing the order",
+			"order_id", o.ID, "key", key, "payment_id", p.ID, "payment_status", p.Status,
+			"expected_amount", o.Total, "found_amount", p.Amount,
+			"expected_currency", o.Currency, "found_currency", p.Currency,
+			"expected_reference", o.ID.String(), "found_reference", p.Reference)
+		// PaymentError: whatever happened at the gateway, this order's charge
+		// failed for good, and the foreign payment's id is not recorded.
+		if err := failCheckout(ctx, q, o, lifecycle.PaymentFailed, lifecycle.PaymentError, "the payment gateway answered with a payment that does not match this order", func(s *store.SetStatusParams) {
+			s.FailureReason = "PAYMENT_MISMATCH"
+		}); err != nil {
+			return err
+		}
+		e.countMismatch(MismatchPayment)
+		return nil
 	}
 	if p.Succeeded() {
 		if err := ChangeStatus(ctx, q, o, lifecycle.Paid, lifecycle.PaymentCaptured, SystemActor, "payment captured", func(s *store.SetStatusParams) {
@@ -271,6 +363,12 @@ func (e *Engine) charge(ctx context.Context, q *store.Queries, o *store.Order) e
 	return failCheckout(ctx, q, o, lifecycle.PaymentFailed, ps, p.FailureMessage, func(s *store.SetStatusParams) {
 		s.PaymentID, s.FailureReason = p.ID, failureReason(p.FailureCode)
 	})
+}
+
+// isOrdersPayment reports whether p is the payment o asked for: its amount,
+// currency and reference (the order id) are the order's.
+func isOrdersPayment(o *store.Order, p paymentapi.Payment) bool {
+	return p.Amount == o.Total && p.Currency == o.Currency && p.Reference == o.ID.String()
 }
 
 // failCheckout ends a checkout that cannot succeed: the order takes its

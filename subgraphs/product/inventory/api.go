@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -13,8 +12,8 @@ import (
 )
 
 // The internal HTTP API the order service uses to hold stock during checkout.
-// It is not part of the public graph: the router never routes to it, and in
-// production it requires a bearer token shared with the order service.
+// It is not part of the public graph: the router never routes to it, and the
+// product service serves it to the order service's certificate only.
 //
 //	POST /internal/v1/reservations                   reserve (201 new, 200 repeated)
 //	GET  /internal/v1/reservations/{orderId}         read
@@ -24,7 +23,7 @@ import (
 //	POST /internal/v1/quotes                         prices and availability for a cart
 //
 // Errors are JSON: {"error": {"code": "INSUFFICIENT_STOCK", "message": "...", "shortages": [...]}}
-// with 400 (malformed), 401 (token), 404, 409 (stock, conflicting state), 422 (invalid).
+// with 400 (malformed), 403 (CALLER_NOT_ALLOWED), 404, 409 (stock, conflicting state), 422 (invalid).
 
 // ReserveRequest is the body of POST /reservations.
 type ReserveRequest struct {
@@ -45,13 +44,10 @@ type APIError struct {
 // maxBody caps request bodies: 100 lines of JSON fit in a few kilobytes.
 const maxBody = 64 << 10
 
-// Handler returns the internal API. With a non-empty token every request must
-// carry "Authorization: Bearer <token>".
-func (inv *Inventory) Handler(token string, log *slog.Logger) http.Handler {
+// Handler returns the internal API. Who may call it is the caller's concern
+// (the product service mounts it behind pki.Only for the order service).
+func (inv *Inventory) Handler(log *slog.Logger) http.Handler {
 	r := chi.NewRouter()
-	if token != "" {
-		r.Use(requireToken(token))
-	}
 	r.Post("/reservations", func(w http.ResponseWriter, r *http.Request) {
 		var req ReserveRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
@@ -136,17 +132,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 }
 
-func requireToken(token string) func(http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-				writeJSON(w, http.StatusUnauthorized, APIError{Code: "UNAUTHORIZED", Message: "missing or wrong bearer token"})
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+// RefuseCaller answers a service that may not call the API (pki.Only).
+func RefuseCaller(w http.ResponseWriter, _ *http.Request, msg string) {
+	writeJSON(w, http.StatusForbidden, APIError{Code: "CALLER_NOT_ALLOWED", Message: msg})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -96,18 +95,6 @@ func (i *Issuer) Verify(token string) (auth.Claims, error) {
 		return auth.Claims{}, fmt.Errorf("%w: %v", auth.ErrInvalidCredentials, err)
 	}
 	return auth.FromJWT(tok), nil
-}
-
-// Authenticate implements auth.Authenticator for "Authorization: Bearer <JWT>",
-// so clients can call the user service directly with its own tokens.
-func (i *Issuer) Authenticate(r *http.Request) (auth.Claims, error) {
-	token, err := auth.BearerToken(r.Header.Get("Authorization"))
-	if errors.Is(err, auth.ErrInvalidCredentials) {
-		return auth.Claims{}, fmt.Errorf("%w: want a Bearer token", err)
-	} else if err != nil {
-		return auth.Claims{}, err
-	}
-	return i.Verify(token)
 }
 
 // refreshPrefix makes leaked refresh tokens easy for secret scanners to spot.

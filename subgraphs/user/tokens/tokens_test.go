@@ -166,17 +166,3 @@ func TestRefreshTokens(t *testing.T) {
 		}
 	}
 }
-
-func TestAuthenticateBearer(t *testing.T) {
-	iss := newIssuer(t, KeyConfig{DevDir: t.TempDir()})
-	good, _, _ := iss.AccessToken("user-1", nil)
-	for header, want := range map[string]error{"": auth.ErrNoCredentials, "Bearer " + good: nil, "Basic abc": auth.ErrInvalidCredentials, "Bearer nope": auth.ErrInvalidCredentials} {
-		r := httptest.NewRequest(http.MethodPost, "/", nil)
-		if header != "" {
-			r.Header.Set("Authorization", header)
-		}
-		if _, err := iss.Authenticate(r); !errors.Is(err, want) && !(want == nil && err == nil) {
-			t.Errorf("%q: %v, want %v", header, err, want)
-		}
-	}
-}
