@@ -234,7 +234,7 @@ func (g *Gateway) CreateRefund(ctx context.Context, merchant, paymentID, key str
 		if err != nil {
 			return err
 		}
-		if err := q.AddRefunded(ctx, store.AddRefundedParams{ID: p.ID, Amount: amount}); err != nil {
+		if err := q.AddRefunded(ctx, store.AddRefundedParams{Merchant: merchant, ID: p.ID, Amount: amount}); err != nil {
 			return err
 		}
 		out = refundOf(row)

@@ -32,6 +32,7 @@ func Main[C any](name, prefix string, start Starter[C]) int {
 		fmt.Fprintln(os.Stderr, name+":", err)
 		return 2
 	}
+	slog.SetDefault(log) // for what has no logger of its own (readiness failures)
 	var cfg C
 	if err := LoadConfig(&cfg, prefix); err != nil {
 		log.Error("invalid configuration", "err", err)

@@ -35,7 +35,7 @@ func TestReadiness(t *testing.T) {
 		Checks map[string]string `json:"checks"`
 	}
 	_ = json.NewDecoder(w.Body).Decode(&body)
-	if w.Code != http.StatusServiceUnavailable || body.Checks["cache"] != "connection refused" || body.Checks["db"] != "ok" {
+	if w.Code != http.StatusServiceUnavailable || body.Checks["cache"] != "failing" || body.Checks["db"] != "ok" {
 		t.Fatalf("one down: %d %+v", w.Code, body)
 	}
 }

@@ -10,18 +10,19 @@ import (
 )
 
 const addRefunded = `-- name: AddRefunded :exec
-UPDATE payments SET refunded_amount = refunded_amount + $1 WHERE id = $2
+UPDATE payments SET refunded_amount = refunded_amount + $1 WHERE merchant = $2 AND id = $3
 `
 
 type AddRefundedParams struct {
-	Amount int64
-	ID     string
+	Amount   int64
+	Merchant string
+	ID       string
 }
 
 // Runs on the row LockPayment found and locked for the merchant, in the same
 // transaction.
 func (q *Queries) AddRefunded(ctx context.Context, arg AddRefundedParams) error {
-	_, err := q.db.Exec(ctx, addRefunded, arg.Amount, arg.ID)
+	_, err := q.db.Exec(ctx, addRefunded, arg.Amount, arg.Merchant, arg.ID)
 	return err
 }
 

@@ -36,7 +36,7 @@ SELECT * FROM refunds WHERE merchant = @merchant AND idempotency_key = @idempote
 -- name: AddRefunded :exec
 -- Runs on the row LockPayment found and locked for the merchant, in the same
 -- transaction.
-UPDATE payments SET refunded_amount = refunded_amount + @amount WHERE id = @id;
+UPDATE payments SET refunded_amount = refunded_amount + @amount WHERE merchant = @merchant AND id = @id;
 
 -- name: PaymentsByReference :many
 SELECT * FROM payments WHERE merchant = @merchant AND reference = @reference ORDER BY created_at;
