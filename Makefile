@@ -26,17 +26,40 @@ help: ## list the targets
 run: build ## build and start the whole store locally (Ctrl-C stops it)
 	$(BIN)/devstack --bin $(BIN)
 
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/virtual-store/virtual-store/internal/service.Version=$(VERSION)
+
 .PHONY: build
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
 	# The local user binary embeds a MongoDB-compatible server (FerretDB) for
 	# when USER_MONGO_URI is unset; the production image builds without the tag.
-	$(GO) build -tags embedmongo -o $(BIN)/user ./cmd/user
+	$(GO) build -ldflags "$(LDFLAGS)" -tags embedmongo -o $(BIN)/user ./cmd/user
 
 .PHONY: test
-test: check-generated vet ## run every test against the real databases
+test: check-generated vet lint-workflows ## run every test against the real databases
 	$(GO) test -count=1 -race ./...
+
+.PHONY: lint-workflows
+lint-workflows: ## lint the GitHub Actions workflows (actionlint, pinned in tools/go.mod)
+	cd tools && $(GO) tool actionlint ../.github/workflows/*.yml
+
+.PHONY: images
+images: ## build every image with podman: virtual-store/<name>:$(IMAGE_TAG) (default dev)
+	scripts/images.sh
+
+.PHONY: test-images
+test-images: ## run each image (read-only, non-root) and the e2e journey against the containers
+	. scripts/podman-env.sh && E2E_IMAGES=$${IMAGE_TAG:-dev} $(GO) test -count=1 ./e2e -run 'TestImages|TestStorefrontJourneyThroughTheRouter|TestPaymentGatewayAnswersOnlyTheOrderService' -v
+
+.PHONY: k8s-dev-certs
+k8s-dev-certs: build ## issue the dev overlay's certificates (kustomize/overlays/dev/pki, never committed)
+	$(BIN)/router pki init --dir kustomize/overlays/dev/pki --namespace virtual-store
+
+.PHONY: verify-k8s
+verify-k8s: build ## validate both Kustomize overlays with a real kube-apiserver (built once from the Go module proxy)
+	scripts/verify-k8s.sh
 
 .PHONY: test-short
 test-short: ## the tests without the race detector (faster)
@@ -75,5 +98,5 @@ bench-gateway: build ## the public gateway benchmark's query through the router 
 	scripts/bench-gateway.sh
 
 .PHONY: clean
-clean: ## remove build output and local data
-	rm -rf $(BIN) .data
+clean: ## remove build output and local data (the development CA and certificates too)
+	rm -rf $(BIN) .data kustomize/overlays/dev/pki

@@ -53,6 +53,14 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: certificates:", err)
 		return 1
 	}
+	if imageTag != "" {
+		stop, err := prepareImages(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: images:", err)
+			return 1
+		}
+		defer stop()
+	}
 	src, err := kit.Load(pki.Router)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: certificates:", err)
@@ -60,6 +68,9 @@ func run(m *testing.M) int {
 	}
 	routerClient = pkitest.ClientOf(src)
 	routerClient.Timeout = 60 * time.Second
+	if imageTag != "" {
+		return m.Run() // the services run from their images (images_test.go)
+	}
 	// Build the binaries once for the package, as `make build` would.
 	cmd := exec.Command("go", "build", "-tags", "embedmongo", "-o", dir+"/", "../cmd/user", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -115,12 +126,16 @@ func start(t *testing.T, name string, env ...string) *proc {
 func (p *proc) launch() {
 	p.t.Helper()
 	prefix := strings.ToUpper(p.name) + "_"
-	p.cmd = exec.Command(filepath.Join(binDir, p.name))
-	p.cmd.Env = append(os.Environ(), "ENVIRONMENT=development", "LOG_LEVEL=info",
-		prefix+"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(p.port), prefix+"ADMIN_ADDR=127.0.0.1:"+strconv.Itoa(p.admin),
-		"SHUTDOWN_TIMEOUT=2s", "ROUTER_LISTEN=127.0.0.1:"+strconv.Itoa(p.port), "ROUTER_ADMIN_LISTEN=127.0.0.1:"+strconv.Itoa(p.admin))
-	p.cmd.Env = append(p.cmd.Env, kit.Env(p.name)...)
-	p.cmd.Env = append(p.cmd.Env, p.env...)
+	env := []string{"LOG_LEVEL=info",
+		prefix + "HTTP_ADDR=127.0.0.1:" + strconv.Itoa(p.port), prefix + "ADMIN_ADDR=127.0.0.1:" + strconv.Itoa(p.admin),
+		"SHUTDOWN_TIMEOUT=2s", "ROUTER_LISTEN=127.0.0.1:" + strconv.Itoa(p.port), "ROUTER_ADMIN_LISTEN=127.0.0.1:" + strconv.Itoa(p.admin)}
+	if imageTag != "" {
+		p.cmd = containerCommand(p.name, append(env, p.env...))
+	} else {
+		p.cmd = exec.Command(filepath.Join(binDir, p.name))
+		p.cmd.Env = append(append(append(os.Environ(), "ENVIRONMENT=development"), env...), kit.Env(p.name)...)
+		p.cmd.Env = append(p.cmd.Env, p.env...)
+	}
 	w := &lockedWriter{mu: p.mu, w: p.logs}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	if err := p.cmd.Start(); err != nil {

@@ -89,6 +89,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	slog.SetDefault(log)
+	if cmd == "serve" {
+		log.Info("starting", "version", service.Version)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -33,6 +33,7 @@ func Main[C any](name, prefix string, start Starter[C]) int {
 		return 2
 	}
 	slog.SetDefault(log) // for what has no logger of its own (readiness failures)
+	log.Info("starting", "version", Version, "environment", common.Environment)
 	var cfg C
 	if err := LoadConfig(&cfg, prefix); err != nil {
 		log.Error("invalid configuration", "err", err)
