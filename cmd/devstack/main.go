@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -48,6 +49,11 @@ func run(binDir, pkiDir, pgURL string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	pgURL, stopPostgres, err := reachPostgres(ctx, pgURL)
+	if err != nil {
+		return err
+	}
+	defer stopPostgres()
 	if err := preparePostgres(ctx, pgURL); err != nil {
 		return err
 	}
@@ -84,6 +90,9 @@ func run(binDir, pkiDir, pgURL string) error {
 		cmd := exec.Command(filepath.Join(binDir, p.binary))
 		cmd.Env = append(os.Environ(), "ENVIRONMENT=development", "TLS_DIR="+filepath.Join(pkiDir, p.name))
 		cmd.Env = append(append(cmd.Env, p.env...), secrets[p.name]...)
+		for _, db := range p.databases {
+			cmd.Env = append(cmd.Env, strings.ToUpper(p.name)+"_DATABASE_URL="+withDatabase(pgURL, db))
+		}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches devstack only; it stops children in order
 		out := prefixWriter(p.name, colors[i%len(colors)])
 		cmd.Stdout, cmd.Stderr = out, out
@@ -144,15 +153,46 @@ func issueCertificates(dir string) error {
 	return nil
 }
 
-// preparePostgres checks the server and creates missing databases.
+// reachPostgres returns the server to use: the one at url if it answers,
+// else a private one started under .data/postgres (stopped by the returned
+// function), else an error that says what to install or start.
+func reachPostgres(ctx context.Context, url string) (string, func(), error) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	conn, err := pgx.Connect(cctx, url)
+	cancel()
+	if err == nil {
+		_ = conn.Close(ctx)
+		return url, func() {}, nil
+	}
+	fmt.Println(bold(fmt.Sprintf("PostgreSQL does not answer at %s (%v); starting a private server under .data/postgres", url, err)))
+	pg, perr := startPrivatePostgres(ctx, ".data/postgres", prefixWriter("postgres", "90"))
+	if perr != nil {
+		return "", nil, fmt.Errorf("PostgreSQL is not reachable at %s: %v\n"+
+			"  and no private server could be started: %v\n"+
+			"  start one with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+
+			"  or point DEVSTACK_POSTGRES_URL at another server", url, err, perr)
+	}
+	fmt.Println(bold("private PostgreSQL server at " + pg.URL + " (data in .data/postgres; stopped with the store)"))
+	return pg.URL, pg.Stop, nil
+}
+
+// withDatabase is url with its database replaced by db.
+func withDatabase(raw, db string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+// preparePostgres creates the missing databases.
 func preparePostgres(ctx context.Context, url string) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(cctx, url)
 	if err != nil {
-		return fmt.Errorf("PostgreSQL is not reachable at %s: %v\n"+
-			"  start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+
-			"  or point DEVSTACK_POSTGRES_URL at another server", url, err)
+		return fmt.Errorf("PostgreSQL at %s: %w", url, err)
 	}
 	defer conn.Close(ctx)
 	for _, p := range stack {
