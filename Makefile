@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 
 GO        ?= go
 BIN       := bin
-BINARIES  := router product order paymentgw devstack routerbench benchsubgraphs
+BINARIES  := router product order paymentgw devstack routerbench benchsubgraphs loadgen
 # sqlc is pinned in tools/go.mod and built by the go command (cached in the Go
 # build cache, outside the repository); never a downloaded binary.
 SQLC      := cd tools && $(GO) tool sqlc -f ../sqlc.yaml
@@ -16,7 +16,8 @@ BENCH_SUBGRAPHS := accounts inventory products reviews
 GENERATED := graph/internal/graphtest subgraphs/product/generated subgraphs/product/model subgraphs/product/store \
              subgraphs/user/generated subgraphs/user/model paymentgw/store \
              subgraphs/order/generated subgraphs/order/model subgraphs/order/store \
-             $(addsuffix /generated,$(addprefix bench/subgraphs/,$(BENCH_SUBGRAPHS)))
+             $(addsuffix /generated,$(addprefix bench/subgraphs/,$(BENCH_SUBGRAPHS))) \
+             dashboards kustomize/components/monitoring/dashboards
 
 .PHONY: help
 help: ## list the targets
@@ -38,8 +39,12 @@ build: ## build every binary into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -tags embedmongo -o $(BIN)/user ./cmd/user
 
 .PHONY: test
-test: check-generated vet lint-workflows ## run every test against the real databases
+test: check-generated vet lint-workflows promtool ## run every test against the real databases
 	$(GO) test -count=1 -race ./...
+
+.PHONY: promtool
+promtool: ## check and unit-test the Prometheus rules and configs (installs Debian's prometheus if missing)
+	scripts/promtool-test.sh
 
 .PHONY: lint-workflows
 lint-workflows: ## lint the GitHub Actions workflows (actionlint, pinned in tools/go.mod)
@@ -71,11 +76,21 @@ vet: ## gofmt and go vet
 	$(GO) vet ./...
 
 .PHONY: generate
-generate: ## regenerate all generated code (sqlc, gqlgen)
+generate: ## regenerate all generated code (sqlc, gqlgen, dashboards)
 	$(SQLC) generate
 	$(GQLGEN) generate --config gqlgen.yml
 	@for s in $(SUBGRAPHS); do (cd subgraphs/$$s && $(GQLGEN) generate) || exit 1; done
 	@for s in $(BENCH_SUBGRAPHS); do (cd bench/subgraphs/$$s && $(GQLGEN) generate) || exit 1; done
+	$(MAKE) --no-print-directory dashboards # last: it reads the executors gqlgen just wrote
+
+.PHONY: dashboards
+dashboards: ## regenerate the Grafana dashboards from Go code and the composed supergraph (dashboards/, and the copy Kustomize ships)
+	$(GO) run ./cmd/dashboards -out dashboards
+	$(GO) run ./cmd/dashboards -compact -out kustomize/components/monitoring/dashboards
+
+.PHONY: load
+load: ## simulated shoppers against a running store (make run); LOADGEN_FLAGS="-users 20 -duration 1m"
+	$(BIN)/loadgen $(LOADGEN_FLAGS)
 
 .PHONY: check-generated
 check-generated: ## fail if committed generated code differs from `make generate`

@@ -101,6 +101,8 @@ func invalid(code, msg string) *Error {
 type Gateway struct {
 	pool *pgxpool.Pool
 	q    *store.Queries
+	// Metrics counts new payments and refunds; nil counts nothing. Set it before use.
+	Metrics *Metrics
 }
 
 // New returns a Gateway.
@@ -147,6 +149,7 @@ func (g *Gateway) CreatePayment(ctx context.Context, merchant, key string, req P
 	if err != nil {
 		return Payment{}, fmt.Errorf("record payment: %w", err)
 	}
+	g.Metrics.payment(row.Status)
 	return paymentOf(row), nil
 }
 
@@ -193,7 +196,10 @@ func (g *Gateway) CreateRefund(ctx context.Context, merchant, paymentID, key str
 		Payment string
 		RefundRequest
 	}{paymentID, req})
-	var out Refund
+	var (
+		out     Refund
+		created bool
+	)
 	err := postgres.InTx(ctx, g.pool, func(tx pgx.Tx) error {
 		q := g.q.WithTx(tx)
 		if existing, err := q.RefundByKey(ctx, store.RefundByKeyParams{Merchant: merchant, IdempotencyKey: key}); err == nil {
@@ -237,9 +243,12 @@ func (g *Gateway) CreateRefund(ctx context.Context, merchant, paymentID, key str
 		if err := q.AddRefunded(ctx, store.AddRefundedParams{Merchant: merchant, ID: p.ID, Amount: amount}); err != nil {
 			return err
 		}
-		out = refundOf(row)
+		out, created = refundOf(row), true
 		return nil
 	})
+	if err == nil && created {
+		g.Metrics.refund()
+	}
 	return out, err
 }
 

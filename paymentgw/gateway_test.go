@@ -24,12 +24,14 @@ import (
 
 var (
 	pool  *pgxpool.Pool
+	dbURL string // the package's database
 	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
 func TestMain(m *testing.M) {
 	os.Exit(testdb.RunPackage(m, "paymentgw", func(url string) (func(), error) {
 		var err error
+		dbURL = url
 		pool, err = postgres.Open(context.Background(), url, migrations.PaymentGW(), quiet)
 		if err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/virtual-store/virtual-store/internal/pki"
@@ -31,20 +32,44 @@ type Config struct {
 	TimeoutRate float64       `env:"TIMEOUT_RATE" envDefault:"0"`
 }
 
-// Start is the paymentgw binary's service.Starter.
-func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry, tls *pki.Source) (*service.Server, func(), error) {
+// Service is a running gateway's parts.
+type Service struct {
+	Handler http.Handler // the service port's
+	Admin   http.Handler // the admin port's
+	Pool    *pgxpool.Pool
+	Gateway *Gateway
+}
+
+// NewService connects to the database (every statement timed on reg),
+// migrates it and wires the gateway. Close the pool when done.
+func NewService(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
 	if err := common.RequireSecret("PAYMENTGW_API_KEY", cfg.APIKey); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if cfg.APIKey == "" {
 		log.Warn("PAYMENTGW_API_KEY is empty (development): the order service's certificate is the only credential")
 	}
 	if cfg.FailureRate < 0 || cfg.FailureRate > 1 || cfg.TimeoutRate < 0 || cfg.TimeoutRate > 1 {
-		return nil, nil, fmt.Errorf("failure and timeout rates must be between 0 and 1")
+		return nil, fmt.Errorf("failure and timeout rates must be between 0 and 1")
 	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, migrations.PaymentGW(), log)
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("payment gateway database: %w", err)
+		return nil, fmt.Errorf("parse PAYMENTGW_DATABASE_URL: %w", err)
+	}
+	if err := postgres.Instrument(pc, reg); err != nil {
+		return nil, err
+	}
+	pool, err := postgres.OpenConfig(ctx, pc, migrations.PaymentGW(), log)
+	if err != nil {
+		return nil, fmt.Errorf("payment gateway database: %w", err)
+	}
+	gw := New(pool)
+	if gw.Metrics, err = NewMetrics(reg); err == nil {
+		err = postgres.RegisterPoolMetrics(pool, reg)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
 	}
 	chaos := Chaos{Latency: cfg.Latency, Jitter: cfg.Jitter, FailureRate: cfg.FailureRate, TimeoutRate: cfg.TimeoutRate}
 	if chaos != (Chaos{}) {
@@ -53,9 +78,18 @@ func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Log
 	r := service.Router(reg)
 	// Only the order service may pay; its identity is the merchant every
 	// ledger row belongs to.
-	r.With(pki.Only(RefuseCaller, pki.Order), merchantIsPeer).Mount("/v1", New(pool).Handler(cfg.APIKey, chaos, log))
+	r.With(pki.Only(RefuseCaller, pki.Order), merchantIsPeer).Mount("/v1", gw.Handler(cfg.APIKey, chaos, log))
 	admin := service.Admin(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)})
-	return service.NewServer(cfg.HTTPAddr, r, tls, cfg.AdminAddr, admin, common, log), pool.Close, nil
+	return &Service{Handler: r, Admin: admin, Pool: pool, Gateway: gw}, nil
+}
+
+// Start is the paymentgw binary's service.Starter.
+func Start(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry, tls *pki.Source) (*service.Server, func(), error) {
+	svc, err := NewService(ctx, cfg, common, log, reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return service.NewServer(cfg.HTTPAddr, svc.Handler, tls, cfg.AdminAddr, svc.Admin, common, log), svc.Pool.Close, nil
 }
 
 // merchantIsPeer makes the caller's certificate identity the merchant of

@@ -12,6 +12,7 @@ cd "$root"
 # SQL, configs and the tools module.
 git ls-files -z --cached --others --exclude-standard -- \
   go.mod go.sum gqlgen.yml sqlc.yaml Makefile tools graph sql subgraphs internal paymentgw bench \
+  router dashboards cmd/dashboards kustomize/components/monitoring/dashboards \
   | xargs -0 -I{} cp --parents {} "$scratch"/ 2>/dev/null || true
 
 make -C "$scratch" --no-print-directory generate >/dev/null

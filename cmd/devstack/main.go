@@ -2,8 +2,9 @@
 // PostgreSQL is there, creates the databases, issues the development CA and
 // the services' certificates (mutual TLS on every internal hop, renewed
 // before they expire), starts every service as its own process with
-// colored, prefixed logs, waits until each is ready, prints the URLs, and
-// stops everything cleanly on Ctrl-C. `make run` calls it.
+// colored, prefixed logs, waits until each is ready, starts a Prometheus
+// on the admin ports with the store's alert rules (when one is installed),
+// prints the URLs, and stops everything cleanly on Ctrl-C. `make run` calls it.
 package main
 
 import (
@@ -38,14 +39,24 @@ func main() {
 	pkiDir := flag.String("pki", ".data/pki", "directory of the development CA and the services' certificates")
 	pgURL := flag.String("postgres", envOr("DEVSTACK_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server to create the databases on (env DEVSTACK_POSTGRES_URL)")
+	promBin := flag.String("prometheus", "prometheus", "Prometheus binary to start after the services (found on PATH; \"\" starts none)")
+	rulesDir := flag.String("rules", "kustomize/components/monitoring/rules", "directory of the alert and recording rules (*.yml) the local Prometheus loads")
+	writeProm := flag.String("write-prometheus-config", "", "only write the local Prometheus configuration to this file and exit")
 	flag.Parse()
-	if err := run(*binDir, *pkiDir, *pgURL); err != nil {
+	if *writeProm != "" {
+		if err := localPromConfig(*rulesDir).write(*writeProm); err != nil {
+			fmt.Fprintln(os.Stderr, red("devstack: "+err.Error()))
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*binDir, *pkiDir, *pgURL, *promBin, *rulesDir); err != nil {
 		fmt.Fprintln(os.Stderr, red("devstack: "+err.Error()))
 		os.Exit(1)
 	}
 }
 
-func run(binDir, pkiDir, pgURL string) error {
+func run(binDir, pkiDir, pgURL, promBin, rulesDir string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -111,7 +122,8 @@ func run(binDir, pkiDir, pgURL string) error {
 		stopAll(running, &wg)
 		return err
 	}
-	printBanner(pkiDir)
+	prom, promNote := startMonitoring(promBin, rulesDir)
+	printBanner(pkiDir, prom, promNote)
 
 	var failure error
 	renew := time.NewTicker(time.Hour)
@@ -131,6 +143,9 @@ wait:
 				fmt.Fprintln(os.Stderr, red("devstack: renewing certificates: "+err.Error()))
 			}
 		}
+	}
+	if prom != nil {
+		prom.Stop()
 	}
 	stopAll(running, &wg)
 	return failure
@@ -266,7 +281,7 @@ func stopAll(cmds []*exec.Cmd, wg *sync.WaitGroup) {
 	}
 }
 
-func printBanner(pkiDir string) {
+func printBanner(pkiDir string, prom *localPrometheus, promNote string) {
 	fmt.Println(bold("\nvirtual-store is running:"))
 	for _, p := range stack {
 		scheme := "https"
@@ -278,6 +293,12 @@ func printBanner(pkiDir string) {
 		}
 	}
 	fmt.Println("  metrics    http://localhost:{4100,4101,4102,4103,4110}/metrics (admin ports: /healthz /readyz /metrics)")
+	if prom != nil {
+		fmt.Printf("  prometheus %s (every admin port each 5s; the store's rules: /alerts; config %s, log %s)\n",
+			strings.Replace(prom.URL, "127.0.0.1", "localhost", 1), filepath.Join(promDir, "prometheus.yml"), prom.LogFile)
+	} else {
+		fmt.Println("  " + promNote)
+	}
 	fmt.Printf("  mutual TLS between the services; certificates in %s (the CA: %s)\n", pkiDir, filepath.Join(pkiDir, pki.CAFile))
 	fmt.Printf("  admin sign-in: %s / %s (local development only)\n", DevAdminEmail, DevAdminPassword)
 	fmt.Println(bold("Press Ctrl-C to stop.\n"))

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -62,9 +64,21 @@ func (m *HTTPMetrics) Middleware(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 			route = rc.RoutePattern()
 		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
-		m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		method := methodLabel(r.Method)
+		m.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
+		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 	})
+}
+
+// methodLabel bounds the method label: a client may send any token as the
+// method, so anything but the standard methods is "other".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 type statusWriter struct {
@@ -87,3 +101,50 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer (Flush etc.).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// GaugeValue is one series of a ScrapeGauge: its value and label values.
+type GaugeValue struct {
+	Value  float64
+	Labels []string // in the order of the gauge's label names
+}
+
+// ScrapeGauge is a gauge family computed at every scrape by read (e.g. a
+// COUNT query), given at most timeout. When read fails or times out the
+// family is left out of that scrape and the error logged: a slow or
+// unreachable database never fails or stalls the rest of the scrape.
+// Register it on the service's registry.
+func ScrapeGauge(opts prometheus.GaugeOpts, labels []string, timeout time.Duration, log *slog.Logger, read func(ctx context.Context) ([]GaugeValue, error)) prometheus.Collector {
+	name := prometheus.BuildFQName(opts.Namespace, opts.Subsystem, opts.Name)
+	return &scrapeGauge{
+		name: name, desc: prometheus.NewDesc(name, opts.Help, labels, opts.ConstLabels),
+		timeout: timeout, log: log, read: read,
+	}
+}
+
+type scrapeGauge struct {
+	name    string
+	desc    *prometheus.Desc
+	timeout time.Duration
+	log     *slog.Logger
+	read    func(ctx context.Context) ([]GaugeValue, error)
+}
+
+func (g *scrapeGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+
+func (g *scrapeGauge) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
+	defer cancel()
+	values, err := g.read(ctx)
+	if err != nil {
+		g.log.Warn("metric left out of this scrape", "metric", g.name, "err", err)
+		return
+	}
+	for _, v := range values {
+		m, err := prometheus.NewConstMetric(g.desc, prometheus.GaugeValue, v.Value, v.Labels...)
+		if err != nil {
+			g.log.Error("metric left out of this scrape", "metric", g.name, "err", err)
+			continue
+		}
+		ch <- m
+	}
+}

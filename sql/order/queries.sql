@@ -105,6 +105,10 @@ LIMIT @row_limit;
 -- name: CountOrders :one
 SELECT count(*) FROM orders WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text);
 
+-- name: CountOrdersByStatus :many
+-- Orders per status (the orders{status} gauge, read at every scrape).
+SELECT status, count(*) AS orders FROM orders GROUP BY status;
+
 -- ---------------------------------------------------------------- history and events
 
 -- name: InsertHistory :exec

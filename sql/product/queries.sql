@@ -196,6 +196,11 @@ ORDER BY expires_at
 LIMIT @row_limit
 FOR UPDATE SKIP LOCKED;
 
+-- name: CountActiveReservations :one
+-- Reservations holding stock now (the reservations_active gauge, read at
+-- every scrape; the partial expiry index covers it).
+SELECT count(*) FROM reservations WHERE status = 'ACTIVE';
+
 -- name: RestockReturned :exec
 -- Units of a committed reservation come back to the shelf.
 UPDATE stock SET on_hand = on_hand + @quantity, updated_at = now()

@@ -21,11 +21,13 @@ import (
 	"github.com/virtual-store/virtual-store/internal/service"
 	migrations "github.com/virtual-store/virtual-store/sql"
 	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
+	"github.com/virtual-store/virtual-store/subgraphs/order/metrics"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 	"github.com/virtual-store/virtual-store/subgraphs/order/paymentapi"
 	"github.com/virtual-store/virtual-store/subgraphs/order/productapi"
 	"github.com/virtual-store/virtual-store/subgraphs/order/resolvers"
 	"github.com/virtual-store/virtual-store/subgraphs/order/saga"
+	"github.com/virtual-store/virtual-store/subgraphs/order/store"
 )
 
 // Config is the order service's configuration, read from ORDER_* variables.
@@ -80,14 +82,30 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 		return nil, fmt.Errorf("parse ORDER_DATABASE_URL: %w", err)
 	}
 	pc.MaxConns = cfg.DBMaxConns
+	if err := postgres.Instrument(pc, reg); err != nil {
+		return nil, err
+	}
 	pool, err := postgres.OpenConfig(ctx, pc, migrations.Order(), log)
 	if err != nil {
 		return nil, fmt.Errorf("order database: %w", err)
 	}
+	checkouts, err := metrics.NewCheckout(reg)
+	if err == nil {
+		err = metrics.RegisterOrders(reg, store.New(pool), log)
+	}
+	if err == nil {
+		err = postgres.RegisterPoolMetrics(pool, reg)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	// Each client accepts only the server identity it means to talk to.
 	products := productapi.New(cfg.ProductURL, tls.ClientTLS(pki.Product))
 	payments := paymentapi.New(cfg.PaymentURL, cfg.PaymentAPIKey, tls.ClientTLS(pki.PaymentGW))
+	payments.Metrics = checkouts
 	engine := saga.New(pool, products, payments, log)
+	engine.Metrics = checkouts
 	if err := engine.CountMismatches(reg); err != nil {
 		pool.Close()
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
+	"github.com/virtual-store/virtual-store/subgraphs/product/metrics"
 	"github.com/virtual-store/virtual-store/subgraphs/product/resolvers"
 	"github.com/virtual-store/virtual-store/subgraphs/product/seed"
 )
@@ -54,10 +55,17 @@ type Service struct {
 	Background func(ctx context.Context) error
 }
 
-// New connects to the database, migrates it, seeds it if asked, and builds
-// the HTTP handler. Close the pool when done.
+// New connects to the database (every statement timed on reg), migrates
+// it, seeds it if asked, and builds the HTTP handler. Close the pool when done.
 func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, migrations.Product(), log)
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse PRODUCT_DATABASE_URL: %w", err)
+	}
+	if err := postgres.Instrument(pc, reg); err != nil {
+		return nil, err
+	}
+	pool, err := postgres.OpenConfig(ctx, pc, migrations.Product(), log)
 	if err != nil {
 		return nil, fmt.Errorf("product database: %w", err)
 	}
@@ -69,8 +77,13 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	return svc, nil
 }
 
-// NewWithPool is New over an open, migrated pool (tests bring their own).
+// NewWithPool is New over an open, migrated pool (tests bring their own,
+// instrumented with postgres.Instrument on reg if they want query metrics).
+// It exports the pool's statistics and the stock metrics on reg.
 func NewWithPool(ctx context.Context, pool *pgxpool.Pool, cfg Config, common service.Common, log *slog.Logger, reg *prometheus.Registry) (*Service, error) {
+	if err := postgres.RegisterPoolMetrics(pool, reg); err != nil {
+		return nil, err
+	}
 	if cfg.Seed {
 		if _, err := seed.Load(ctx, pool, log); err != nil {
 			return nil, err
@@ -78,6 +91,11 @@ func NewWithPool(ctx context.Context, pool *pgxpool.Pool, cfg Config, common ser
 	}
 	cat := catalog.New(pool)
 	inv := inventory.New(pool, log, cfg.ReservationTTL)
+	stock, err := metrics.NewStock(reg, inv, log)
+	if err != nil {
+		return nil, err
+	}
+	inv.Metrics = stock
 
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Catalog: cat, Inventory: inv}})
 	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})

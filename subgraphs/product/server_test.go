@@ -34,6 +34,7 @@ var (
 	kit      *pkitest.Kit
 	router   *http.Client // speaks as the router, the only caller of GraphQL
 	pool     *pgxpool.Pool
+	svc      *product.Service
 	queries  atomic.Int64 // SQL statements run, counted by queryCounter
 	quiet    = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
@@ -55,12 +56,16 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		cfg.ConnConfig.Tracer = queryCounter{}
+		reg := service.NewRegistry()
+		if err := postgres.Instrument(cfg, reg); err != nil { // as product.New does
+			return nil, err
+		}
 		if pool, err = postgres.OpenConfig(ctx, cfg, migrations.Product(), quiet); err != nil {
 			return nil, err
 		}
-		svc, err := product.NewWithPool(ctx, pool,
+		svc, err = product.NewWithPool(ctx, pool,
 			product.Config{Seed: true, ReservationTTL: time.Minute, ComplexityLimit: 5000},
-			service.Common{}, quiet, service.NewRegistry())
+			service.Common{}, quiet, reg)
 		if err != nil {
 			return nil, err
 		}
@@ -187,7 +192,10 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{`graphql_resolver_duration_seconds_bucket{field="Product.category"`, `graphql_resolver_duration_seconds_bucket{field="Query.products"`, "graphql_operations_total", `http_requests_total{code="200",method="POST",route="/graphql"}`} {
+	for _, want := range []string{`graphql_resolver_duration_seconds_bucket{field="Product.category"`, `graphql_resolver_duration_seconds_bucket{field="Query.products"`, "graphql_operations_total", `http_requests_total{code="200",method="POST",route="/graphql"}`,
+		`db_query_duration_seconds_bucket{outcome="ok",query="SearchProducts",system="postgresql"`, `db_pool_connections{state="max"}`, `db_pool_connections{state="in_use"}`, `db_pool_connections{state="idle"}`,
+		"db_pool_acquire_wait_seconds_total ", "db_pool_acquires_total ", "reservations_active ", "stockouts_total ", "reservations_expired_total ",
+		`inventory_restocks_total{kind="adjustment"}`, `inventory_restocks_total{kind="return"}`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
@@ -18,6 +19,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/user/account"
 	"github.com/virtual-store/virtual-store/subgraphs/user/generated"
+	"github.com/virtual-store/virtual-store/subgraphs/user/metrics"
 	"github.com/virtual-store/virtual-store/subgraphs/user/password"
 	"github.com/virtual-store/virtual-store/subgraphs/user/resolvers"
 	"github.com/virtual-store/virtual-store/subgraphs/user/store"
@@ -94,7 +96,12 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 		}
 		log.Info("using the embedded development MongoDB (FerretDB)", "dir", cfg.DataDir+"/mongo")
 	}
-	st, err := store.Open(ctx, uri, cfg.Database)
+	monitor, err := metrics.CommandMonitor(reg)
+	if err != nil {
+		stopMongo()
+		return nil, err
+	}
+	st, err := store.Open(ctx, uri, cfg.Database, options.Client().SetMonitor(monitor))
 	if err != nil {
 		stopMongo()
 		return nil, err
@@ -125,6 +132,9 @@ func build(ctx context.Context, cfg Config, common service.Common, st *store.Sto
 	accounts, err := account.New(st, hasher, iss, cfg.RefreshTokenTTL,
 		account.Throttle{Window: cfg.LoginWindow, PerEmail: cfg.LoginMaxPerEmail, PerClientIP: cfg.LoginMaxPerIP}, log)
 	if err != nil {
+		return nil, err
+	}
+	if accounts.Metrics, err = metrics.NewAccounts(reg); err != nil {
 		return nil, err
 	}
 	if cfg.BootstrapAdminEmail != "" {

@@ -14,7 +14,48 @@ import (
 )
 
 // Client calls the payment gateway.
-type Client struct{ c *jsonhttp.Client }
+type Client struct {
+	c *jsonhttp.Client
+	// Metrics times every request; nil times nothing. Set it before use.
+	Metrics Metrics
+}
+
+// Operations, the operation label of payment_request_duration_seconds.
+const (
+	OpCharge = "charge"
+	OpLookup = "lookup" // PaymentByKey
+	OpRefund = "refund"
+)
+
+// Outcomes of a request, the outcome label of payment_request_duration_seconds.
+const (
+	OutcomeOK          = "ok"          // answered: a charge succeeded, a lookup found a payment or none, a refund went through
+	OutcomeDeclined    = "declined"    // a charge answered with a failed payment (declined card, processing error)
+	OutcomeRefused     = "refused"     // refused unprocessed or for good (an unknown token, a 409 key conflict, a refund refused)
+	OutcomeUnavailable = "unavailable" // no definitive answer (timeout, lost reply, 5xx, 429): the outcome is unknown
+)
+
+// Metrics is told how long each request to the gateway took and how it ended.
+type Metrics interface {
+	PaymentRequest(operation, outcome string, took time.Duration)
+}
+
+// observe records one request that ended with p and err.
+func (c *Client) observe(op string, start time.Time, p *Payment, err error) {
+	if c.Metrics == nil {
+		return
+	}
+	outcome := OutcomeOK
+	switch {
+	case errors.Is(err, jsonhttp.ErrUnavailable):
+		outcome = OutcomeUnavailable
+	case err != nil && !errors.Is(err, ErrNotFound):
+		outcome = OutcomeRefused
+	case p != nil && p.ID != "" && !p.Succeeded():
+		outcome = OutcomeDeclined
+	}
+	c.Metrics.PaymentRequest(op, outcome, time.Since(start))
+}
 
 // New returns a client for the gateway at baseURL (e.g.
 // https://localhost:4010). tlsConfig presents the order service's
@@ -79,7 +120,8 @@ const (
 // *KeyConflictError means the key holds another request; a *RefusedError,
 // that the request was refused unprocessed. The returned payment is what the
 // gateway says: callers check it is the one they asked for.
-func (c *Client) Charge(ctx context.Context, key string, amount int64, currency, source, reference string) (Payment, error) {
+func (c *Client) Charge(ctx context.Context, key string, amount int64, currency, source, reference string) (p Payment, err error) {
+	defer func(start time.Time) { c.observe(OpCharge, start, &p, err) }(time.Now())
 	resp, err := c.c.Do(ctx, http.MethodPost, "/payments", http.Header{"Idempotency-Key": {key}},
 		map[string]any{"amount": amount, "currency": currency, "source": source, "reference": reference})
 	if err != nil {
@@ -89,7 +131,9 @@ func (c *Client) Charge(ctx context.Context, key string, amount int64, currency,
 }
 
 // PaymentByKey looks up the outcome of an earlier Charge with key.
-func (c *Client) PaymentByKey(ctx context.Context, key string) (Payment, error) {
+func (c *Client) PaymentByKey(ctx context.Context, key string) (p Payment, err error) {
+	// A lookup is an answer whatever the payment's status: never "declined".
+	defer func(start time.Time) { c.observe(OpLookup, start, nil, err) }(time.Now())
 	resp, err := c.c.Do(ctx, http.MethodGet, "/payments/by-idempotency-key/"+url.PathEscape(key), nil, nil)
 	if err != nil {
 		return Payment{}, err
@@ -101,7 +145,8 @@ func (c *Client) PaymentByKey(ctx context.Context, key string) (Payment, error) 
 }
 
 // Refund gives the rest of a payment back, once per key.
-func (c *Client) Refund(ctx context.Context, paymentID, key string) error {
+func (c *Client) Refund(ctx context.Context, paymentID, key string) (err error) {
+	defer func(start time.Time) { c.observe(OpRefund, start, nil, err) }(time.Now())
 	resp, err := c.c.Do(ctx, http.MethodPost, "/payments/"+url.PathEscape(paymentID)+"/refunds", http.Header{"Idempotency-Key": {key}}, nil)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/virtual-store/virtual-store/internal/jsonhttp"
 	"github.com/virtual-store/virtual-store/subgraphs/order/paymentapi"
@@ -164,3 +165,55 @@ func TestRefund(t *testing.T) {
 		})
 	}
 }
+
+// timings records what the client reports to its Metrics.
+type timings []string
+
+func (m *timings) PaymentRequest(operation, outcome string, _ time.Duration) {
+	*m = append(*m, operation+" "+outcome)
+}
+
+func TestEveryRequestIsTimedWithItsOutcome(t *testing.T) {
+	refused := `{"error":{"type":"invalid_request_error","code":"token_invalid","message":"no such card token"}}`
+	tests := []struct {
+		status int
+		body   string
+		call   func(*paymentapi.Client) error
+		want   string
+	}{
+		{http.StatusCreated, paymentBody, charge, "charge ok"},
+		{http.StatusPaymentRequired, declinedBody, charge, "charge declined"},
+		{http.StatusBadRequest, refused, charge, "charge refused"},
+		{http.StatusConflict, reusedBody, charge, "charge refused"},
+		{http.StatusConflict, progressBody, charge, "charge unavailable"},
+		{http.StatusServiceUnavailable, "", charge, "charge unavailable"},
+		{http.StatusOK, declinedBody, lookup, "lookup ok"}, // an answer, whatever the payment's status
+		{http.StatusNotFound, `{"error":{"code":"resource_missing"}}`, lookup, "lookup ok"},
+		{http.StatusBadGateway, "", lookup, "lookup unavailable"},
+		{http.StatusCreated, `{"id":"re_1"}`, refund, "refund ok"},
+		{http.StatusConflict, reusedBody, refund, "refund refused"},
+		{http.StatusBadRequest, `{"error":{"code":"charge_not_refundable"}}`, refund, "refund refused"},
+		{http.StatusInternalServerError, "", refund, "refund unavailable"},
+	}
+	for _, tt := range tests {
+		c := (&answer{status: tt.status, body: tt.body}).serve(t)
+		var got timings
+		c.Metrics = &got
+		_ = tt.call(c)
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%d %s: timed %v, want [%s]", tt.status, tt.body, got, tt.want)
+		}
+	}
+}
+
+func charge(c *paymentapi.Client) error {
+	_, err := c.Charge(context.Background(), "k", 1999, "EUR", "tok_visa", "order-1")
+	return err
+}
+
+func lookup(c *paymentapi.Client) error {
+	_, err := c.PaymentByKey(context.Background(), "k")
+	return err
+}
+
+func refund(c *paymentapi.Client) error { return c.Refund(context.Background(), "pay_1", "k") }

@@ -8,12 +8,14 @@
 package saga
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,6 +71,27 @@ type Engine struct {
 	// mismatches counts gateway answers that are not about what the saga
 	// asked for; nil until CountMismatches.
 	mismatches *prometheus.CounterVec
+	// Metrics is told each checkout's result; nil counts nothing. Set it
+	// before the engine runs.
+	Metrics Metrics
+}
+
+// Checkout outcomes, the outcome label of checkouts_total and
+// checkout_duration_seconds: the order's status when its checkout ended.
+const (
+	CheckoutPaid          = "paid"           // PAID, stock committed
+	CheckoutPaymentFailed = "payment_failed" // PAYMENT_FAILED: declined, refused, or a payment not the order's
+	CheckoutCancelled     = "cancelled"      // CANCELLED: out of stock, a product gone, or the reservation lapsed during payment
+)
+
+// Metrics is told the result of each order's checkout, once per order:
+// after the step that decided it (the commit, or a reserve or charge that
+// failed the order) has committed.
+type Metrics interface {
+	// Checkout: the checkout ended with outcome, took after the order was placed.
+	Checkout(outcome string, took time.Duration)
+	// PaymentDeclined: it ended PAYMENT_FAILED for reason, the order's failureReason.
+	PaymentDeclined(reason string)
 }
 
 // New returns an Engine.
@@ -154,6 +177,7 @@ func (e *Engine) step(ctx context.Context, id uuid.UUID) (*store.Order, bool, er
 	var (
 		order *store.Order
 		ran   bool
+		did   Step // the step that ran
 	)
 	err := postgres.InTx(ctx, e.pool, func(tx pgx.Tx) error {
 		q := e.q.WithTx(tx)
@@ -168,6 +192,7 @@ func (e *Engine) step(ctx context.Context, id uuid.UUID) (*store.Order, bool, er
 		if Step(o.SagaStep) == StepDone || o.SagaNextAt.After(time.Now()) {
 			return nil
 		}
+		did = Step(o.SagaStep)
 		if err := e.run(ctx, q, &o); err != nil {
 			next := time.Now().Add(e.backoff(int(o.SagaAttempts)))
 			e.log.WarnContext(ctx, "checkout step will be retried", "order_id", o.ID, "step", o.SagaStep, "attempt", o.SagaAttempts+1, "retry_at", next, "err", err)
@@ -177,7 +202,31 @@ func (e *Engine) step(ctx context.Context, id uuid.UUID) (*store.Order, bool, er
 		ran = true
 		return nil
 	})
+	if err == nil && ran {
+		e.countCheckout(did, order)
+	}
 	return order, ran, err
+}
+
+// countCheckout counts o's checkout result if step, which just ran and
+// committed, decided it: the commit (PAID; CANCELLED when the reservation
+// lapsed), or a reserve or charge that failed the order. Any later step
+// (release, refund, restock) is compensation, not a checkout result.
+func (e *Engine) countCheckout(step Step, o *store.Order) {
+	if e.Metrics == nil {
+		return
+	}
+	status := lifecycle.Status(o.Status)
+	switch {
+	case step == StepCommit:
+	case (step == StepReserve || step == StepCharge) && (status == lifecycle.Cancelled || status == lifecycle.PaymentFailed):
+	default:
+		return
+	}
+	e.Metrics.Checkout(strings.ToLower(string(status)), max(time.Since(o.CreatedAt), 0))
+	if status == lifecycle.PaymentFailed {
+		e.Metrics.PaymentDeclined(cmp.Or(o.FailureReason, "UNKNOWN"))
+	}
 }
 
 func (e *Engine) backoff(attempt int) time.Duration {

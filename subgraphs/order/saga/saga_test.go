@@ -27,6 +27,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/testdb"
 	"github.com/virtual-store/virtual-store/paymentgw"
 	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/subgraphs/order/metrics"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 	"github.com/virtual-store/virtual-store/subgraphs/order/paymentapi"
 	"github.com/virtual-store/virtual-store/subgraphs/order/productapi"
@@ -141,11 +142,18 @@ func newEnv(t *testing.T) env {
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	products := productapi.New(inventoryURL, nil)
-	e := saga.New(orderPool, products, paymentapi.New(gatewayURL, "", nil), log)
+	payments := paymentapi.New(gatewayURL, "", nil)
+	e := saga.New(orderPool, products, payments, log)
 	reg := prometheus.NewRegistry()
 	if err := e.CountMismatches(reg); err != nil {
 		t.Fatal(err)
 	}
+	// The order service's business metrics, wired as server.go does.
+	m, err := metrics.NewCheckout(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Metrics, payments.Metrics = m, m
 	return env{engine: e, orders: orders.New(orderPool, e, products, time.Second), reg: reg, log: logs}
 }
 

@@ -156,6 +156,36 @@ func (q *Queries) CountOrders(ctx context.Context, status pgtype.Text) (int64, e
 	return count, err
 }
 
+const countOrdersByStatus = `-- name: CountOrdersByStatus :many
+SELECT status, count(*) AS orders FROM orders GROUP BY status
+`
+
+type CountOrdersByStatusRow struct {
+	Status string
+	Orders int64
+}
+
+// Orders per status (the orders{status} gauge, read at every scrape).
+func (q *Queries) CountOrdersByStatus(ctx context.Context) ([]CountOrdersByStatusRow, error) {
+	rows, err := q.db.Query(ctx, countOrdersByStatus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountOrdersByStatusRow{}
+	for rows.Next() {
+		var i CountOrdersByStatusRow
+		if err := rows.Scan(&i.Status, &i.Orders); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countUserOrders = `-- name: CountUserOrders :one
 SELECT count(*) FROM orders WHERE user_id = $1
 `

@@ -97,6 +97,23 @@ func (e *InsufficientStockError) Error() string {
 // Is makes errors.Is(err, ErrInsufficientStock) true.
 func (e *InsufficientStockError) Is(target error) bool { return target == ErrInsufficientStock }
 
+// Kinds of restock, the kind label of inventory_restocks_total.
+const (
+	RestockAdjustment = "adjustment" // an admin added units on hand (a delivery, a stock count)
+	RestockReturn     = "return"     // a committed reservation's units came back (an order cancelled after payment)
+)
+
+// Metrics is told of the stock events the service counts, once each, after
+// their transaction committed.
+type Metrics interface {
+	// Stockout: a reservation refused for insufficient stock.
+	Stockout()
+	// ReservationsExpired: the sweeper expired n reservations.
+	ReservationsExpired(n int)
+	// Restocked: units came back on hand (kind RestockAdjustment or RestockReturn).
+	Restocked(kind string)
+}
+
 // Inventory manages stock and reservations in PostgreSQL.
 type Inventory struct {
 	pool *pgxpool.Pool
@@ -104,6 +121,8 @@ type Inventory struct {
 	log  *slog.Logger
 	// DefaultTTL is how long a reservation holds stock unless committed.
 	DefaultTTL time.Duration
+	// Metrics counts stock events; nil counts nothing. Set it before use.
+	Metrics Metrics
 }
 
 // New returns an Inventory over pool.
@@ -143,6 +162,9 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID, currency string, lin
 		return reserveLines(ctx, q, orderID, currency, lines)
 	})
 	if err != nil {
+		if errors.Is(err, ErrInsufficientStock) && inv.Metrics != nil {
+			inv.Metrics.Stockout()
+		}
 		return Reservation{}, false, err
 	}
 	if created {
@@ -257,12 +279,13 @@ func sameRequest(res Reservation, currency string, lines []Line) error {
 // its expiry that the sweeper has not yet expired still holds its stock, so
 // it commits normally; one that was released or expired cannot.
 func (inv *Inventory) Commit(ctx context.Context, orderID string) (Reservation, error) {
-	return inv.transition(ctx, orderID, StatusActive, StatusCommitted, []Status{StatusReturned}, func(q *store.Queries, l ReservedLine) error {
+	res, _, err := inv.transition(ctx, orderID, StatusActive, StatusCommitted, []Status{StatusReturned}, func(q *store.Queries, l ReservedLine) error {
 		if err := q.ConsumeStock(ctx, store.ConsumeStockParams{ProductID: l.ProductID, Quantity: int32(l.Quantity)}); err != nil {
 			return fmt.Errorf("consume stock: %w", err)
 		}
 		return movement(ctx, q, l.ProductID, "COMMITTED", -l.Quantity, -l.Quantity, orderID)
 	})
+	return res, err
 }
 
 // Release gives the reserved stock back. It is idempotent, and releasing an
@@ -284,18 +307,23 @@ func (inv *Inventory) Release(ctx context.Context, orderID string) (Reservation,
 		return load(ctx, inv.q, orderID)
 	}
 	// An expired reservation has already given its stock back: nothing to do.
-	return inv.transition(ctx, orderID, StatusActive, StatusReleased, []Status{StatusExpired}, inv.giveBack(ctx, orderID, "RELEASED"))
+	res, _, err := inv.transition(ctx, orderID, StatusActive, StatusReleased, []Status{StatusExpired}, inv.giveBack(ctx, orderID, "RELEASED"))
+	return res, err
 }
 
 // Return puts the units of a committed reservation back on the shelf, for an
 // order cancelled after payment but before it shipped. Idempotent.
 func (inv *Inventory) Return(ctx context.Context, orderID string) (Reservation, error) {
-	return inv.transition(ctx, orderID, StatusCommitted, StatusReturned, nil, func(q *store.Queries, l ReservedLine) error {
+	res, changed, err := inv.transition(ctx, orderID, StatusCommitted, StatusReturned, nil, func(q *store.Queries, l ReservedLine) error {
 		if err := q.RestockReturned(ctx, store.RestockReturnedParams{ProductID: l.ProductID, Quantity: int32(l.Quantity)}); err != nil {
 			return fmt.Errorf("restock: %w", err)
 		}
 		return movement(ctx, q, l.ProductID, "RETURNED", l.Quantity, 0, orderID)
 	})
+	if changed && inv.Metrics != nil {
+		inv.Metrics.Restocked(RestockReturn)
+	}
+	return res, err
 }
 
 func (inv *Inventory) giveBack(ctx context.Context, orderID, kind string) func(*store.Queries, ReservedLine) error {
@@ -310,10 +338,9 @@ func (inv *Inventory) giveBack(ctx context.Context, orderID, kind string) func(*
 // transition moves a reservation from one state to target, applying perLine
 // to each line in the same transaction. A reservation already in target, or
 // in one of the equivalent states, is returned as is (idempotency); any other
-// state is ErrConflict.
-func (inv *Inventory) transition(ctx context.Context, orderID string, from, target Status, equivalent []Status, perLine func(*store.Queries, ReservedLine) error) (Reservation, error) {
-	var res Reservation
-	err := postgres.InTx(ctx, inv.pool, func(tx pgx.Tx) error {
+// state is ErrConflict. changed tells whether this call moved it.
+func (inv *Inventory) transition(ctx context.Context, orderID string, from, target Status, equivalent []Status, perLine func(*store.Queries, ReservedLine) error) (res Reservation, changed bool, err error) {
+	err = postgres.InTx(ctx, inv.pool, func(tx pgx.Tx) error {
 		q := inv.q.WithTx(tx)
 		row, err := q.LockReservation(ctx, orderID)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -340,9 +367,10 @@ func (inv *Inventory) transition(ctx context.Context, orderID string, from, targ
 			return fmt.Errorf("set status: %w", err)
 		}
 		res.Status = target
+		changed = true
 		return nil
 	})
-	return res, err
+	return res, changed && err == nil, err
 }
 
 // Get returns the reservation of an order.
@@ -379,7 +407,19 @@ func (inv *Inventory) ExpireDue(ctx context.Context, limit int) (int, error) {
 		n = len(due)
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 && inv.Metrics != nil {
+		inv.Metrics.ReservationsExpired(n)
+	}
+	return n, nil
+}
+
+// ActiveReservations counts the reservations holding stock now (expired
+// ones the sweeper has not reached yet included).
+func (inv *Inventory) ActiveReservations(ctx context.Context) (int64, error) {
+	return inv.q.CountActiveReservations(ctx)
 }
 
 // RunExpiry expires due reservations every interval until ctx ends.
@@ -436,6 +476,9 @@ func (inv *Inventory) Adjust(ctx context.Context, productID uuid.UUID, delta int
 			ProductID: productID, Kind: "ADJUSTED", OnHandDelta: int32(delta), Reference: "adjustment by " + actor, Reason: reason,
 		})
 	})
+	if err == nil && delta > 0 && inv.Metrics != nil {
+		inv.Metrics.Restocked(RestockAdjustment)
+	}
 	return lvl, err
 }
 

@@ -121,6 +121,19 @@ func (q *Queries) ConsumeStock(ctx context.Context, arg ConsumeStockParams) erro
 	return err
 }
 
+const countActiveReservations = `-- name: CountActiveReservations :one
+SELECT count(*) FROM reservations WHERE status = 'ACTIVE'
+`
+
+// Reservations holding stock now (the reservations_active gauge, read at
+// every scrape; the partial expiry index covers it).
+func (q *Queries) CountActiveReservations(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countActiveReservations)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countProducts = `-- name: CountProducts :one
 SELECT count(*) FROM products
 `

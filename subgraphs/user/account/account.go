@@ -32,6 +32,26 @@ type Throttle struct {
 	PerClientIP int           // 20
 }
 
+// Outcomes of sign-ins, registrations and token refreshes: the outcome
+// label of signins_total, registrations_total and token_refreshes_total.
+const (
+	OutcomeOK        = "ok"
+	OutcomeFailed    = "failed"    // sign-in: wrong email or password (the same for an unknown email)
+	OutcomeThrottled = "throttled" // sign-in: refused by throttling (RATE_LIMITED)
+	OutcomeRejected  = "rejected"  // registration: invalid input or the email taken
+	OutcomeReused    = "reused"    // refresh: an already rotated token; its sign-in is revoked
+	OutcomeInvalid   = "invalid"   // refresh: a malformed, unknown, revoked or expired token
+)
+
+// Metrics is told the outcome of every sign-in, registration and token
+// refresh. Faults (the database failing) are not outcomes and are not
+// counted: they are errors of the GraphQL operation.
+type Metrics interface {
+	SignIn(outcome string)
+	Registration(outcome string)
+	TokenRefresh(outcome string)
+}
+
 // Service is the account logic over the store.
 type Service struct {
 	Store      *store.Store
@@ -41,6 +61,8 @@ type Service struct {
 	Throttle   Throttle
 	Log        *slog.Logger
 	Now        func() time.Time
+	// Metrics counts outcomes; nil counts nothing. Set it before use.
+	Metrics Metrics
 
 	// dummyHash is verified against when an email is unknown, so that a failed
 	// sign-in takes as long whether or not the account exists.
@@ -79,8 +101,30 @@ func NormalizeEmail(email string) (string, string, error) {
 	return email, strings.ToLower(email), nil
 }
 
+// userErrorCode is the code of err's first user error; ok is false for a
+// fault (or no error).
+func userErrorCode(err error) (code graph.UserErrorCode, ok bool) {
+	ues, fault := graph.UserErrorsFrom(err)
+	if err == nil || fault != nil || len(ues) == 0 {
+		return "", false
+	}
+	return ues[0].Code, true
+}
+
 // Register creates a customer account and signs it in.
 func (s *Service) Register(ctx context.Context, email, pw, name string) (*Session, error) {
+	sess, err := s.register(ctx, email, pw, name)
+	if s.Metrics != nil {
+		if _, rejected := userErrorCode(err); rejected {
+			s.Metrics.Registration(OutcomeRejected)
+		} else if err == nil {
+			s.Metrics.Registration(OutcomeOK)
+		}
+	}
+	return sess, err
+}
+
+func (s *Service) register(ctx context.Context, email, pw, name string) (*Session, error) {
 	email, key, err := NormalizeEmail(email)
 	var fe graph.UserErrors
 	if err != nil {
@@ -116,6 +160,22 @@ func (s *Service) Register(ctx context.Context, email, pw, name string) (*Sessio
 // email exists; after too many failures per email or per client address the
 // attempt is refused with RATE_LIMITED until the window passes.
 func (s *Service) Login(ctx context.Context, email, pw string, client netip.Addr) (*Session, error) {
+	sess, err := s.login(ctx, email, pw, client)
+	if s.Metrics != nil {
+		code, _ := userErrorCode(err)
+		switch {
+		case err == nil:
+			s.Metrics.SignIn(OutcomeOK)
+		case code == graph.CodeInvalidCredentials:
+			s.Metrics.SignIn(OutcomeFailed)
+		case code == graph.CodeRateLimited:
+			s.Metrics.SignIn(OutcomeThrottled)
+		}
+	}
+	return sess, err
+}
+
+func (s *Service) login(ctx context.Context, email, pw string, client netip.Addr) (*Session, error) {
 	key := strings.ToLower(strings.TrimSpace(email))
 	emailKey, ipKey := "email:"+key, "ip:"+client.String()
 	if err := s.checkThrottle(ctx, emailKey, s.Throttle.PerEmail); err != nil {
@@ -215,6 +275,22 @@ func (s *Service) startSession(ctx context.Context, u *store.User, family string
 // means it was stolen (or the client is broken), so the whole family —
 // every token descended from that sign-in — is revoked.
 func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
+	sess, err := s.refresh(ctx, token)
+	if s.Metrics != nil {
+		code, _ := userErrorCode(err)
+		switch {
+		case err == nil:
+			s.Metrics.TokenRefresh(OutcomeOK)
+		case code == graph.CodeTokenReused:
+			s.Metrics.TokenRefresh(OutcomeReused)
+		case code == graph.CodeInvalidToken, code == graph.CodeTokenExpired:
+			s.Metrics.TokenRefresh(OutcomeInvalid)
+		}
+	}
+	return sess, err
+}
+
+func (s *Service) refresh(ctx context.Context, token string) (*Session, error) {
 	invalid := userErr(graph.CodeInvalidToken, "refresh token is invalid; sign in again", "token")
 	if tokens.CheckRefreshTokenFormat(token) != nil {
 		return nil, invalid
@@ -396,7 +472,8 @@ func (s *Service) Bootstrap(ctx context.Context, email, pw string) error {
 		if msg := password.CheckPolicy(pw, email); msg != "" {
 			return fmt.Errorf("bootstrap admin password: %s", msg)
 		}
-		if _, err := s.Register(ctx, email, pw, "Administrator"); err != nil {
+		// Not a customer's registration: not counted.
+		if _, err := s.register(ctx, email, pw, "Administrator"); err != nil {
 			return fmt.Errorf("create bootstrap admin: %w", err)
 		}
 		u, err = s.Store.UserByEmailKey(ctx, key)

@@ -80,9 +80,10 @@ type Store struct {
 	rotations *mongo.Collection
 }
 
-// Open connects to uri, uses database db and creates the indexes.
-func Open(ctx context.Context, uri, db string) (*Store, error) {
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+// Open connects to uri, uses database db and creates the indexes. extra
+// client options (e.g. SetMonitor, for metrics) apply after the URI's.
+func Open(ctx context.Context, uri, db string, extra ...*options.ClientOptions) (*Store, error) {
+	client, err := mongo.Connect(append([]*options.ClientOptions{options.Client().ApplyURI(uri).SetTimeout(10 * time.Second)}, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// client posts GraphQL operations to the router and records each request's
+// latency and outcome in stats (nil: not recorded, for the set-up calls).
+type client struct {
+	url   string
+	http  *http.Client
+	stats *stats
+}
+
+func newClient(url string, timeout time.Duration, conns int, st *stats) *client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = conns
+	tr.MaxIdleConnsPerHost = conns
+	return &client{url: url, http: &http.Client{Transport: tr, Timeout: timeout}, stats: st}
+}
+
+// gqlError is one entry of a response's errors.
+type gqlError struct {
+	Message    string `json:"message"`
+	Extensions struct {
+		Code string `json:"code"`
+	} `json:"extensions"`
+}
+
+// requestError is a request that failed: transport, HTTP status or GraphQL errors.
+type requestError struct {
+	Status int    // HTTP status; 0 for a transport error
+	Code   string // extensions.code of the first GraphQL error, if any
+	Msg    string
+}
+
+func (e *requestError) Error() string {
+	switch {
+	case e.Status == 0:
+		return e.Msg
+	case e.Code != "" && e.Status != http.StatusOK:
+		return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Msg)
+	case e.Code != "":
+		return e.Code + ": " + e.Msg
+	default:
+		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Msg)
+	}
+}
+
+// code is the GraphQL error code of err, if it is a requestError.
+func code(err error) string {
+	var re *requestError
+	if errors.As(err, &re) {
+		return re.Code
+	}
+	return ""
+}
+
+// call sends op with vars (as the bearer of token, if set) and decodes the
+// response's data into out. Any GraphQL error fails the call: the shoppers
+// only ask what they may. A request cut short by ctx (the run ending) is not
+// recorded.
+func (c *client) call(ctx context.Context, op operation, vars map[string]any, token string, out any) error {
+	body, err := json.Marshal(map[string]any{"query": op.Doc, "operationName": op.Name, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	start := time.Now()
+	err = c.roundTrip(req, out)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c.stats.record(op.Name, time.Since(start), err)
+	return err
+}
+
+func (c *client) roundTrip(req *http.Request, out any) error {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return &requestError{Msg: shorten(err.Error())}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return &requestError{Status: resp.StatusCode, Msg: "reading the response: " + err.Error()}
+	}
+	var r struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []gqlError      `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return &requestError{Status: resp.StatusCode, Msg: "not a GraphQL response: " + shorten(string(raw))}
+	}
+	if len(r.Errors) > 0 {
+		return &requestError{Status: resp.StatusCode, Code: r.Errors[0].Extensions.Code, Msg: shorten(r.Errors[0].Message)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &requestError{Status: resp.StatusCode, Msg: shorten(string(raw))}
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			return &requestError{Status: resp.StatusCode, Msg: "unexpected data: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+func shorten(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
+
+// userError is an entry of a payload's userErrors.
+type userError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// checkUserErrors accepts a payload's userErrors when their code is one of
+// expected (counted as an outcome of op, not an error) and fails op
+// otherwise. It returns the first code ("" for none) and the failure.
+func (c *client) checkUserErrors(op operation, errs []userError, expected ...string) (string, error) {
+	if len(errs) == 0 {
+		return "", nil
+	}
+	for _, want := range expected {
+		if errs[0].Code == want {
+			c.stats.outcome(op.Name + " " + want)
+			return want, nil
+		}
+	}
+	err := fmt.Errorf("userError %s: %s", errs[0].Code, errs[0].Message)
+	c.stats.fail(op.Name, err)
+	return errs[0].Code, err
+}
