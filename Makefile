@@ -54,6 +54,10 @@ lint-workflows: ## lint the GitHub Actions workflows (actionlint, pinned in tool
 images: ## build every image with podman: virtual-store/<name>:$(IMAGE_TAG) (default dev)
 	scripts/images.sh
 
+.PHONY: verify-observability
+verify-observability: ## the store under load scraped by a real Prometheus: every dashboard query and rule selector has series (fails without the prometheus binary)
+	OBSERVABILITY_PROOF=1 $(GO) test -count=1 -run TestObservabilityProof -v ./e2e
+
 .PHONY: test-images
 test-images: ## run each image (read-only, non-root) and the e2e journey against the containers
 	. scripts/podman-env.sh && E2E_IMAGES=$${IMAGE_TAG:-dev} $(GO) test -count=1 ./e2e -run 'TestImages|TestStorefrontJourneyThroughTheRouter|TestPaymentGatewayAnswersOnlyTheOrderService' -v
@@ -87,6 +91,10 @@ generate: ## regenerate all generated code (sqlc, gqlgen, dashboards)
 dashboards: ## regenerate the Grafana dashboards from Go code and the composed supergraph (dashboards/, and the copy Kustomize ships)
 	$(GO) run ./cmd/dashboards -out dashboards
 	$(GO) run ./cmd/dashboards -compact -out kustomize/components/monitoring/dashboards
+
+.PHONY: dashboards-preview
+dashboards-preview: ## render every dashboard to PNG from the local Prometheus (after make run and make load): docs/previews/; DASHPREVIEW_FLAGS="-range 5m"
+	$(GO) run ./cmd/dashpreview -prometheus http://localhost:9090 -out docs/previews $(DASHPREVIEW_FLAGS)
 
 .PHONY: load
 load: ## simulated shoppers against a running store (make run); LOADGEN_FLAGS="-users 20 -duration 1m"

@@ -189,6 +189,15 @@ func ratio(num, den string) string {
 	return fmt.Sprintf("(%s or 0 * %s) / %s", num, den, den)
 }
 
+// orNone is expr, or, while expr has no series, one series of value 0
+// labelled label="none": for counters of rare events (refusals, errors)
+// whose series appear with their first event, so that the panel shows 0
+// rather than "No data" (the usual `or vector(0)`; `on()` leaves the 0 out
+// as soon as expr has any series, whatever its labels).
+func orNone(expr, label string) string {
+	return fmt.Sprintf(`%s or on() label_replace(vector(0), %q, "none", "", "")`, expr, label)
+}
+
 // quantile is histogram_quantile over a histogram's buckets, by labels.
 func quantile(q float64, histogram, sel string, labels ...string) string {
 	return fmt.Sprintf("histogram_quantile(%g, %s)", q,

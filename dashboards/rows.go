@@ -86,7 +86,8 @@ func databaseRow(service string, pool bool) Row {
 		{Title: "Query latency (all queries)", Unit: "s", Thresholds: above(0.05, 0.25), Min: num(0),
 			Queries: quantiles("db_query_duration_seconds", sel, "")},
 		{Title: "Query errors by name", Unit: "ops", Thresholds: above(0.01, 1), Min: num(0),
-			Queries: []Query{q(sumBy(rate("db_query_duration_seconds_count", selector(service, `outcome="error"`)), "query"), "{{query}}")}},
+			Description: "Queries the database failed (none: no error).",
+			Queries:     []Query{q(orNone(sumBy(rate("db_query_duration_seconds_count", selector(service, `outcome="error"`)), "query"), "query"), "{{query}}")}},
 		{Title: "p95 query latency by name", Unit: "s", Thresholds: above(0.05, 0.25), Min: num(0),
 			Queries: []Query{q(quantile(0.95, "db_query_duration_seconds", sel, "query"), "{{query}}")}},
 		{Title: "p99 query latency by name", Unit: "s", Thresholds: above(0.1, 0.5), Min: num(0),
@@ -131,7 +132,10 @@ func runtimeRow(service string) Row {
 			Description: "Stop-the-world pause per GC cycle: the average over the interval, and the longest of the recent cycles.",
 			Queries: []Query{q(fmt.Sprintf("%s / %s",
 				rate("go_gc_duration_seconds_sum", sel), rate("go_gc_duration_seconds_count", sel)), "{{instance}} average"),
-				q("go_gc_duration_seconds"+selector(service, `quantile="1"`), "{{instance}} max")}},
+				// "1" in the text format, "1.0" when scraped as
+				// OpenMetrics (Prometheus 2 by default) or stored by
+				// Prometheus 3, which normalises quantile and le values.
+				q("go_gc_duration_seconds"+selector(service, `quantile=~"1|1.0"`), "{{instance}} max")}},
 		{Title: "GC cycles", Unit: "ops", Thresholds: neutral, Min: num(0),
 			Queries: []Query{q(rate("go_gc_duration_seconds_count", sel), "{{instance}}")}},
 		{Title: "CPU", Unit: "short", Thresholds: neutral, Min: num(0),

@@ -23,16 +23,27 @@ type shop struct {
 
 func newShop(t *testing.T, gatewayEnv ...string) *shop {
 	t.Helper()
+	return newShopWith(t, extraEnv{gateway: gatewayEnv})
+}
+
+// extraEnv is configuration for some of the processes on top of the
+// harness's (a later setting of a variable wins).
+type extraEnv struct {
+	product, gateway, order, user, router []string
+}
+
+func newShopWith(t *testing.T, env extraEnv) *shop {
+	t.Helper()
 	pURL, pDB := database(t)
 	gURL, gDB := database(t)
 	oURL, oDB := database(t)
 	s := &shop{productDB: pDB, gatewayDB: gDB, orderDB: oDB}
-	s.product = start(t, "product", "PRODUCT_DATABASE_URL="+pURL)
-	s.gateway = start(t, "paymentgw", append([]string{"PAYMENTGW_DATABASE_URL=" + gURL, "PAYMENTGW_API_KEY=sk_test_e2e"}, gatewayEnv...)...)
-	s.order = start(t, "order", "ORDER_DATABASE_URL="+oURL,
-		"ORDER_PRODUCT_URL="+s.product.url(),
-		"ORDER_PAYMENT_URL="+s.gateway.url(), "ORDER_PAYMENT_API_KEY=sk_test_e2e",
-		"ORDER_WORKER_INTERVAL=200ms", "ORDER_DB_MAX_CONNS=60", "ORDER_CHECKOUT_WAIT=10s")
+	s.product = start(t, "product", append([]string{"PRODUCT_DATABASE_URL=" + pURL}, env.product...)...)
+	s.gateway = start(t, "paymentgw", append([]string{"PAYMENTGW_DATABASE_URL=" + gURL, "PAYMENTGW_API_KEY=sk_test_e2e"}, env.gateway...)...)
+	s.order = start(t, "order", append([]string{"ORDER_DATABASE_URL=" + oURL,
+		"ORDER_PRODUCT_URL=" + s.product.url(),
+		"ORDER_PAYMENT_URL=" + s.gateway.url(), "ORDER_PAYMENT_API_KEY=sk_test_e2e",
+		"ORDER_WORKER_INTERVAL=200ms", "ORDER_DB_MAX_CONNS=60", "ORDER_CHECKOUT_WAIT=10s"}, env.order...)...)
 	return s
 }
 

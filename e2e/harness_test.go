@@ -72,7 +72,7 @@ func run(m *testing.M) int {
 		return m.Run() // the services run from their images (images_test.go)
 	}
 	// Build the binaries once for the package, as `make build` would.
-	cmd := exec.Command("go", "build", "-tags", "embedmongo", "-o", dir+"/", "../cmd/user", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router")
+	cmd := exec.Command("go", "build", "-tags", "embedmongo", "-o", dir+"/", "../cmd/user", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router", "../cmd/loadgen")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build:", err)

@@ -21,15 +21,20 @@ const (
 
 func newStorefront(t *testing.T, routerEnv ...string) *storefront {
 	t.Helper()
-	s := &storefront{shop: newShop(t)}
-	s.user = start(t, "user", "USER_DATA_DIR="+t.TempDir(), "USER_JWT_ISSUER="+e2eIssuer,
+	return newStorefrontWith(t, extraEnv{router: routerEnv})
+}
+
+func newStorefrontWith(t *testing.T, env extraEnv) *storefront {
+	t.Helper()
+	s := &storefront{shop: newShopWith(t, env)}
+	s.user = start(t, "user", append([]string{"USER_DATA_DIR=" + t.TempDir(), "USER_JWT_ISSUER=" + e2eIssuer,
 		"USER_ARGON2_MEMORY_KIB=8192", "USER_ARGON2_TIME=1",
-		"USER_BOOTSTRAP_ADMIN_EMAIL="+e2eAdminEmail, "USER_BOOTSTRAP_ADMIN_PASSWORD="+e2eAdminPassword)
+		"USER_BOOTSTRAP_ADMIN_EMAIL=" + e2eAdminEmail, "USER_BOOTSTRAP_ADMIN_PASSWORD=" + e2eAdminPassword}, env.user...)...)
 	s.router = start(t, "router", append([]string{
 		"ROUTER_SUBGRAPHS=user=" + s.user.url() + "/graphql,product=" + s.product.url() + "/graphql,order=" + s.order.url() + "/graphql",
 		"ROUTER_JWKS_URL=" + s.user.url() + "/.well-known/jwks.json",
 		"ROUTER_JWT_ISSUERS=" + e2eIssuer,
-	}, routerEnv...)...)
+	}, env.router...)...)
 	return s
 }
 

@@ -31,6 +31,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/virtual-store/virtual-store/internal/localprom"
 	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
@@ -44,7 +45,7 @@ func main() {
 	writeProm := flag.String("write-prometheus-config", "", "only write the local Prometheus configuration to this file and exit")
 	flag.Parse()
 	if *writeProm != "" {
-		if err := localPromConfig(*rulesDir).write(*writeProm); err != nil {
+		if err := localPromConfig(*rulesDir).Write(*writeProm); err != nil {
 			fmt.Fprintln(os.Stderr, red("devstack: "+err.Error()))
 			os.Exit(1)
 		}
@@ -281,7 +282,7 @@ func stopAll(cmds []*exec.Cmd, wg *sync.WaitGroup) {
 	}
 }
 
-func printBanner(pkiDir string, prom *localPrometheus, promNote string) {
+func printBanner(pkiDir string, prom *localprom.Server, promNote string) {
 	fmt.Println(bold("\nvirtual-store is running:"))
 	for _, p := range stack {
 		scheme := "https"

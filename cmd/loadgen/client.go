@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,13 +70,46 @@ func code(err error) string {
 // only ask what they may. A request cut short by ctx (the run ending) is not
 // recorded.
 func (c *client) call(ctx context.Context, op operation, vars map[string]any, token string, out any) error {
+	d, err := c.send(ctx, op, vars, token, out)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c.stats.record(op.Name, d, err)
+	return err
+}
+
+// refused sends op expecting the store to refuse it with a GraphQL error
+// of one of codes (a client's mistake, see the mistakes scenario): such an
+// answer is an outcome ("<op> refused <code>"), not an error; any other
+// answer is an error. It returns the code.
+func (c *client) refused(ctx context.Context, op operation, vars map[string]any, token string, codes ...string) (string, error) {
+	d, err := c.send(ctx, op, vars, token, nil)
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	got := code(err)
+	switch {
+	case err != nil && slices.Contains(codes, got):
+		c.stats.record(op.Name, d, nil)
+		c.stats.outcome(op.Name + " refused " + got)
+		return got, nil
+	case err == nil:
+		err = fmt.Errorf("answered, where %s was expected", strings.Join(codes, " or "))
+	}
+	c.stats.record(op.Name, d, err)
+	return got, err
+}
+
+// send posts op and decodes the answer's data into out; it returns how long
+// the request took.
+func (c *client) send(ctx context.Context, op operation, vars map[string]any, token string, out any) (time.Duration, error) {
 	body, err := json.Marshal(map[string]any{"query": op.Doc, "operationName": op.Name, "variables": vars})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -83,11 +117,7 @@ func (c *client) call(ctx context.Context, op operation, vars map[string]any, to
 	}
 	start := time.Now()
 	err = c.roundTrip(req, out)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	c.stats.record(op.Name, time.Since(start), err)
-	return err
+	return time.Since(start), err
 }
 
 func (c *client) roundTrip(req *http.Request, out any) error {

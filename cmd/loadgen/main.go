@@ -1,12 +1,19 @@
 // Command loadgen simulates shoppers on the store through the router's
-// GraphQL API: browsing with filters, sorting and pages, searching, product
-// pages, registering and signing in, carts, checkouts with a mix of cards
-// (tok_visa mostly, some declined), cancellations, and an admin restocking.
+// GraphQL API: browsing with filters, sorting and pages, category pages,
+// searching, product pages, registering and signing in, the account pages
+// (profile, addresses, sessions, orders), carts, checkouts with a mix of
+// cards (tok_visa mostly, some declined, now and then a processor error),
+// cancellations; an admin restocking, shipping paid orders, working on the
+// catalog and on staff roles; and clients' mistakes the store refuses (a
+// stale token, a malformed link, a query nested too deep, a signed-out
+// cart, a mistyped password), so that every panel of the store's dashboards
+// has something to show.
 //
 //	loadgen -users 20 -duration 1m                 # closed model: 20 shoppers, think time between scenarios
 //	loadgen -rate 10 -duration 5m                  # open model: 10 new scenarios a second, however slow the store
 //	loadgen -users 5 -duration 20s -json > run.json
-//	loadgen -mix checkout=1 -users 4               # only checkouts (names: browse search product register signin cart checkout cancel restock)
+//	loadgen -mix checkout=1 -users 4               # only checkouts (names: browse search product register signin account
+//	                                               # cart checkout orders cancel restock fulfil catalog staff mistakes)
 //
 // It prints a progress line on stderr every second and a table per
 // operation at the end (count, errors, p50, p95, p99, max), or with -json a
@@ -63,7 +70,7 @@ func main() {
 	flag.StringVar(&o.currency, "currency", "EUR", "the shoppers' currency (browsing also uses USD now and then)")
 	flag.StringVar(&o.adminEmail, "admin-email", "admin@virtual-store.local", "the admin who restocks (make run's development admin by default)")
 	flag.StringVar(&o.adminPassword, "admin-password", "admin-password-dev", "the admin's password")
-	flag.StringVar(&o.mix, "mix", "", "scenario weights to change, e.g. checkout=30,restock=0 (default browse=25 search=15 product=20 register=3 signin=5 cart=12 checkout=12 cancel=3 restock=2)")
+	flag.StringVar(&o.mix, "mix", "", "scenario weights to change, e.g. checkout=30,restock=0 (default "+defaultMix()+")")
 	flag.Float64Var(&o.maxErrorRate, "max-error-rate", 0.05, "exit 1 when more than this share of requests fail")
 	flag.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout (the table goes to stderr)")
 	flag.Parse()
@@ -129,6 +136,11 @@ func run(o options) (int, error) {
 		len(sh.catalog.products), len(sh.catalog.categories), o.url, describeModel(o), o.duration)
 
 	st.start = time.Now()
+	if m.has("mistakes") {
+		// Each kind of client mistake once, even in a short run (failures
+		// are in the stats).
+		_ = sh.mistakesOnce(abort)
+	}
 	timer := time.AfterFunc(o.duration, cancelStop)
 	defer timer.Stop()
 	var (

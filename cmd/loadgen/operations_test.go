@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
@@ -96,6 +97,37 @@ func TestScenarioVariablesMatchTheOperations(t *testing.T) {
 		{opStockLevels, stockLevelsVars(100, "")},
 		{opStockLevels, stockLevelsVars(100, "b3BhcXVl")},
 		{opRestock, restockVars("p1", 40, "delivery")},
+		{opAccount, nil},
+		{opUpdateProfile, updateProfileVars("A", "+49 30 1234 5678")},
+		{opAddAddress, addAddressVars(addressInput("Home", "A", "Main St 1", "Berlin", "10115", "DE"))},
+		{opUpdateAddress, updateAddressVars("a1", addressInput("Home", "A", "Main St 2", "Berlin", "10115", "DE"))},
+		{opSetDefaultAddress, addressIDVars("a1")},
+		{opRemoveAddress, addressIDVars("a1")},
+		{opRefreshToken, refreshTokenVars("r1")},
+		{opChangePassword, changePasswordVars("a long password", "another long password")},
+		{opLogout, logoutVars("r1")},
+		{opClearCart, nil},
+		{opCategoryPage, categoryPageVars("c1", 12, "NEWEST", "EUR")},
+		{opOrderDetails, orderVars("o1")},
+		{opOrdersToFulfil, ordersToFulfilVars(10, "PAID")},
+		{opStartFulfillment, orderVars("o1")},
+		{opMarkShipped, markShippedVars("o1", "LG0000000001")},
+		{opMarkDelivered, orderVars("o1")},
+		{opCreateCategory, createCategoryVars("", loadgenSlug, "Load generator")},
+		{opCreateCategory, createCategoryVars("c1", "sub", "Sub")},
+		{opCreateProduct, createProductVars("SKU-1", "A", "c1", 1999, 20)},
+		{opCreateProduct, createProductVars("SKU-1", "A", "", 1999, 20)},
+		{opUpdateProduct, updateProductVars("p1", "better")},
+		{opSetPrice, setPriceVars("p1", 2099, "EUR")},
+		{opPriceHistory, priceHistoryVars("p1", 5)},
+		{opArchiveProduct, productIDVars("p1")},
+		{opRestoreProduct, productIDVars("p1")},
+		{opUser, userVars("u1")},
+		{opGrantRole, roleVars("u1", "ADMIN")},
+		{opRevokeRole, roleVars("u1", "ADMIN")},
+		{opStaleSession, nil},
+		{opBrokenOrderLink, orderVars("nope")},
+		{opTooDeep, nil},
 	}
 	covered := map[string]bool{}
 	for _, c := range cases {
@@ -142,11 +174,18 @@ func TestParseMix(t *testing.T) {
 	if _, ok := weights["restock"]; ok {
 		t.Error("restock=0 is still in the mix")
 	}
-	only, err := parseMix("browse=0,search=0,product=0,register=0,signin=0,cart=0,cancel=0,restock=0")
-	if err != nil || len(only) != 1 || only.pick().Name != "checkout" {
+	var others, all []string
+	for _, s := range scenarios {
+		all = append(all, s.Name+"=0")
+		if s.Name != "checkout" {
+			others = append(others, s.Name+"=0")
+		}
+	}
+	only, err := parseMix(strings.Join(others, ","))
+	if err != nil || len(only) != 1 || only.pick().Name != "checkout" || !only.has("checkout") || only.has("browse") {
 		t.Errorf("only checkout: %v %v", only, err)
 	}
-	for _, bad := range []string{"browse", "browse=x", "browse=-1", "nothing=3", "browse=0,search=0,product=0,register=0,signin=0,cart=0,checkout=0,cancel=0,restock=0"} {
+	for _, bad := range []string{"browse", "browse=x", "browse=-1", "nothing=3", strings.Join(all, ",")} {
 		if _, err := parseMix(bad); err == nil {
 			t.Errorf("-mix %q accepted", bad)
 		}

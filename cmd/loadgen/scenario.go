@@ -27,10 +27,30 @@ var scenarios = []scenario{
 	{"product", 20, (*shop).productPage},
 	{"register", 3, (*shop).register},
 	{"signin", 5, (*shop).signIn},
+	{"account", 3, (*shop).account},
 	{"cart", 12, (*shop).cart},
 	{"checkout", 12, (*shop).checkout},
+	{"orders", 4, (*shop).orders},
 	{"cancel", 3, (*shop).cancel},
 	{"restock", 2, (*shop).restock},
+	{"fulfil", 3, (*shop).fulfil},
+	{"catalog", 1, (*shop).catalogWork},
+	{"staff", 1, (*shop).staff},
+	{"mistakes", 1, (*shop).mistake},
+}
+
+// defaultMix is the default weights, for -help.
+func defaultMix() string {
+	parts := make([]string, len(scenarios))
+	for i, s := range scenarios {
+		parts[i] = fmt.Sprintf("%s=%d", s.Name, s.Weight)
+	}
+	return strings.Join(parts, " ")
+}
+
+// has reports whether the mix runs the scenario.
+func (m mix) has(name string) bool {
+	return slices.ContainsFunc(m, func(s scenario) bool { return s.Name == name })
 }
 
 // mix picks scenarios by weight.
@@ -103,8 +123,10 @@ type category struct {
 }
 
 type authPayload struct {
-	AccessToken string
-	UserErrors  []userError
+	AccessToken  string
+	RefreshToken string
+	User         *struct{ ID string }
+	UserErrors   []userError
 }
 
 // cartPayload is what the shoppers read of a cart mutation's answer.
@@ -174,11 +196,13 @@ func removeFromCartVars(productID string) map[string]any {
 	return map[string]any{"productId": productID}
 }
 
-// The mock gateway's test cards: the first succeeds, the others decline.
+// The mock gateway's test cards: the first succeeds, the others fail (two
+// declines, and a processor error: the gateway answers 500).
 const (
-	cardOK       = "tok_visa"
-	cardDeclined = "tok_chargeDeclined"
-	cardNoFunds  = "tok_insufficientFunds"
+	cardOK         = "tok_visa"
+	cardDeclined   = "tok_chargeDeclined"
+	cardNoFunds    = "tok_insufficientFunds"
+	cardProcessing = "tok_processingError"
 )
 
 func checkoutVars(idempotencyKey, paymentToken, currency string) map[string]any {
@@ -213,6 +237,85 @@ func restockVars(productID string, delta int, reason string) map[string]any {
 	return map[string]any{"input": map[string]any{"productId": productID, "delta": delta, "reason": reason}}
 }
 
+func updateProfileVars(name, phone string) map[string]any {
+	return map[string]any{"input": map[string]any{"name": name, "phone": phone}}
+}
+
+func addressInput(label, fullName, line1, city, postalCode, country string) map[string]any {
+	return map[string]any{"label": label, "fullName": fullName, "line1": line1, "city": city, "postalCode": postalCode, "country": country}
+}
+
+func addAddressVars(input map[string]any) map[string]any { return map[string]any{"input": input} }
+
+func updateAddressVars(id string, input map[string]any) map[string]any {
+	return map[string]any{"id": id, "input": input}
+}
+
+func addressIDVars(id string) map[string]any { return map[string]any{"id": id} }
+
+func refreshTokenVars(token string) map[string]any { return map[string]any{"token": token} }
+
+func changePasswordVars(current, next string) map[string]any {
+	return map[string]any{"input": map[string]any{"currentPassword": current, "newPassword": next}}
+}
+
+func logoutVars(refreshToken string) map[string]any {
+	return map[string]any{"refreshToken": refreshToken}
+}
+
+func categoryPageVars(id string, first int, sort, currency string) map[string]any {
+	return map[string]any{"id": id, "first": first, "sort": sort, "currency": currency}
+}
+
+func ordersToFulfilVars(first int, status string) map[string]any {
+	return map[string]any{"first": first, "status": status}
+}
+
+func markShippedVars(id, trackingNumber string) map[string]any {
+	return map[string]any{"id": id, "trackingNumber": trackingNumber}
+}
+
+func createCategoryVars(parentID, slug, name string) map[string]any {
+	in := map[string]any{"slug": slug, "name": name, "description": "Products the load generator made"}
+	if parentID != "" {
+		in["parentId"] = parentID
+	}
+	return map[string]any{"input": in}
+}
+
+func createProductVars(sku, name, categoryID string, eurCents, stock int) map[string]any {
+	in := map[string]any{
+		"sku": sku, "name": name, "description": "Made by the load generator's admin.",
+		"prices":       []any{map[string]any{"amount": eurCents, "currency": "EUR"}, map[string]any{"amount": eurCents + eurCents/10, "currency": "USD"}},
+		"initialStock": stock,
+		"attributes":   []any{map[string]any{"name": "origin", "value": "loadgen"}},
+	}
+	if categoryID != "" {
+		in["categoryId"] = categoryID
+	}
+	return map[string]any{"input": in}
+}
+
+func updateProductVars(id, description string) map[string]any {
+	return map[string]any{"input": map[string]any{"id": id, "description": description}}
+}
+
+func setPriceVars(productID string, amount int, currency string) map[string]any {
+	return map[string]any{"input": map[string]any{"productId": productID, "price": map[string]any{"amount": amount, "currency": currency}}}
+}
+
+func priceHistoryVars(id string, first int) map[string]any {
+	return map[string]any{"id": id, "first": first}
+}
+
+func productIDVars(id string) map[string]any { return map[string]any{"id": id} }
+
+func userVars(id string) map[string]any { return map[string]any{"id": id} }
+
+func roleVars(userID, role string) map[string]any {
+	return map[string]any{"userId": userID, "role": role}
+}
+
 // ------------------------------------------------------------ scenarios
 
 // someCurrency is USD now and then (the demo catalog has EUR and USD prices).
@@ -225,12 +328,29 @@ func (sh *shop) someCurrency() string {
 
 var sorts = []string{"RELEVANCE", "NAME", "NEWEST", "PRICE_ASC", "PRICE_DESC"}
 
-// browse: a listing with filters and a sort order, and a page or two more.
+// browse: a listing with filters and a sort order, and a page or two more;
+// or (one time in four) a category's page.
 func (sh *shop) browse(ctx context.Context) error {
 	if mrand.IntN(3) == 0 {
 		if err := sh.c.call(ctx, opCategories, nil, "", nil); err != nil {
 			return err
 		}
+	}
+	if c := sh.catalog.category(); c != "" && mrand.IntN(4) == 0 {
+		var out struct {
+			Category *struct {
+				Products struct{ Edges []struct{ Node product } }
+			}
+		}
+		if err := sh.c.call(ctx, opCategoryPage, categoryPageVars(c, 12, sorts[mrand.IntN(len(sorts))], sh.someCurrency()), "", &out); err != nil {
+			return err
+		}
+		if out.Category != nil {
+			for _, e := range out.Category.Products.Edges {
+				sh.catalog.seen(e.Node)
+			}
+		}
+		return nil
 	}
 	filter := map[string]any{}
 	if c := sh.catalog.category(); c != "" && mrand.IntN(2) == 0 {
@@ -378,7 +498,16 @@ func (sh *shop) cart(ctx context.Context) error {
 			return err
 		}
 	}
-	if len(added) > 1 {
+	if len(added) > 1 && mrand.IntN(4) == 0 {
+		// Start over: empty the cart.
+		var out struct{ ClearCart cartPayload }
+		if err := sh.c.call(ctx, opClearCart, nil, a.token, &out); err != nil {
+			return err
+		}
+		if _, err := sh.c.checkUserErrors(opClearCart, out.ClearCart.UserErrors); err != nil {
+			return err
+		}
+	} else if len(added) > 1 {
 		var out struct{ RemoveFromCart cartPayload }
 		if err := sh.c.call(ctx, opRemoveFromCart, removeFromCartVars(added[1]), a.token, &out); err != nil {
 			return err
@@ -390,8 +519,13 @@ func (sh *shop) cart(ctx context.Context) error {
 	return sh.c.call(ctx, opCart, cartVars(sh.currency), a.token, nil)
 }
 
-// card is the payment token of a checkout: mostly one that works.
-func card() string {
+// card is the payment token of a checkout: mostly one that works, 8%
+// declined, 6% without funds, and one checkout in 50 (the 5th, the 55th,
+// ...: even a short run has one) a processor error (the gateway answers 500).
+func (sh *shop) card() string {
+	if sh.turns.checkout.Add(1)%50 == 5 {
+		return cardProcessing
+	}
 	switch n := mrand.IntN(100); {
 	case n < 8:
 		return cardDeclined
@@ -410,7 +544,7 @@ func (sh *shop) checkout(ctx context.Context) error {
 		return err
 	}
 	defer sh.accounts.put(a)
-	_, err = sh.buy(ctx, a, card())
+	_, err = sh.buy(ctx, a, sh.card())
 	return err
 }
 

@@ -28,6 +28,15 @@ type shop struct {
 	accounts pool
 	// stopping is set when the run's time is up: polling loops give up.
 	stopping atomic.Bool
+	// turns rotates the variants of the account, catalog and mistakes
+	// scenarios and the cards, so that even a short run does each of them.
+	turns struct{ account, catalog, checkout, mistake atomic.Int64 }
+	// category is the category this run's new products go into (made by
+	// the first catalog scenario).
+	category struct {
+		mu sync.Mutex
+		id string
+	}
 }
 
 type adminCred struct{ email, password string }
@@ -50,9 +59,19 @@ type tokenHolder struct {
 // account is a customer the load generator registered; one scenario at a
 // time uses it, so its cart is its own.
 type account struct {
+	id              string
 	email, password string
 	token           string
+	refresh         string // the refresh token of the current sign-in
 	tokenAt         time.Time
+}
+
+// signedIn takes the tokens of a register, login or refreshToken answer.
+func (a *account) signedIn(p authPayload) {
+	a.token, a.refresh, a.tokenAt = p.AccessToken, p.RefreshToken, time.Now()
+	if p.User != nil && p.User.ID != "" {
+		a.id = p.User.ID
+	}
 }
 
 // pool holds the accounts not in use.
@@ -78,6 +97,18 @@ func (p *pool) put(a *account) {
 	p.mu.Lock()
 	p.idle = append(p.idle, a)
 	p.mu.Unlock()
+}
+
+// someID is the user id of an idle account ("" if none).
+func (p *pool) someID() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, i := range mrand.Perm(len(p.idle)) {
+		if id := p.idle[i].id; id != "" {
+			return id
+		}
+	}
+	return ""
 }
 
 // catalog is what the shoppers know of the products (ids, stock as last seen)
@@ -247,7 +278,7 @@ func (sh *shop) newAccount(ctx context.Context) (*account, error) {
 	if _, err := sh.c.checkUserErrors(opRegister, out.Register.UserErrors); err != nil {
 		return nil, err
 	}
-	a.token, a.tokenAt = out.Register.AccessToken, time.Now()
+	a.signedIn(out.Register)
 	return a, nil
 }
 
@@ -259,7 +290,7 @@ func (sh *shop) login(ctx context.Context, a *account) error {
 	if _, err := sh.c.checkUserErrors(opLogin, out.Login.UserErrors); err != nil {
 		return err
 	}
-	a.token, a.tokenAt = out.Login.AccessToken, time.Now()
+	a.signedIn(out.Login)
 	return nil
 }
 
