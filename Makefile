@@ -39,7 +39,7 @@ build: ## build every binary into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -tags embedmongo -o $(BIN)/user ./cmd/user
 
 .PHONY: test
-test: check-generated vet lint-workflows promtool ## run every test against the real databases
+test: check-generated vet lint-workflows promtool dashboards-schema ## run every test against the real databases
 	$(GO) test -count=1 -race ./...
 
 .PHONY: promtool
@@ -91,6 +91,10 @@ generate: ## regenerate all generated code (sqlc, gqlgen, dashboards)
 dashboards: ## regenerate the Grafana dashboards from Go code and the composed supergraph (dashboards/, and the copy Kustomize ships)
 	$(GO) run ./cmd/dashboards -out dashboards
 	$(GO) run ./cmd/dashboards -compact -out kustomize/components/monitoring/dashboards
+
+.PHONY: dashboards-schema
+dashboards-schema: ## type-check dashboards/*.json against Grafana's published schema (@grafana/schema, tsc; npm packages cached outside the repo)
+	scripts/dashboards-schema.sh
 
 .PHONY: dashboards-preview
 dashboards-preview: ## render every dashboard to PNG from the local Prometheus (after make run and make load): docs/previews/; DASHPREVIEW_FLAGS="-range 5m"

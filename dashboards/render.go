@@ -132,6 +132,14 @@ func (d Dashboard) Grafana() (dashboard.Dashboard, error) {
 		// defaults to Grafana 12's controls menu).
 		out.Links[i].Placement = nil
 	}
+	for i := range out.Templating.List {
+		// The SDK gives every variable an interval variable's auto,
+		// auto_min and auto_count; Grafana's dashboard schema has no such
+		// fields on the others (@grafana/schema, make dashboards-schema).
+		if v := &out.Templating.List[i]; v.Type != dashboard.VariableTypeInterval {
+			v.Auto, v.AutoMin, v.AutoCount = nil, nil, nil
+		}
+	}
 	return out, nil
 }
 
@@ -159,8 +167,9 @@ func queryVariable(name, label, query string) *dashboard.QueryVariableBuilder {
 	return dashboard.NewQueryVariableBuilder(name).
 		Label(label).
 		Datasource(datasource()).
+		// No Definition: it only repeats the query, and Grafana's dashboard
+		// schema has no definition field (make dashboards-schema).
 		Query(dashboard.StringOrMap{String: cog.ToPtr(query)}).
-		Definition(query).
 		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
 		Sort(dashboard.VariableSortAlphabeticalAsc).
 		Multi(true).
@@ -210,6 +219,9 @@ func (p Panel) builder() cog.Builder[dashboard.Panel] {
 			GraphMode(common.BigValueGraphModeNone).
 			JustifyMode(common.BigValueJustifyModeAuto).
 			TextMode(common.BigValueTextModeAuto).
+			// The SDK writes "" when unset; the schema allows auto, horizontal
+			// and vertical (auto is what Grafana does with "").
+			Orientation(common.VizOrientationAuto).
 			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
 			Targets(p.targets())
 		if p.Description != "" {
