@@ -85,6 +85,11 @@ func TestProductionConfig(t *testing.T) {
 	if c.Playground || c.Introspection || c.Limits.MaxDepth == 0 || c.CORS.AllowedOrigins[0] == "*" || c.Auth.JWKSURL == "" {
 		t.Fatalf("prod config: %+v", c)
 	}
+	// No proxy is trusted until the deployment names its ingress: a pod that
+	// could set X-Forwarded-For would pick its own rate-limit address.
+	if len(c.TrustedProxies) != 0 {
+		t.Fatalf("prod trusts %v as proxies, want none by default", c.TrustedProxies)
+	}
 	// Every internal hop is mutual TLS in production.
 	if c.AllowPlaintextSubgraphs || strings.Contains(c.Subgraphs, "http://") || !strings.HasPrefix(c.Auth.JWKSURL, "https://") || c.TLS.Files().Cert == "" {
 		t.Fatalf("prod config allows plain HTTP inside: %+v", c)

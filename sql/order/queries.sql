@@ -127,3 +127,8 @@ SELECT pg_notify('order_events', @payload::text);
 
 -- name: EventsAfter :many
 SELECT * FROM outbox WHERE id > @after_id ORDER BY id LIMIT @row_limit;
+
+-- name: ForgetPaymentToken :exec
+-- Once the charge has a final outcome the card token is of no more use:
+-- it is not kept.
+UPDATE orders SET payment_token = '' WHERE id = @id;

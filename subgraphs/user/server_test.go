@@ -34,6 +34,7 @@ const (
 )
 
 var (
+	testCfg  user.Config // the package's service configuration
 	mongoURI string
 	srv      *httptest.Server // the service port, mutual TLS
 	adminSrv *httptest.Server // the admin port
@@ -88,7 +89,7 @@ func run(m *testing.M) int {
 		BootstrapAdminEmail: adminEmail, BootstrapAdminPassword: adminPassword,
 		ComplexityLimit: 2000,
 	}
-	mongoURI = mongo.URI
+	mongoURI, testCfg = mongo.URI, cfg
 	svc, err = user.New(ctx, cfg, service.Common{Environment: service.EnvDevelopment}, log, service.NewRegistry())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -604,5 +605,38 @@ func TestStoreReopensOverExistingData(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = st.Close(context.Background())
+	}
+}
+
+// The configured admin email was registered first by someone else, with
+// their own password: the bootstrap used to promote that account to ADMIN.
+// It only creates; an existing account stops the start instead.
+func TestBootstrapNeverPromotesAnExistingAccount(t *testing.T) {
+	ctx := context.Background()
+	dev := service.Common{Environment: service.EnvDevelopment}
+	quiet := slog.New(slog.NewTextHandler(&logs, nil))
+	cfg := testCfg
+	cfg.Database = fmt.Sprintf("bootstrap_takeover_%d", time.Now().UnixNano())
+	cfg.BootstrapAdminEmail, cfg.BootstrapAdminPassword = "", ""
+	first, err := user.New(ctx, cfg, dev, quiet, service.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Accounts.Register(ctx, "boss@shop.test", "the squatter's password", "Squatter"); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	cfg.BootstrapAdminEmail, cfg.BootstrapAdminPassword = "Boss@shop.test", "the operator's password"
+	if _, err := user.New(ctx, cfg, dev, quiet, service.NewRegistry()); err == nil || !strings.Contains(err.Error(), "never promotes") {
+		t.Fatalf("start with a squatted admin email: err = %v, want a refusal", err)
+	}
+	st, err := store.Open(ctx, mongoURI, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	if n, err := st.CountWithRole(ctx, auth.RoleAdmin); err != nil || n != 0 {
+		t.Fatalf("admins after the refused bootstrap: %d (%v), want none", n, err)
 	}
 }

@@ -242,7 +242,16 @@ func (e *Engine) run(ctx context.Context, q *store.Queries, o *store.Order) erro
 	case StepReserve:
 		return e.reserve(ctx, q, o)
 	case StepCharge:
-		return e.charge(ctx, q, o)
+		if err := e.charge(ctx, q, o); err != nil {
+			return err
+		}
+		// The charge has its final outcome (charge writes nothing else): the
+		// card token is of no more use, so it is not kept.
+		if err := q.ForgetPaymentToken(ctx, o.ID); err != nil {
+			return fmt.Errorf("forget the payment token: %w", err)
+		}
+		o.PaymentToken = ""
+		return nil
 	case StepCommit:
 		return e.commit(ctx, q, o)
 	case StepRelease:

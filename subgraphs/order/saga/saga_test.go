@@ -357,6 +357,9 @@ func TestLostReplyIsFoundAndTrusted(t *testing.T) {
 	if onHand, reserved := stockOf(t, product); onHand != 8 || reserved != 0 {
 		t.Fatalf("stock %d/%d, want 8/0", onHand, reserved)
 	}
+	if o.PaymentToken != "" {
+		t.Fatalf("payment token %q kept after the charge, want it forgotten", o.PaymentToken)
+	}
 	var n int
 	if err := gatewayPool.QueryRow(context.Background(), "SELECT count(*) FROM payments WHERE reference = $1", o.ID.String()).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d payments for the order (%v), want 1", n, err)
@@ -415,6 +418,9 @@ func TestChargeKeyConflictFailsTheOrder(t *testing.T) {
 	foreign := plant(t, orderMerchant, chargeKey(o.ID), 100, "EUR", "someone-else")
 	o = e.finish(t, o.ID)
 	wantFailedSafely(t, e, o, "PAYMENT_KEY_CONFLICT", saga.MismatchChargeKey, product, 2, 10)
+	if o.PaymentToken != "" {
+		t.Fatalf("payment token %q kept after a failed charge, want it forgotten", o.PaymentToken)
+	}
 	if got := e.mismatches(t, saga.MismatchPayment); got != 0 {
 		t.Errorf("payment mismatches %v, want 0 (it is a key conflict)", got)
 	}

@@ -258,6 +258,17 @@ func (q *Queries) EventsAfter(ctx context.Context, arg EventsAfterParams) ([]Out
 	return items, nil
 }
 
+const forgetPaymentToken = `-- name: ForgetPaymentToken :exec
+UPDATE orders SET payment_token = '' WHERE id = $1
+`
+
+// Once the charge has a final outcome the card token is of no more use:
+// it is not kept.
+func (q *Queries) ForgetPaymentToken(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, forgetPaymentToken, id)
+	return err
+}
+
 const history = `-- name: History :many
 SELECT id, order_id, from_status, to_status, payment_status, actor, note, at FROM order_status_history WHERE order_id = $1 ORDER BY id
 `

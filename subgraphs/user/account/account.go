@@ -467,17 +467,23 @@ func (s *Service) Bootstrap(ctx context.Context, email, pw string) error {
 	if err != nil {
 		return fmt.Errorf("bootstrap admin email: %w", err)
 	}
-	u, err := s.Store.UserByEmailKey(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		if msg := password.CheckPolicy(pw, email); msg != "" {
-			return fmt.Errorf("bootstrap admin password: %s", msg)
-		}
-		// Not a customer's registration: not counted.
-		if _, err := s.register(ctx, email, pw, "Administrator"); err != nil {
-			return fmt.Errorf("create bootstrap admin: %w", err)
-		}
-		u, err = s.Store.UserByEmailKey(ctx, key)
+	// Bootstrap only creates: an account that already has this email was
+	// registered by someone who knows its password — perhaps not the
+	// operator — so it is never promoted.
+	if _, err := s.Store.UserByEmailKey(ctx, key); err == nil {
+		return fmt.Errorf("bootstrap admin: %s is already registered, and bootstrap never promotes an existing account; "+
+			"set USER_BOOTSTRAP_ADMIN_EMAIL to an unused address (or grant ADMIN from an admin account)", email)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
 	}
+	if msg := password.CheckPolicy(pw, email); msg != "" {
+		return fmt.Errorf("bootstrap admin password: %s", msg)
+	}
+	// Not a customer's registration: not counted.
+	if _, err := s.register(ctx, email, pw, "Administrator"); err != nil {
+		return fmt.Errorf("create bootstrap admin: %w", err)
+	}
+	u, err := s.Store.UserByEmailKey(ctx, key)
 	if err != nil {
 		return err
 	}
