@@ -100,6 +100,12 @@ func (t *Transport) callerKey(ctx context.Context) string {
 	return t.Caller(ctx)
 }
 
+// Subgraph answers the executor cannot use.
+var (
+	errResponseTooLarge = errors.New("subgraph response too large")
+	errNotGraphQL       = errors.New("subgraph response is not GraphQL JSON")
+)
+
 // retryBackoff is the pause before the one retry of a query whose
 // subgraph could not be reached (restarting, a connection reset).
 const retryBackoff = 100 * time.Millisecond
@@ -179,11 +185,11 @@ func (t *Transport) roundTrip(ctx context.Context, url string, body []byte, idem
 		return nil, err
 	}
 	if int64(len(raw)) > t.MaxResponseBytes {
-		return nil, fmt.Errorf("response larger than %d bytes", t.MaxResponseBytes)
+		return nil, fmt.Errorf("%w: more than %d bytes", errResponseTooLarge, t.MaxResponseBytes)
 	}
 	out, err := decodeResponse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("subgraph answered %d with a body that is not GraphQL JSON: %v", resp.StatusCode, err)
+		return nil, fmt.Errorf("%w: subgraph answered %d: %v", errNotGraphQL, resp.StatusCode, err)
 	}
 	return out, nil
 }

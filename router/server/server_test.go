@@ -219,6 +219,11 @@ func TestSubgraphDownGivesPartialData(t *testing.T) {
 	if !strings.Contains(got, `"cart":{"itemCount":3}`) || !strings.Contains(got, `"SUBREQUEST_HTTP_ERROR"`) || !strings.Contains(got, `"product":null`) {
 		t.Fatalf("got %s", got)
 	}
+	// How it failed, but nothing of the network behind the router.
+	host := strings.TrimPrefix(s.productSrv.URL, "http://")
+	if !strings.Contains(got, `"reason":"connection refused"`) || strings.Contains(got, host) || strings.Contains(got, "127.0.0.1") {
+		t.Fatalf("the error leaks the subgraph's address or lacks the reason: %s", got)
+	}
 }
 
 func TestRequestErrors(t *testing.T) {
