@@ -114,36 +114,57 @@ type Refusal struct {
 	RetryAfter time.Duration
 }
 
-// Allow takes a token from the global bucket, the client IP's and, for an
-// authenticated caller, the user's; nil means go ahead.
+// Allow is AllowClient then AllowCaller: nil means go ahead.
 func (l *Limiter) Allow(ctx context.Context, ip, user string) *Refusal {
-	checks := []struct {
-		scope, key string
-		b          config.Bucket
-	}{
-		{"global", "rl:global", l.cfg.Global},
-		{"ip", "rl:ip:" + ip, l.cfg.PerIP},
-		{"user", "rl:user:" + user, l.cfg.PerUser},
+	if r := l.AllowClient(ctx, ip); r != nil {
+		return r
 	}
-	for _, c := range checks {
-		if c.b.Rate <= 0 || c.scope == "user" && user == "" || c.scope == "ip" && ip == "" {
-			continue
+	return l.AllowCaller(ctx, user)
+}
+
+// AllowClient takes a token from the client address's bucket. The router
+// asks it first, before verifying any token: one client's flood (valid
+// credentials or garbage) is refused before it costs a signature check or a
+// token of the global bucket.
+func (l *Limiter) AllowClient(ctx context.Context, ip string) *Refusal {
+	if ip == "" {
+		return nil
+	}
+	return l.take(ctx, "ip", "rl:ip:"+ip, l.cfg.PerIP)
+}
+
+// AllowCaller takes a token from the user's bucket (for an authenticated
+// caller), then from the global one: a request a per-client bucket refuses
+// never draws from the global bucket everyone shares.
+func (l *Limiter) AllowCaller(ctx context.Context, user string) *Refusal {
+	if user != "" {
+		if r := l.take(ctx, "user", "rl:user:"+user, l.cfg.PerUser); r != nil {
+			return r
 		}
-		store := l.store
-		if time.Now().UnixNano() < l.storeDownUntil.Load() {
-			store = l.fallback
+	}
+	return l.take(ctx, "global", "rl:global", l.cfg.Global)
+}
+
+// take draws one token from bucket key, through the shared store unless it
+// failed a moment ago (then in memory, neither failing open nor closed).
+func (l *Limiter) take(ctx context.Context, scope, key string, b config.Bucket) *Refusal {
+	if b.Rate <= 0 {
+		return nil
+	}
+	store := l.store
+	if time.Now().UnixNano() < l.storeDownUntil.Load() {
+		store = l.fallback
+	}
+	ok, retry, err := store.Take(ctx, key, b)
+	if err != nil {
+		l.storeDownUntil.Store(time.Now().Add(storeRetryInterval).UnixNano())
+		if l.OnStoreError != nil {
+			l.OnStoreError(err)
 		}
-		ok, retry, err := store.Take(ctx, c.key, c.b)
-		if err != nil {
-			l.storeDownUntil.Store(time.Now().Add(storeRetryInterval).UnixNano())
-			if l.OnStoreError != nil {
-				l.OnStoreError(err)
-			}
-			ok, retry, _ = l.fallback.Take(ctx, c.key, c.b)
-		}
-		if !ok {
-			return &Refusal{Scope: c.scope, RetryAfter: retry}
-		}
+		ok, retry, _ = l.fallback.Take(ctx, key, b)
+	}
+	if !ok {
+		return &Refusal{Scope: scope, RetryAfter: retry}
 	}
 	return nil
 }

@@ -202,6 +202,34 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+// One client's refused requests used to spend the global bucket (it was
+// drawn first), and requests with bad tokens were never rate limited
+// (authentication ran first). Per-client buckets come first now, the
+// global one last, and the client's bucket before any token is verified.
+func TestRateLimitOrder(t *testing.T) {
+	s := newStore(t, func(c *config.Config) {
+		c.RateLimit = config.RateLimit{Enabled: true, PerIP: config.Bucket{Rate: 0.01, Burst: 2}, Global: config.Bucket{Rate: 0.01, Burst: 4}}
+	})
+	s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`
+	q := gqlBody(`{ product(sku: "X") { name } }`)
+	for range 10 { // 2 allowed, 8 refused by the client's bucket
+		s.post(t, q, map[string]string{"X-Forwarded-For": "10.1.1.1"})
+	}
+	if status, got, _ := s.post(t, q, map[string]string{"X-Forwarded-For": "10.1.1.2"}); status != 200 {
+		t.Fatalf("another client after one client's flood: %d %s (the global bucket was drained by refused requests)", status, got)
+	}
+	for i := range 4 {
+		status, got, _ := s.post(t, q, map[string]string{"X-Forwarded-For": "10.1.1.3", "Authorization": "Bearer garbage"})
+		want := http.StatusUnauthorized
+		if i >= 2 {
+			want = http.StatusTooManyRequests
+		}
+		if status != want {
+			t.Fatalf("bad token %d: %d %s, want %d", i, status, got, want)
+		}
+	}
+}
+
 func TestRateLimitsSharedThroughRedis(t *testing.T) {
 	prefix := fmt.Sprintf("test:%d:", time.Now().UnixNano())
 	url := os.Getenv("REDIS_URL")

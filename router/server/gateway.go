@@ -125,7 +125,8 @@ func (g *Gateway) Routes() http.Handler {
 		AllowCredentials: g.cfg.CORS.AllowCredentials,
 		MaxAge:           int(g.cfg.CORS.MaxAge.Seconds()),
 	})
-	edge := chi.Chain(c.Handler, g.accessLog, g.trace, g.allowIPs, g.authenticate, g.rateLimit)
+	// Per-client rate limit before authentication, per-user and global after.
+	edge := chi.Chain(c.Handler, g.accessLog, g.trace, g.allowIPs, g.limitClient, g.authenticate, g.limitCaller)
 	r.With(edge...).Handle("/graphql", g.GraphQL)
 	if pg := g.GraphQL.playgroundPage; pg != nil {
 		r.Method(http.MethodGet, "/", pg)
@@ -212,8 +213,25 @@ func Caller(ctx context.Context) string {
 	return c.Subject + "\x00" + strings.Join(c.Roles, ",") + "\x00" + strings.Join(c.Scopes, " ")
 }
 
-// rateLimit draws from the global, per-IP and per-user buckets.
-func (g *Gateway) rateLimit(next http.Handler) http.Handler {
+// limitClient draws from the client address's bucket, before any token is
+// verified: a flood of requests (with credentials or garbage) from one
+// client is refused before it costs a signature check.
+func (g *Gateway) limitClient(next http.Handler) http.Handler {
+	if g.limiter == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ref := g.limiter.AllowClient(r.Context(), rateKey(g.ips.Of(r))); ref != nil {
+			g.rateLimited(w, r, ref)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitCaller draws from the signed-in user's bucket, then the global one:
+// what a per-client bucket refused never spends the global bucket.
+func (g *Gateway) limitCaller(next http.Handler) http.Handler {
 	if g.limiter == nil {
 		return next
 	}
@@ -222,14 +240,18 @@ func (g *Gateway) rateLimit(next http.Handler) http.Handler {
 		if c, ok := auth.FromContext(r.Context()); ok {
 			user = c.Subject
 		}
-		if ref := g.limiter.Allow(r.Context(), rateKey(g.ips.Of(r)), user); ref != nil {
-			g.Metrics.rateLimited.WithLabelValues(ref.Scope).Inc()
-			w.Header().Set("Retry-After", strconv.Itoa(ref.RetryAfterSeconds()))
-			g.refuse(w, r, http.StatusTooManyRequests, "RATE_LIMITED", fmt.Sprintf("too many requests (%s limit); retry in %d s", ref.Scope, ref.RetryAfterSeconds()))
+		if ref := g.limiter.AllowCaller(r.Context(), user); ref != nil {
+			g.rateLimited(w, r, ref)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+func (g *Gateway) rateLimited(w http.ResponseWriter, r *http.Request, ref *ratelimit.Refusal) {
+	g.Metrics.rateLimited.WithLabelValues(ref.Scope).Inc()
+	w.Header().Set("Retry-After", strconv.Itoa(ref.RetryAfterSeconds()))
+	g.refuse(w, r, http.StatusTooManyRequests, "RATE_LIMITED", fmt.Sprintf("too many requests (%s limit); retry in %d s", ref.Scope, ref.RetryAfterSeconds()))
 }
 
 // rateKey is the bucket of a client address: the address itself for IPv4,
