@@ -168,8 +168,9 @@ type IPRule struct {
 type Persisted struct {
 	// APQ accepts the Automatic Persisted Queries protocol (sha256Hash).
 	APQ bool `yaml:"apq" env:"ROUTER_APQ"`
-	// APQCacheSize bounds the registered queries kept in memory.
-	APQCacheSize int `yaml:"apq_cache_size"`
+	// APQCacheBytes bounds the registered documents kept in memory, in bytes
+	// (least recently used ones go first).
+	APQCacheBytes int `yaml:"apq_cache_bytes"`
 	// Safelist refuses any operation not in Manifest.
 	Safelist bool `yaml:"safelist" env:"ROUTER_SAFELIST"`
 	// Manifest is a JSON file of trusted operations: either
@@ -214,7 +215,7 @@ func Default() Config {
 			PerUser: Bucket{Rate: 50, Burst: 100},
 			Global:  Bucket{Rate: 5000, Burst: 10000},
 		},
-		Persisted: Persisted{APQ: true, APQCacheSize: 10000},
+		Persisted: Persisted{APQ: true, APQCacheBytes: 16 << 20},
 	}
 }
 

@@ -14,8 +14,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-
 	"github.com/virtual-store/virtual-store/router/config"
 )
 
@@ -40,7 +38,7 @@ func (e *Error) Error() string { return e.Message }
 type Queries struct {
 	apq      bool
 	safelist bool
-	cache    *lru.LRU[string]
+	cache    *byteLRU
 	manifest map[string]string // sha256 hex (or manifest id) → document
 	trusted  map[string]bool   // sha256 hex of every manifest document
 }
@@ -49,7 +47,7 @@ type Queries struct {
 func New(cfg config.Persisted) (*Queries, error) {
 	q := &Queries{apq: cfg.APQ && !cfg.Safelist, safelist: cfg.Safelist, manifest: map[string]string{}, trusted: map[string]bool{}}
 	if q.apq {
-		q.cache = lru.New[string](max(cfg.APQCacheSize, 1))
+		q.cache = newByteLRU(max(cfg.APQCacheBytes, 1))
 	}
 	if cfg.Manifest != "" {
 		if err := q.load(cfg.Manifest); err != nil {
@@ -133,7 +131,7 @@ func (q *Queries) Resolve(ctx context.Context, query string, extensions map[stri
 		if !q.apq {
 			return "", &Error{CodeNotSupported, "PersistedQueryNotSupported"}
 		}
-		if doc, ok := q.cache.Get(ctx, hash); ok {
+		if doc, ok := q.cache.Get(strings.ToLower(hash)); ok {
 			return doc, nil
 		}
 		return "", &Error{CodeNotFound, "PersistedQueryNotFound"}
@@ -151,8 +149,30 @@ func (q *Queries) Resolve(ctx context.Context, query string, extensions map[stri
 	if !q.apq {
 		return "", &Error{CodeNotSupported, "PersistedQueryNotSupported"}
 	}
-	q.cache.Add(ctx, strings.ToLower(hash), query)
 	return query, nil
+}
+
+// Register keeps an APQ document under its hash for later requests. The
+// router calls it only once the document has passed the limits and
+// validation, so a document it refuses is never stored. Requests that named
+// no hash, or with APQ off, register nothing.
+func (q *Queries) Register(query string, extensions map[string]any) {
+	if !q.apq || query == "" {
+		return
+	}
+	hash, err := requestedHash(extensions)
+	if err != nil || hash == "" || Hash(query) != strings.ToLower(hash) {
+		return
+	}
+	q.cache.Add(strings.ToLower(hash), query)
+}
+
+// CacheBytes is what the registered APQ documents weigh.
+func (q *Queries) CacheBytes() int {
+	if q.cache == nil {
+		return 0
+	}
+	return q.cache.Bytes()
 }
 
 func requestedHash(ext map[string]any) (string, *Error) {

@@ -344,6 +344,22 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 	}
 }
 
+// A document the router refuses used to be stored under its hash first (the
+// cache was filled before the limits ran): it is kept only once it ran.
+func TestPersistedQueriesKeepOnlyWhatRuns(t *testing.T) {
+	s := newStore(t, func(c *config.Config) { c.Limits.MaxDepth = 3 })
+	deep := `{ a { b { c { d { e } } } } }`
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": persisted.Hash(deep)}}
+	b, _ := json.Marshal(map[string]any{"query": deep, "extensions": ext})
+	if _, got, _ := s.post(t, string(b), nil); !strings.Contains(got, `"code":"MAX_DEPTH_EXCEEDED"`) {
+		t.Fatalf("too deep: %s", got)
+	}
+	b, _ = json.Marshal(map[string]any{"extensions": ext})
+	if _, got, _ := s.post(t, string(b), nil); !strings.Contains(got, `"code":"PERSISTED_QUERY_NOT_FOUND"`) {
+		t.Fatalf("the refused document was kept: %s", got)
+	}
+}
+
 func TestSafelist(t *testing.T) {
 	allowed := `query Lamp { product(sku: "X") { name } }`
 	manifest := filepath.Join(t.TempDir(), "manifest.json")

@@ -121,6 +121,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, ri, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
 		return
 	}
+	if h.persisted != nil {
+		// It ran: it passed the limits and validation, so it may be kept.
+		h.persisted.Register(req.Query, req.Extensions)
+	}
 	body, err := execute.AppendJSON(make([]byte, 0, 4096), resp)
 	if err != nil {
 		h.Log.ErrorContext(r.Context(), "encode response", "err", err)
