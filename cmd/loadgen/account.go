@@ -183,6 +183,23 @@ func (sh *shop) signOut(ctx context.Context, a *account) error {
 	return nil
 }
 
+// myOrders is the customer's latest orders, newest first.
+func (sh *shop) myOrders(ctx context.Context, a *account) ([]order, error) {
+	var mine struct {
+		Me *struct {
+			Orders struct{ Edges []struct{ Node order } }
+		}
+	}
+	if err := sh.c.call(ctx, opMyOrders, myOrdersVars(10), a.token, &mine); err != nil || mine.Me == nil {
+		return nil, err
+	}
+	out := make([]order, len(mine.Me.Orders.Edges))
+	for i, e := range mine.Me.Orders.Edges {
+		out[i] = e.Node
+	}
+	return out, nil
+}
+
 // orders: a customer looks at their orders and opens one.
 func (sh *shop) orders(ctx context.Context) error {
 	a, err := sh.customer(ctx)
@@ -190,21 +207,16 @@ func (sh *shop) orders(ctx context.Context) error {
 		return err
 	}
 	defer sh.accounts.put(a)
-	var mine struct {
-		Me *struct {
-			Orders struct{ Edges []struct{ Node order } }
-		}
-	}
-	if err := sh.c.call(ctx, opMyOrders, myOrdersVars(10), a.token, &mine); err != nil {
+	mine, err := sh.myOrders(ctx, a)
+	if err != nil {
 		return err
 	}
-	if mine.Me == nil || len(mine.Me.Orders.Edges) == 0 {
+	if len(mine) == 0 {
 		sh.c.stats.outcome("Orders none yet")
 		return nil
 	}
-	edges := mine.Me.Orders.Edges
 	var out struct{ Order *order }
-	if err := sh.c.call(ctx, opOrderDetails, orderVars(edges[mrand.IntN(len(edges))].Node.ID), a.token, &out); err != nil {
+	if err := sh.c.call(ctx, opOrderDetails, orderVars(mine[mrand.IntN(len(mine))].ID), a.token, &out); err != nil {
 		return err
 	}
 	if out.Order == nil {

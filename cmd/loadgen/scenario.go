@@ -620,21 +620,15 @@ func (sh *shop) cancel(ctx context.Context) error {
 		return err
 	}
 	defer sh.accounts.put(a)
-	var mine struct {
-		Me *struct {
-			Orders struct{ Edges []struct{ Node order } }
-		}
-	}
-	if err := sh.c.call(ctx, opMyOrders, myOrdersVars(10), a.token, &mine); err != nil {
+	mine, err := sh.myOrders(ctx, a)
+	if err != nil {
 		return err
 	}
 	var target *order
-	if mine.Me != nil {
-		for _, e := range mine.Me.Orders.Edges {
-			if e.Node.Status == "PAID" {
-				target = &e.Node
-				break
-			}
+	for i := range mine {
+		if mine[i].Status == "PAID" {
+			target = &mine[i]
+			break
 		}
 	}
 	if target == nil {

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -26,6 +27,16 @@ type Files struct {
 // InDir names the Secret layout's files in dir (tls.crt, tls.key, ca.crt).
 func InDir(dir string) Files {
 	return Files{Cert: filepath.Join(dir, CertFile), Key: filepath.Join(dir, KeyFile), CA: filepath.Join(dir, CAFile)}
+}
+
+// OrIn fills in the files not named from dir in the Secret layout (nothing
+// when dir is empty).
+func (f Files) OrIn(dir string) Files {
+	if dir == "" {
+		return f
+	}
+	d := InDir(dir)
+	return Files{Cert: cmp.Or(f.Cert, d.Cert), Key: cmp.Or(f.Key, d.Key), CA: cmp.Or(f.CA, d.CA)}
 }
 
 // Configured reports whether any file is named.

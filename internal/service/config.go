@@ -5,7 +5,6 @@
 package service
 
 import (
-	"cmp"
 	"fmt"
 	"time"
 
@@ -44,14 +43,7 @@ func (c Common) Development() bool { return c.Environment == EnvDevelopment }
 const EnvDevelopment = "development"
 
 // TLSFiles are the mutual TLS files, TLS_DIR filling in the unnamed ones.
-func (c Common) TLSFiles() pki.Files {
-	f := c.TLS
-	if c.TLSDir != "" {
-		d := pki.InDir(c.TLSDir)
-		f.Cert, f.Key, f.CA = cmp.Or(f.Cert, d.Cert), cmp.Or(f.Key, d.Key), cmp.Or(f.CA, d.CA)
-	}
-	return f
-}
+func (c Common) TLSFiles() pki.Files { return c.TLS.OrIn(c.TLSDir) }
 
 // RequireSecret is the start-up check of a secret: set, or unset in
 // development only (where the service warns that it runs without).

@@ -6,7 +6,6 @@ package config
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -80,12 +79,7 @@ type TLS struct {
 
 // Files are the certificate files, Dir filling in the unnamed ones.
 func (t TLS) Files() pki.Files {
-	f := pki.Files{Cert: t.CertFile, Key: t.KeyFile, CA: t.CAFile}
-	if t.Dir != "" {
-		d := pki.InDir(t.Dir)
-		f.Cert, f.Key, f.CA = cmp.Or(f.Cert, d.Cert), cmp.Or(f.Key, d.Key), cmp.Or(f.CA, d.CA)
-	}
-	return f
+	return pki.Files{Cert: t.CertFile, Key: t.KeyFile, CA: t.CAFile}.OrIn(t.Dir)
 }
 
 // CORS lets browser storefronts on other origins call the router.
