@@ -1,6 +1,6 @@
 module github.com/virtual-store/virtual-store
 
-go 1.26.0
+go 1.26.10
 
 require (
 	github.com/99designs/gqlgen v0.17.98
@@ -27,7 +27,7 @@ require (
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
 	golang.org/x/crypto v0.59.0
-	golang.org/x/image v0.30.0
+	golang.org/x/image v0.48.0
 	golang.org/x/sync v0.25.0
 	golang.org/x/text v0.44.0
 	golang.org/x/time v0.16.0

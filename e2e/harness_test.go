@@ -295,3 +295,46 @@ func dig(v any, path ...string) any {
 	}
 	return v
 }
+
+// usage is what a process has used, read from /proc.
+type usage struct {
+	cpu  time.Duration // user + system
+	rss  int64         // VmRSS, bytes
+	peak int64         // VmHWM: the peak RSS, bytes
+}
+
+// clockTick is USER_HZ, the unit of /proc/<pid>/stat times (100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+func (p *proc) usage(t *testing.T) usage {
+	t.Helper()
+	pid := p.cmd.Process.Pid
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatalf("%s: %v", p.name, err)
+	}
+	// The command name may hold spaces; the fields after it are fixed.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64) // field 14 of proc(5)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64) // field 15
+	u := usage{cpu: time.Duration(utime+stime) * clockTick}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatalf("%s: %v", p.name, err)
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		name, value, _ := strings.Cut(line, ":")
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		switch {
+		case err != nil:
+		case name == "VmRSS":
+			u.rss = kb << 10
+		case name == "VmHWM":
+			u.peak = kb << 10
+		}
+	}
+	if u.peak == 0 {
+		t.Fatalf("%s: no VmHWM in /proc/%d/status", p.name, pid)
+	}
+	return u
+}

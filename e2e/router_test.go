@@ -28,7 +28,7 @@ func newStorefrontWith(t *testing.T, env extraEnv) *storefront {
 	t.Helper()
 	s := &storefront{shop: newShopWith(t, env)}
 	s.user = start(t, "user", append([]string{"USER_DATA_DIR=" + t.TempDir(), "USER_JWT_ISSUER=" + e2eIssuer,
-		"USER_ARGON2_MEMORY_KIB=8192", "USER_ARGON2_TIME=1",
+		"USER_ARGON2_MEMORY_KIB=8192", "USER_ARGON2_TIME=1", "USER_REGISTER_MAX_PER_IP=100000", // every shopper is 127.0.0.1
 		"USER_BOOTSTRAP_ADMIN_EMAIL=" + e2eAdminEmail, "USER_BOOTSTRAP_ADMIN_PASSWORD=" + e2eAdminPassword}, env.user...)...)
 	s.router = start(t, "router", append([]string{
 		"ROUTER_SUBGRAPHS=user=" + s.user.url() + "/graphql,product=" + s.product.url() + "/graphql,order=" + s.order.url() + "/graphql",

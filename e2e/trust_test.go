@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -153,5 +154,38 @@ func TestNoStartWithoutSecretsOutsideDevelopment(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), c.want) {
 			t.Errorf("%s %v: err %v, output:\n%s\nwant it to refuse with %q", c.binary, c.env, err, tail(string(out), 5), c.want)
 		}
+	}
+}
+
+// An access token stops working soon after its session ends, not at its
+// expiry 15 minutes later: the router polls the user service's revoked
+// sessions (every 5 s by default; 200 ms here).
+func TestSignOutEndsTheAccessTokenAtTheRouter(t *testing.T) {
+	s := newStorefront(t, "ROUTER_REVOKED_SESSIONS_POLL=200ms")
+	api := s.router.url()
+	email := "leaving-" + uuid.NewString()[:8] + "@example.com"
+	if _, err := gql(api, "", `mutation($in: RegisterInput!) { register(input: $in) { user { id } } }`,
+		map[string]any{"in": map[string]any{"email": email, "password": "correct horse battery", "name": "Lee"}}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := gql(api, "", `mutation { login(input: {email: "`+email+`", password: "correct horse battery"}) { accessToken refreshToken } }`, nil)
+	access, _ := dig(data, "login", "accessToken").(string)
+	refresh, _ := dig(data, "login", "refreshToken").(string)
+	if err != nil || access == "" {
+		t.Fatalf("login: %v %v", data, err)
+	}
+	other := s.login(t, e2eAdminEmail, e2eAdminPassword) // another user's session
+	if _, err := gql(api, "Bearer "+access, `{ me { id } }`, nil); err != nil {
+		t.Fatalf("before signing out: %v", err)
+	}
+	if _, err := gql(api, "", `mutation($t: String!) { logout(refreshToken: $t) { ok } }`, map[string]any{"t": refresh}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the signed-out token refused", func() (bool, string) {
+		_, err := gql(api, "Bearer "+access, `{ me { id } }`, nil)
+		return err != nil && strings.Contains(err.Error(), "UNAUTHENTICATED"), fmt.Sprint(err)
+	})
+	if _, err := gql(api, other, `{ me { id } }`, nil); err != nil {
+		t.Fatalf("another session after the sign-out: %v", err)
 	}
 }

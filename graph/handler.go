@@ -12,27 +12,36 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/ravilushqa/otelgqlgen"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // HandlerConfig configures a subgraph's GraphQL endpoint.
 type HandlerConfig struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
-	// ComplexityLimit refuses operations whose gqlgen complexity exceeds it (0 = none).
+	// ComplexityLimit refuses operations whose static cost exceeds it (0 =
+	// none): gqlgen's complexity, with a field's selection counted once per
+	// item its size argument (first, limit) asks for and `_entities`' once per
+	// representation, as the router counts. COST_LIMIT_EXCEEDED.
 	// The router enforces the public limits; this protects a subgraph reached directly.
 	ComplexityLimit int
+	// Limits caps the body, depth and aliases (zero values: the defaults).
+	Limits Limits
+	// TracerProvider receives the GraphQL spans (nil: the global one); see
+	// Tracing for what they record.
+	TracerProvider trace.TracerProvider
 }
 
 // NewHandler serves es over HTTP (GET and POST, JSON) with the behaviour every
 // subgraph shares: masked internal errors with stable codes, panic recovery,
 // parsed-query and persisted-query caches, per-resolver metrics and tracing.
 func NewHandler(es graphql.ExecutableSchema, cfg HandlerConfig) http.Handler {
-	srv := handler.New(es)
+	limits := cfg.Limits.withDefaults()
+	srv := handler.New(listCost{es})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(boundedPOST{maxBytes: limits.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(ErrorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(RecoverFunc(cfg.Logger))
@@ -40,10 +49,12 @@ func NewHandler(es graphql.ExecutableSchema, cfg HandlerConfig) http.Handler {
 	// `_service { sdl }`; introspection stays on for the playground and tools.
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// The shape first: it refuses a fragment bomb before the cost walks it.
+	srv.Use(shapeLimit{maxDepth: limits.MaxDepth, maxAliases: limits.MaxAliases})
 	if cfg.ComplexityLimit > 0 {
-		srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+		srv.Use(&costLimit{limit: cfg.ComplexityLimit})
 	}
-	srv.Use(otelgqlgen.Middleware())
+	srv.Use(Tracing(cfg.TracerProvider))
 	srv.Use(NewMetrics(cfg.Registry))
 	// A deadline on the context (not http.TimeoutHandler, which buffers the
 	// response and answers in plain text) cancels database work of a request

@@ -26,11 +26,15 @@ func (m Money) Formatted(locale *string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("format money: %w", err)
 	}
-	loc := "en"
+	loc := currency.NewLocale("en")
 	if locale != nil && *locale != "" {
-		loc = *locale
+		// A locale without a language ("-US", found by FuzzMoney) would
+		// format as "": such a locale is no locale.
+		if l := currency.NewLocale(*locale); l.Language != "" {
+			loc = l
+		}
 	}
-	return currency.NewFormatter(currency.NewLocale(loc)).Format(amt), nil
+	return currency.NewFormatter(loc).Format(amt), nil
 }
 
 // String is for logs and errors.

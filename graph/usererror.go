@@ -25,6 +25,7 @@ const (
 	CodeWeakPassword       UserErrorCode = "WEAK_PASSWORD"
 	CodeInvalidCredentials UserErrorCode = "INVALID_CREDENTIALS"
 	CodeRateLimited        UserErrorCode = "RATE_LIMITED"
+	CodeBusy               UserErrorCode = "BUSY"
 	CodeInvalidToken       UserErrorCode = "INVALID_TOKEN"
 	CodeTokenExpired       UserErrorCode = "TOKEN_EXPIRED"
 	CodeTokenReused        UserErrorCode = "TOKEN_REUSED"

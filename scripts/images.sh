@@ -3,7 +3,7 @@
 # virtual-store/<name>:<tag> (tag: IMAGE_TAG, default "dev").
 #
 # This machine reaches no container registry and runs no Docker engine, so
-# the build stage's golang:1.26 is made locally when it is missing: the
+# the build stage's Go image is made locally when it is missing (golang:<version>): the
 # machine's own Go toolchain, a static busybox for the RUN steps, the CA
 # certificates — nothing downloaded. Modules come from the host's module
 # cache (a file:// proxy, read-only), falling back to the Go module proxy.
@@ -14,9 +14,14 @@ tag=${IMAGE_TAG:-dev}
 targets=${IMAGE_TARGETS:-router user product order paymentgw}
 version=$(git -C "$root" describe --tags --always --dirty 2>/dev/null || echo dev)
 
-if ! podman image exists localhost/golang:1.26; then
+# The base is tagged with the exact Go version (go.mod's minimum, which the
+# Makefile's GOTOOLCHAIN=auto fetches when the machine's Go is older), so a
+# patch release of Go makes a new base and images carry its fixes.
+gover=$(go env GOVERSION)
+base=localhost/golang:${gover#go}
+if ! podman image exists "$base"; then
   goroot=$(go env GOROOT)
-  echo "== making a local golang:1.26 base image from $goroot ($(go version | cut -d' ' -f3))"
+  echo "== making a local $base base image from $goroot"
   rootfs=$(mktemp -d)
   trap 'rm -rf "$rootfs"' EXIT
   mkdir -p "$rootfs"/{bin,usr/local,etc/ssl/certs,tmp,root,go}
@@ -30,8 +35,8 @@ if ! podman image exists localhost/golang:1.26; then
   ctr=$(buildah from scratch)
   buildah copy --quiet "$ctr" "$rootfs/" / > /dev/null
   buildah config --env PATH=/go/bin:/usr/local/go/bin:/bin --env GOROOT=/usr/local/go --env GOPATH=/go --env GOTOOLCHAIN=local \
-    --workingdir /go --label org.opencontainers.image.description="golang:1.26 made locally from the host toolchain" "$ctr"
-  buildah commit --quiet "$ctr" localhost/golang:1.26 > /dev/null
+    --workingdir /go --label org.opencontainers.image.description="$base made locally from the host's Go toolchain" "$ctr"
+  buildah commit --quiet "$ctr" "$base" > /dev/null
   buildah rm "$ctr" > /dev/null
 fi
 
@@ -39,7 +44,7 @@ modcache=$(go env GOMODCACHE)/cache/download
 for t in $targets; do
   echo "== virtual-store/$t:$tag"
   podman build --quiet --pull=never --layers --target "$t" -t "virtual-store/$t:$tag" \
-    --build-arg VERSION="$version" --build-arg GO_IMAGE=localhost/golang:1.26 \
+    --build-arg VERSION="$version" --build-arg GO_IMAGE="$base" \
     --build-arg TARGETOS="$(go env GOOS)" --build-arg TARGETARCH="$(go env GOARCH)" \
     --build-arg GOPROXY="file:///hostproxy|https://proxy.golang.org" \
     --volume "$modcache:/hostproxy:ro" "$root" > /dev/null

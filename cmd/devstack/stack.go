@@ -34,6 +34,13 @@ var stack = []process{
 			"USER_DATA_DIR=.data/user",
 			"USER_BOOTSTRAP_ADMIN_EMAIL=" + DevAdminEmail,
 			"USER_BOOTSTRAP_ADMIN_PASSWORD=" + DevAdminPassword,
+			// Every local shopper (make load, the smoke journey) registers
+			// from 127.0.0.1: production's 20 an hour would stop them.
+			"USER_REGISTER_MAX_PER_IP=100000",
+			// A soft memory limit, as Kubernetes sets from the container:
+			// half of it bounds the concurrent password hashes (one 64 MiB
+			// hash at a time here), so a sign-up rush peaks near 240 MB.
+			"GOMEMLIMIT=192MiB",
 		},
 		urls: []string{"/graphql (router only)", "/.well-known/jwks.json (router only)"},
 	},

@@ -25,6 +25,9 @@ type Claims struct {
 	Scopes  []string `json:"scope,omitempty"`
 	// Expires is a Unix time after which the claims must not be trusted.
 	Expires int64 `json:"exp"`
+	// Session is the sign-in the token belongs to (sid), which the router
+	// checks against the revoked sessions; empty for other tokens.
+	Session string `json:"sid,omitempty"`
 }
 
 // HasRole reports whether the claims grant role.

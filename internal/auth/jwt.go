@@ -21,6 +21,7 @@ func FromJWT(tok jwt.Token) Claims {
 			}
 		}
 	}
+	_ = tok.Get("sid", &c.Session)
 	var scope string
 	if err := tok.Get("scope", &scope); err == nil && scope != "" {
 		c.Scopes = strings.Fields(scope)

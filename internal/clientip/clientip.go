@@ -120,3 +120,18 @@ func parseHostPort(s string) netip.Addr {
 	}
 	return a.Unmap()
 }
+
+// Bucket is what limits count a client address as: the address itself for
+// IPv4, its /64 for IPv6, since one client (a home, a phone) owns a whole
+// /64 and could otherwise rotate addresses to get fresh buckets. The zero
+// Addr's bucket is "".
+func Bucket(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.Unmap().String()
+}

@@ -2,6 +2,7 @@ package clientip
 
 import (
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 )
 
@@ -33,5 +34,21 @@ func TestOf(t *testing.T) {
 	}
 	if _, err := New([]string{"not-a-cidr"}); err == nil {
 		t.Error("bad CIDR accepted")
+	}
+}
+
+func TestBucket(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.7":             "203.0.113.7",
+		"::ffff:203.0.113.7":      "203.0.113.7",
+		"2001:db8:1:2:aaaa::1":    "2001:db8:1:2::/64",
+		"2001:db8:1:2:bbbb:cc::9": "2001:db8:1:2::/64", // the same client rotating its address
+	} {
+		if got := Bucket(netip.MustParseAddr(in)); got != want {
+			t.Errorf("Bucket(%s) = %q, want %q", in, got, want)
+		}
+	}
+	if got := Bucket(netip.Addr{}); got != "" {
+		t.Errorf("Bucket(zero) = %q", got)
 	}
 }

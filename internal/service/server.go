@@ -156,11 +156,30 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
+// What a connection may take of a server, so that slow or hostile clients
+// (slowloris) cannot hold connections or memory: the headers within
+// ReadHeaderTimeout, the whole request, body included, within ReadTimeout
+// (Go lifts it once the body is read, so it never cuts a long-running
+// handler), MaxHeaderBytes of request line and headers (Go's default is
+// 1 MiB; a GET query the router accepts fits), and IdleTimeout between
+// keep-alive requests (longer than the router's 90 s, so that the caller
+// closes first and never reuses a connection being closed). No
+// WriteTimeout: handlers bound their own work, and it would cut a slow
+// response mid-body.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
 func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}

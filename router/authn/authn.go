@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -42,6 +43,11 @@ type Verifier struct {
 	mu          sync.Mutex
 	keys        jwk.Set
 	lastAttempt time.Time
+
+	// revoked holds the sessions the user service revoked (see
+	// PollRevoked); a token of one is refused even from the cache.
+	revoked     atomic.Pointer[map[string]bool]
+	revokedFail atomic.Bool // the last poll failed (log once per outage)
 
 	// verified caches the claims of tokens already verified: a client sends
 	// the same token with every request, and an EdDSA verification costs
@@ -78,6 +84,7 @@ func New(cfg config.Auth, client *http.Client, log *slog.Logger) (*Verifier, err
 var (
 	ErrAlgorithm  = errors.New("algorithm not accepted")
 	ErrUnknownKey = errors.New("unknown signing key")
+	ErrRevoked    = errors.New("the session was signed out")
 )
 
 // Authenticate implements auth.Authenticator for "Authorization: Bearer".
@@ -93,17 +100,27 @@ func (v *Verifier) Authenticate(r *http.Request) (auth.Claims, error) {
 func (v *Verifier) Verify(ctx context.Context, token string) (auth.Claims, error) {
 	now := v.now()
 	if vt, ok := v.verified.Get(ctx, token); ok && now.Before(vt.until) {
-		return vt.claims, nil
+		return v.notRevoked(vt.claims)
 	}
 	c, err := v.verify(ctx, token)
 	if err != nil {
 		return auth.Claims{}, fmt.Errorf("%w: %w", auth.ErrInvalidCredentials, err)
+	}
+	if _, err := v.notRevoked(c); err != nil {
+		return auth.Claims{}, err
 	}
 	until := now.Add(verifiedTTL)
 	if exp := time.Unix(c.Expires, 0); exp.Before(until) {
 		until = exp
 	}
 	v.verified.Add(ctx, token, verifiedToken{claims: c, until: until})
+	return c, nil
+}
+
+func (v *Verifier) notRevoked(c auth.Claims) (auth.Claims, error) {
+	if revoked := v.revoked.Load(); revoked != nil && c.Session != "" && (*revoked)[c.Session] {
+		return auth.Claims{}, fmt.Errorf("%w: %w", auth.ErrInvalidCredentials, ErrRevoked)
+	}
 	return c, nil
 }
 
@@ -230,16 +247,72 @@ func (v *Verifier) fetchLocked(ctx context.Context) error {
 	return nil
 }
 
-// KeepFresh refreshes the keys every JWKSMaxAge until ctx ends, so removed
-// (revoked) keys stop verifying without a restart. Failures keep the old keys.
+// KeepFresh refreshes the keys every JWKSMaxAge, so removed (revoked) keys
+// stop verifying without a restart, and the revoked sessions every
+// RevokedSessionsPoll, until ctx ends. Failures keep what was read before.
 func (v *Verifier) KeepFresh(ctx context.Context) error {
-	if v.cfg.JWKSMaxAge <= 0 {
-		<-ctx.Done()
-		return nil
+	var wg sync.WaitGroup
+	if v.cfg.RevokedSessions() != "" {
+		v.PollRevoked(ctx)
+		wg.Go(func() {
+			_ = service.Every(ctx, v.cfg.RevokedSessionsPoll, func(ctx context.Context) { v.PollRevoked(ctx) })
+		})
 	}
-	return service.Every(ctx, v.cfg.JWKSMaxAge, func(ctx context.Context) {
-		if err := v.Refresh(ctx); err != nil && ctx.Err() == nil {
-			v.log.Warn("jwks refresh failed; keeping the cached keys", "err", err)
+	if v.cfg.JWKSMaxAge > 0 {
+		wg.Go(func() {
+			_ = service.Every(ctx, v.cfg.JWKSMaxAge, func(ctx context.Context) {
+				if err := v.Refresh(ctx); err != nil && ctx.Err() == nil {
+					v.log.Warn("jwks refresh failed; keeping the cached keys", "err", err)
+				}
+			})
+		})
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+// PollRevoked reads the revoked sessions once. While the user service cannot
+// answer, the last list stays: tokens of sessions revoked meanwhile live
+// until they expire (at most the access token lifetime, 15 minutes).
+func (v *Verifier) PollRevoked(ctx context.Context) {
+	sids, err := v.fetchRevoked(ctx)
+	if err != nil {
+		if ctx.Err() == nil && !v.revokedFail.Swap(true) {
+			v.log.Warn("revoked sessions unavailable; keeping the last list until it answers", "err", err)
 		}
-	})
+		return
+	}
+	if v.revokedFail.Swap(false) {
+		v.log.Info("revoked sessions available again")
+	}
+	m := make(map[string]bool, len(sids))
+	for _, s := range sids {
+		m[s] = true
+	}
+	v.revoked.Store(&m)
+}
+
+func (v *Verifier) fetchRevoked(ctx context.Context) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.RevokedSessions(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("revoked sessions: %s", resp.Status)
+	}
+	var body struct {
+		Sessions []string `json:"sessions"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&body); err != nil {
+		return nil, fmt.Errorf("revoked sessions: %w", err)
+	}
+	return body.Sessions, nil
 }

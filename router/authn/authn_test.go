@@ -139,3 +139,39 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+// A revoked session's tokens are refused once the list is read, even the
+// ones verified before (and cached); other sessions' are not.
+func TestRevokedSessionsAreRefused(t *testing.T) {
+	is := testjwt.New(t)
+	c := cfg(is.JWKSURL())
+	if got, want := c.RevokedSessions(), is.Server.URL+"/internal/v1/revoked-sessions"; got != want {
+		t.Fatalf("revoked sessions URL %q, want %q (from the JWKS URL)", got, want)
+	}
+	v, err := authn.New(c, http.DefaultClient, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	session := func(sid string) func(*jwt.Builder) { return func(b *jwt.Builder) { b.Claim("sid", sid) } }
+	out, kept := is.Token(t, "u1", nil, session("signed-out")), is.Token(t, "u1", nil, session("still-in"))
+	for _, tok := range []string{out, kept} {
+		if c, err := v.Verify(ctx, tok); err != nil || c.Session == "" {
+			t.Fatalf("before the sign-out: %+v %v", c, err)
+		}
+	}
+	is.Revoke("signed-out")
+	v.PollRevoked(ctx)
+	if _, err := v.Verify(ctx, out); !errors.Is(err, authn.ErrRevoked) || !errors.Is(err, auth.ErrInvalidCredentials) {
+		t.Fatalf("a signed-out session's token: %v, want ErrRevoked", err)
+	}
+	if _, err := v.Verify(ctx, kept); err != nil {
+		t.Fatalf("another session's token: %v", err)
+	}
+	// The user service failing keeps the last list.
+	is.Server.Close()
+	v.PollRevoked(ctx)
+	if _, err := v.Verify(ctx, out); !errors.Is(err, authn.ErrRevoked) {
+		t.Fatalf("with the list unavailable: %v, want the last list kept", err)
+	}
+}

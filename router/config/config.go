@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -107,6 +108,29 @@ type Auth struct {
 	Leeway time.Duration `yaml:"leeway"`
 	// IdentityTTL is the lifetime of an identity statement (one request).
 	IdentityTTL time.Duration `yaml:"identity_ttl"`
+	// RevokedSessionsURL lists the sessions the user service revoked
+	// (sign-out, password change, a role taken away, a refresh token
+	// replayed); their tokens are refused. Empty: the JWKS URL's origin with
+	// /internal/v1/revoked-sessions; "off": tokens live until they expire.
+	RevokedSessionsURL string `yaml:"revoked_sessions_url" env:"ROUTER_REVOKED_SESSIONS_URL"`
+	// RevokedSessionsPoll is how often the list is read: the longest a
+	// revoked session's token is still accepted.
+	RevokedSessionsPoll time.Duration `yaml:"revoked_sessions_poll" env:"ROUTER_REVOKED_SESSIONS_POLL"`
+}
+
+// RevokedSessions is the URL of the revoked sessions ("" when off).
+func (a Auth) RevokedSessions() string {
+	switch {
+	case a.RevokedSessionsURL == "off", a.JWKSURL == "" && a.RevokedSessionsURL == "":
+		return ""
+	case a.RevokedSessionsURL != "":
+		return a.RevokedSessionsURL
+	}
+	u, err := url.Parse(a.JWKSURL)
+	if err != nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/internal/v1/revoked-sessions"}).String()
 }
 
 // Limits refuse hostile operations before planning. Zero disables one.
@@ -197,6 +221,9 @@ func Default() Config {
 			JWKSMaxAge:     15 * time.Minute,
 			Leeway:         30 * time.Second,
 			IdentityTTL:    time.Minute,
+			// Sign-out takes effect within 5 s; the user service answers
+			// from an index of the sessions revoked in the last 16 minutes.
+			RevokedSessionsPoll: 5 * time.Second,
 		},
 		Limits: Limits{
 			MaxDepth: 12, MaxAliases: 30, MaxRootFields: 20, MaxTokens: 3000,
@@ -254,6 +281,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("auth.algorithms: %s is not allowed for tokens verified with a JWKS", alg))
 		}
 	}
+	if c.Auth.RevokedSessions() != "" && c.Auth.RevokedSessionsPoll <= 0 {
+		errs = append(errs, errors.New("auth.revoked_sessions_poll must be positive"))
+	}
 	if c.Auth.JWKSURL != "" && len(c.Auth.Algorithms) == 0 {
 		errs = append(errs, errors.New("auth.algorithms must name at least one algorithm"))
 	}
@@ -272,6 +302,9 @@ func (c *Config) plaintextURLs() []error {
 		if _, url, ok := strings.Cut(strings.TrimSpace(part), "="); ok && PlaintextURL(url) {
 			errs = append(errs, fmt.Errorf("subgraphs: %s is plain HTTP; use https:// (mutual TLS) or set allow_plaintext_subgraphs", strings.TrimSpace(part)))
 		}
+	}
+	if u := c.Auth.RevokedSessionsURL; PlaintextURL(u) { // a derived one is the JWKS's, checked below
+		errs = append(errs, fmt.Errorf("auth.revoked_sessions_url: %s is plain HTTP; use https:// or set allow_plaintext_subgraphs", u))
 	}
 	if PlaintextURL(c.Auth.JWKSURL) {
 		errs = append(errs, fmt.Errorf("auth.jwks_url: %s is plain HTTP (anyone on the path could swap the keys); use https:// or set allow_plaintext_subgraphs", c.Auth.JWKSURL))

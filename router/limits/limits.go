@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/lexer"
 
+	"github.com/virtual-store/virtual-store/internal/gqlshape"
 	"github.com/virtual-store/virtual-store/router/config"
 )
 
@@ -25,6 +26,9 @@ const (
 	CodeTooManyAliases    = "MAX_ALIASES_EXCEEDED"
 	CodeTooManyRootFields = "MAX_ROOT_FIELDS_EXCEEDED"
 	CodeTooCostly         = "COST_LIMIT_EXCEEDED"
+	// CodeValidationFailed is the validator's code, for what it would refuse
+	// anyway but only after costly work (fragment cycles).
+	CodeValidationFailed = "GRAPHQL_VALIDATION_FAILED"
 )
 
 // Error is a refused operation.
@@ -65,127 +69,31 @@ func (c Checker) CheckSource(query string) *Error {
 // expansionBudget bounds the fields an operation expands to (fragments
 // spread out), so a "fragment bomb" (each fragment spreading the next
 // several times) is refused without being expanded.
-const expansionBudget = 100_000
+const expansionBudget = gqlshape.ExpansionBudget
 
 // CheckShape measures depth, aliases and root fields of op with fragments
-// expanded, before validation. Each fragment is measured once (memoized), so
-// the check is linear in the document's size however the fragments nest;
-// cyclic fragments are left to validation.
+// expanded, before validation (see gqlshape: linear in the document's size
+// however the fragments nest; cyclic fragments are left to validation).
 func (c Checker) CheckShape(doc *ast.QueryDocument, op *ast.OperationDefinition) *Error {
-	m := measurer{fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)), memo: map[string]*shape{}, roots: map[string]int{}}
-	for _, f := range doc.Fragments {
-		m.fragments[f.Name] = f
-	}
-	if c.MaxRootFields > 0 {
-		if n := m.rootFields(op.SelectionSet); n > c.MaxRootFields {
-			return &Error{CodeTooManyRootFields, fmt.Sprintf("the operation selects %d root fields; the limit is %d", n, c.MaxRootFields)}
-		}
-	}
-	sh := m.measure(op.SelectionSet)
+	sh := gqlshape.Measure(doc, op)
 	switch {
-	case sh.fields > expansionBudget:
+	case c.MaxRootFields > 0 && sh.RootFields > c.MaxRootFields:
+		return &Error{CodeTooManyRootFields, fmt.Sprintf("the operation selects %d root fields; the limit is %d", sh.RootFields, c.MaxRootFields)}
+	case sh.Cycle != "":
+		// The validator would refuse it too, after walking the cycle from
+		// every fragment on it.
+		return &Error{CodeValidationFailed, fmt.Sprintf("fragment %s spreads itself", sh.Cycle)}
+	case sh.Fields > expansionBudget:
 		return &Error{CodeTooCostly, "the operation expands to too many fields"}
-	case c.MaxDepth > 0 && sh.depth > c.MaxDepth:
+	case sh.FragmentWork > expansionBudget:
+		return &Error{CodeTooCostly, "the document's fragments expand to too many fields"}
+	case c.MaxDepth > 0 && sh.Depth > c.MaxDepth:
 		return &Error{CodeTooDeep, fmt.Sprintf("the operation is deeper than %d levels", c.MaxDepth)}
-	case c.MaxAliases > 0 && sh.aliases > c.MaxAliases:
+	case c.MaxAliases > 0 && sh.Aliases > c.MaxAliases:
 		return &Error{CodeTooManyAliases, fmt.Sprintf("the operation uses more than %d aliases", c.MaxAliases)}
 	}
 	return nil
 }
-
-// shape is what a selection set expands to.
-type shape struct {
-	fields, aliases int // counts, saturating past expansionBudget
-	depth           int // levels of fields (introspection not counted)
-}
-
-func (s *shape) add(o shape) {
-	s.fields = min(s.fields+o.fields, expansionBudget+1)
-	s.aliases = min(s.aliases+o.aliases, expansionBudget+1)
-	s.depth = max(s.depth, o.depth)
-}
-
-type measurer struct {
-	fragments map[string]*ast.FragmentDefinition
-	memo      map[string]*shape // nil value: being measured (a cycle)
-	roots     map[string]int
-}
-
-func (m *measurer) measure(ss ast.SelectionSet) shape {
-	var out shape
-	for _, s := range ss {
-		switch s := s.(type) {
-		case *ast.Field:
-			f := shape{fields: 1}
-			if s.Alias != "" && s.Alias != s.Name {
-				f.aliases = 1
-			}
-			child := m.measure(s.SelectionSet)
-			f.fields, f.aliases = f.fields+child.fields, f.aliases+child.aliases
-			if s.Name != "__schema" && s.Name != "__type" {
-				// Introspection is answered locally from a finite schema.
-				f.depth = 1 + child.depth
-			}
-			out.add(f)
-		case *ast.InlineFragment:
-			out.add(m.measure(s.SelectionSet))
-		case *ast.FragmentSpread:
-			out.add(m.fragment(s.Name))
-		}
-	}
-	return out
-}
-
-func (m *measurer) fragment(name string) shape {
-	if sh, seen := m.memo[name]; seen {
-		if sh == nil {
-			return shape{} // a cycle: validation refuses it
-		}
-		return *sh
-	}
-	f := m.fragments[name]
-	if f == nil {
-		return shape{}
-	}
-	m.memo[name] = nil
-	sh := m.measure(f.SelectionSet)
-	m.memo[name] = &sh
-	return sh
-}
-
-// rootFields counts the root fields, each fragment counted once (memoized).
-func (m *measurer) rootFields(ss ast.SelectionSet) int {
-	n := 0
-	for _, s := range ss {
-		switch s := s.(type) {
-		case *ast.Field:
-			n++
-		case *ast.InlineFragment:
-			n += m.rootFields(s.SelectionSet)
-		case *ast.FragmentSpread:
-			n += m.rootFragment(s.Name)
-		}
-		n = min(n, expansionBudget+1)
-	}
-	return n
-}
-
-func (m *measurer) rootFragment(name string) int {
-	if n, seen := m.roots[name]; seen {
-		return n // a cycle reads 0 while it is being counted
-	}
-	f := m.fragments[name]
-	if f == nil {
-		return 0
-	}
-	m.roots[name] = 0
-	n := m.rootFields(f.SelectionSet)
-	m.roots[name] = n
-	return n
-}
-
-// sizeArguments name the arguments that bound a list's length.
-var sizeArguments = []string{"first", "last", "limit", "pageSize", "size"}
 
 // Cost is the static cost of a validated operation: each field costs 1 times
 // the product of the list sizes above it. A list's size comes from a size
@@ -270,7 +178,7 @@ func (w *costWalker) walk(ss ast.SelectionSet, mult int, sized bool) int {
 
 // size reads a list size argument, literal or from a variable.
 func (w *costWalker) size(f *ast.Field) (int, bool) {
-	for _, name := range sizeArguments {
+	for _, name := range gqlshape.SizeArguments {
 		a := f.Arguments.ForName(name)
 		if a == nil {
 			continue

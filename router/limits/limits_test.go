@@ -37,7 +37,8 @@ func TestShapeAndSource(t *testing.T) {
 		{"too deep through fragments", `{ product(id: 1) { ...A } } fragment A on Product { related { related { ...B } } } fragment B on Product { related { related { name } } }`, limits.CodeTooDeep},
 		{"too many aliases", `{ a: product(id: 1) { n1: name n2: name n3: name } }`, limits.CodeTooManyAliases},
 		{"too many root fields", `{ categories { name } product(id: 1) { name } ... on Query { categories { name } } ...R } fragment R on Query { categories { name } }`, limits.CodeTooManyRootFields},
-		{"cyclic fragments are left to validation", `{ product(id: 1) { ...A } } fragment A on Product { related { ...A } }`, ""},
+		// Refused before the validator walks the cycle from every fragment on it.
+		{"cyclic fragments", `{ product(id: 1) { ...A } } fragment A on Product { related { ...A } }`, limits.CodeValidationFailed},
 		{"introspection depth is not counted", `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`, ""},
 	}
 	for _, tt := range tests {
@@ -181,4 +182,30 @@ union Thing = A | B`})
 	if got := c.Cost(doc.Operations[0], nil); got != 41 {
 		t.Fatalf("cost %d, want 41", got)
 	}
+}
+
+// With the source limits off (max_tokens: 0), a chain of 3,000 fragments
+// (4.5 million fields for a validator to walk, 3,000 as an operation) is refused before
+// validation; it used to take seconds of CPU and a gigabyte there.
+func TestFragmentChainIsRefusedBeforeValidation(t *testing.T) {
+	c := limits.Checker{Limits: config.Limits{MaxDepth: 20}}
+	doc, err := parser.ParseQuery(&ast.Source{Input: fragmentChain(3000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lerr := c.CheckShape(doc, doc.Operations[0]); lerr == nil || lerr.Code != limits.CodeTooCostly {
+		t.Fatalf("a chain of 3,000 fragments: %v, want %s", lerr, limits.CodeTooCostly)
+	}
+}
+
+// fragmentChain is an operation spreading F0, F0 spreading F1, and so on:
+// n fields as an operation, n²/2 for a validator.
+func fragmentChain(n int) string {
+	var b strings.Builder
+	b.WriteString("{ product(id: 1) { ...F0 } }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on Product { name ...F%d }\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Product { name }\n", n)
+	return b.String()
 }

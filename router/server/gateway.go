@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -221,7 +220,7 @@ func (g *Gateway) limitClient(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ref := g.limiter.AllowClient(r.Context(), rateKey(g.ips.Of(r))); ref != nil {
+		if ref := g.limiter.AllowClient(r.Context(), clientip.Bucket(g.ips.Of(r))); ref != nil {
 			g.rateLimited(w, r, ref)
 			return
 		}
@@ -252,17 +251,6 @@ func (g *Gateway) rateLimited(w http.ResponseWriter, r *http.Request, ref *ratel
 	g.Metrics.rateLimited.WithLabelValues(ref.Scope).Inc()
 	w.Header().Set("Retry-After", strconv.Itoa(ref.RetryAfterSeconds()))
 	g.refuse(w, r, http.StatusTooManyRequests, "RATE_LIMITED", fmt.Sprintf("too many requests (%s limit); retry in %d s", ref.Scope, ref.RetryAfterSeconds()))
-}
-
-// rateKey is the bucket of a client address: the address itself for IPv4,
-// its /64 for IPv6, since one client (a home, a phone) owns a whole /64 and
-// could otherwise rotate addresses to get fresh buckets.
-func rateKey(a netip.Addr) string {
-	if a.Is6() && !a.Is4In6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.Unmap().String()
 }
 
 // StartBackground runs the gateway's periodic jobs until ctx ends.

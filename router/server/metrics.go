@@ -1,11 +1,11 @@
 package server
 
 import (
-	"regexp"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/virtual-store/virtual-store/internal/labels"
 )
 
 // Metrics are the router's Prometheus series. Operation names come from
@@ -21,9 +21,7 @@ type Metrics struct {
 	rateLimited *prometheus.CounterVec
 	authFail    *prometheus.CounterVec
 	supergraph  prometheus.Gauge
-
-	mu    sync.Mutex
-	names map[string]bool
+	names       *labels.Names
 }
 
 const maxOperationNames = 500
@@ -60,33 +58,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		supergraph: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "router_supergraph_loaded_timestamp_seconds", Help: "When the serving supergraph was loaded.",
 		}),
-		names: map[string]bool{},
+		names: &labels.Names{Max: maxOperationNames},
 	}
 	reg.MustRegister(m.requests, m.duration, m.fetches, m.fetchErrors, m.planCache, m.rejections, m.rateLimited, m.authFail, m.supergraph)
 	return m
-}
-
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_]`)
-
-// operation is the label value for an operation name.
-func (m *Metrics) operation(name string) string {
-	if name == "" {
-		return "anonymous"
-	}
-	if len(name) > 64 {
-		name = name[:64]
-	}
-	name = unsafeName.ReplaceAllString(name, "_")
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.names[name] {
-		return name
-	}
-	if len(m.names) >= maxOperationNames {
-		return "other"
-	}
-	m.names[name] = true
-	return name
 }
 
 // request records one answered GraphQL request.
@@ -94,7 +69,7 @@ func (m *Metrics) request(op, opType, outcome string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	name := m.operation(op)
+	name := m.names.Value(op)
 	m.requests.WithLabelValues(name, opType, outcome).Inc()
 	m.duration.WithLabelValues(name).Observe(d.Seconds())
 }

@@ -89,11 +89,20 @@ ON CONFLICT (product_id, currency) DO UPDATE SET amount = EXCLUDED.amount, updat
 INSERT INTO price_changes (product_id, currency, old_amount, new_amount, changed_by)
 VALUES (@product_id, @currency, @old_amount, @new_amount, @changed_by);
 
--- name: PriceChanges :many
-SELECT * FROM price_changes
-WHERE product_id = @product_id AND (sqlc.narg('currency')::text IS NULL OR currency = sqlc.narg('currency')::text)
-ORDER BY changed_at DESC, id DESC
-LIMIT @row_limit;
+-- name: PriceChangesOfProducts :many
+-- The latest row_limit changes of each product, for a whole page or entity
+-- batch in one query; the lateral LIMIT walks price_changes_product_idx per
+-- product instead of reading every product's whole history.
+SELECT h.*
+FROM unnest(@product_ids::uuid[]) AS p(id)
+CROSS JOIN LATERAL (
+    SELECT * FROM price_changes c
+    WHERE c.product_id = p.id
+      AND (sqlc.narg('currency')::text IS NULL OR c.currency = sqlc.narg('currency')::text)
+    ORDER BY c.changed_at DESC, c.id DESC
+    LIMIT @row_limit
+) h
+ORDER BY h.product_id, h.changed_at DESC, h.id DESC;
 
 -- name: TouchProduct :exec
 UPDATE products SET updated_at = now() WHERE id = @id;

@@ -49,9 +49,13 @@ type Config struct {
 	// CheckoutWait is how long checkout waits for the saga before answering.
 	CheckoutWait time.Duration `env:"CHECKOUT_WAIT" envDefault:"10s"`
 	// WorkerInterval is how often the worker looks for orders to resume.
-	WorkerInterval  time.Duration `env:"WORKER_INTERVAL" envDefault:"1s"`
-	WorkerParallel  int           `env:"WORKER_PARALLEL" envDefault:"8"`
-	ComplexityLimit int           `env:"COMPLEXITY_LIMIT" envDefault:"3000"`
+	WorkerInterval time.Duration `env:"WORKER_INTERVAL" envDefault:"1s"`
+	WorkerParallel int           `env:"WORKER_PARALLEL" envDefault:"8"`
+	// ComplexityLimit caps the static cost of one operation (see graph.HandlerConfig);
+	// the router's max_cost, counted the same way.
+	ComplexityLimit int `env:"COMPLEXITY_LIMIT" envDefault:"20000"`
+	// Limits caps body, depth and aliases (ORDER_MAX_BODY_BYTES, ...).
+	Limits graph.Limits
 }
 
 // Service is a running order subgraph's parts.
@@ -113,7 +117,7 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	svc := orders.New(pool, engine, products, cfg.CheckoutWait)
 
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Service: svc}})
-	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
+	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit, Limits: cfg.Limits})
 	r := service.Router(reg)
 	r.With(pki.Only(graph.RefuseCaller, pki.Router), auth.FromRouter(pki.Order), resolvers.WithRequestCache).Handle("/graphql", gql)
 	return &Service{

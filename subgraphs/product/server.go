@@ -40,8 +40,11 @@ type Config struct {
 	SweepInterval time.Duration `env:"RESERVATION_SWEEP_INTERVAL" envDefault:"5s"`
 	// Seed loads the demo catalog into an empty database at start.
 	Seed bool `env:"SEED" envDefault:"false"`
-	// ComplexityLimit caps the gqlgen complexity of one operation.
-	ComplexityLimit int `env:"COMPLEXITY_LIMIT" envDefault:"5000"`
+	// ComplexityLimit caps the static cost of one operation (see graph.HandlerConfig);
+	// the router's max_cost, counted the same way.
+	ComplexityLimit int `env:"COMPLEXITY_LIMIT" envDefault:"20000"`
+	// Limits caps body, depth and aliases (PRODUCT_MAX_BODY_BYTES, ...).
+	Limits graph.Limits
 }
 
 // Service is a running product subgraph's parts.
@@ -98,7 +101,7 @@ func NewWithPool(ctx context.Context, pool *pgxpool.Pool, cfg Config, common ser
 	inv.Metrics = stock
 
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Catalog: cat, Inventory: inv}})
-	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
+	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit, Limits: cfg.Limits})
 
 	// Who may call what: GraphQL is the router's, the reservation API the
 	// order service's; the mutual TLS handshake proves which one is calling.

@@ -58,10 +58,11 @@ func TestAccountOutcomesAreCounted(t *testing.T) {
 		if r := login(t, a.email, a.password, uniqueIP()); dig(r.Data, "login", "accessToken") == nil {
 			t.Fatalf("login: %v", r.Data)
 		}
+		guesser := uniqueIP()
 		for range 5 {
-			login(t, a.email, "wrong passphrase!", uniqueIP())
+			login(t, a.email, "wrong passphrase!", guesser)
 		}
-		if got := login(t, a.email, a.password, uniqueIP()).userErrorCodes("login"); len(got) != 1 || got[0] != "RATE_LIMITED" {
+		if got := login(t, a.email, a.password, guesser).userErrorCodes("login"); len(got) != 1 || got[0] != "RATE_LIMITED" {
 			t.Fatalf("6th attempt: %v", got)
 		}
 	}, signIn("ok"), signIn("failed"), signIn("throttled"))

@@ -4,10 +4,14 @@ package user
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,19 +54,36 @@ type Config struct {
 	Argon2MemoryKiB uint32 `env:"ARGON2_MEMORY_KIB" envDefault:"65536"`
 	Argon2Time      uint32 `env:"ARGON2_TIME" envDefault:"3"`
 	Argon2Threads   uint8  `env:"ARGON2_THREADS" envDefault:"2"`
+	// HashMemoryBudget bounds the memory of concurrent password hashes
+	// (MiB): slots = budget / ARGON2_MEMORY_KIB, at most one per CPU. A
+	// soft memory limit for the runtime (GOMEMLIMIT, which Kubernetes sets
+	// from the container's memory) lowers it to half that limit.
+	HashMemoryBudgetMiB int64         `env:"HASH_MEMORY_BUDGET_MIB" envDefault:"256"`
+	HashQueue           int           `env:"HASH_QUEUE" envDefault:"64"`
+	HashMaxWait         time.Duration `env:"HASH_MAX_WAIT" envDefault:"5s"`
 
+	// Sign-in and registration throttling (see account.Throttle). Client
+	// addresses are the router's statement of each request's client (see
+	// auth.Statement); an IPv6 client counts as its /64.
 	LoginWindow      time.Duration `env:"LOGIN_THROTTLE_WINDOW" envDefault:"15m"`
-	LoginMaxPerEmail int           `env:"LOGIN_MAX_FAILURES_PER_EMAIL" envDefault:"5"`
-	// LoginMaxPerIP counts failures per client address, which the router
-	// states with every request (see auth.Statement).
-	LoginMaxPerIP int `env:"LOGIN_MAX_FAILURES_PER_IP" envDefault:"20"`
+	LoginMaxPerIP    int           `env:"LOGIN_MAX_FAILURES_PER_IP" envDefault:"20"`
+	LoginMaxPerPair  int           `env:"LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP" envDefault:"5"`
+	LoginSlowAfter   int           `env:"LOGIN_SLOW_AFTER_FAILURES" envDefault:"5"`
+	LoginMaxGap      time.Duration `env:"LOGIN_MAX_GAP" envDefault:"10s"`
+	LoginKnownFor    time.Duration `env:"LOGIN_KNOWN_ADDRESS_FOR" envDefault:"2160h"`
+	RegisterWindow   time.Duration `env:"REGISTER_THROTTLE_WINDOW" envDefault:"1h"`
+	RegisterMaxPerIP int           `env:"REGISTER_MAX_PER_IP" envDefault:"20"`
 
 	// BootstrapAdminEmail gets the admin role on a start where nobody has it
 	// (the account is created with BootstrapAdminPassword if missing).
 	BootstrapAdminEmail    string `env:"BOOTSTRAP_ADMIN_EMAIL"`
 	BootstrapAdminPassword string `env:"BOOTSTRAP_ADMIN_PASSWORD"`
 
-	ComplexityLimit int `env:"COMPLEXITY_LIMIT" envDefault:"2000"`
+	// ComplexityLimit caps the static cost of one operation (see graph.HandlerConfig);
+	// the router's max_cost, counted the same way.
+	ComplexityLimit int `env:"COMPLEXITY_LIMIT" envDefault:"20000"`
+	// Limits caps body, depth and aliases (USER_MAX_BODY_BYTES, ...).
+	Limits graph.Limits
 }
 
 // EmbeddedMongo starts a development MongoDB-compatible server. It is set by
@@ -128,9 +149,18 @@ func build(ctx context.Context, cfg Config, common service.Common, st *store.Sto
 		log.Warn("using a development signing key from the data directory; set USER_SIGNING_KEY_FILE in production", "dir", cfg.DataDir)
 	}
 	iss := &tokens.Issuer{Keys: keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL}
-	hasher := password.Hasher{Params: password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}}
+	params := password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
+	budget := cfg.HashMemoryBudgetMiB << 20
+	if limit := debug.SetMemoryLimit(-1); limit != math.MaxInt64 {
+		budget = min(budget, limit/2)
+	}
+	gate := password.NewGate(password.SlotsFor(params, budget, runtime.GOMAXPROCS(0)), cfg.HashQueue, cfg.HashMaxWait)
+	log.Info("password hashing bounded", "slots", gate.Slots(), "memory_per_hash_mib", params.MemoryKiB>>10, "queue", cfg.HashQueue)
+	hasher := password.Hasher{Params: params, Gate: gate}
 	accounts, err := account.New(st, hasher, iss, cfg.RefreshTokenTTL,
-		account.Throttle{Window: cfg.LoginWindow, PerEmail: cfg.LoginMaxPerEmail, PerClientIP: cfg.LoginMaxPerIP}, log)
+		account.Throttle{Window: cfg.LoginWindow, PerClientIP: cfg.LoginMaxPerIP, PerPair: cfg.LoginMaxPerPair,
+			SlowAfter: cfg.LoginSlowAfter, MaxGap: cfg.LoginMaxGap, KnownFor: cfg.LoginKnownFor,
+			RegisterWindow: cfg.RegisterWindow, RegisterPerIP: cfg.RegisterMaxPerIP}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -144,19 +174,41 @@ func build(ctx context.Context, cfg Config, common service.Common, st *store.Sto
 	}
 
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Accounts: accounts}})
-	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit})
+	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit, Limits: cfg.Limits})
 	// Only the router calls this service: for the keys it verifies tokens
 	// with, and for GraphQL with its statement of who the caller is and
 	// from which address (what sign-in throttling counts).
 	r := service.Router(reg)
 	router := pki.Only(graph.RefuseCaller, pki.Router)
 	r.With(router).Method(http.MethodGet, "/.well-known/jwks.json", keys.JWKSHandler())
+	r.With(router).Method(http.MethodGet, RevokedSessionsPath, revokedSessions(accounts, log))
 	r.With(router, auth.FromRouter(pki.User), resolvers.WithRequestState).Handle("/graphql", gql)
 	return &Service{
 		Handler: r, Admin: service.Admin(reg, service.Check{Name: "mongodb", Func: st.Ping}),
 		Accounts: accounts, Tokens: iss,
 		Background: func(ctx context.Context) error { return accounts.RunPurge(ctx, 10*time.Minute) },
 	}, nil
+}
+
+// RevokedSessionsPath lists the revoked sessions whose access tokens may
+// still be alive, as {"sessions": [sid, ...]}: the router polls it and
+// refuses those tokens, so a sign-out, a password change or a role taken
+// away ends access within the router's poll interval, not at the token's
+// expiry.
+const RevokedSessionsPath = "/internal/v1/revoked-sessions"
+
+func revokedSessions(accounts *account.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sids, err := accounts.RevokedSessions(r.Context())
+		if err != nil {
+			log.ErrorContext(r.Context(), "revoked sessions", "err", err)
+			http.Error(w, "revoked sessions unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string][]string{"sessions": sids})
+	})
 }
 
 // Start is the user binary's service.Starter.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/user"
+	"github.com/virtual-store/virtual-store/subgraphs/user/password"
 	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 )
 
@@ -85,7 +87,9 @@ func run(m *testing.M) int {
 		JWTIssuer: "http://user.test", JWTAudience: "virtual-store",
 		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 720 * time.Hour,
 		Argon2MemoryKiB: 8 * 1024, Argon2Time: 1, Argon2Threads: 1, // fast hashes for tests
-		LoginWindow: 15 * time.Minute, LoginMaxPerEmail: 5, LoginMaxPerIP: 20,
+		LoginWindow: 15 * time.Minute, LoginMaxPerIP: 20, LoginMaxPerPair: 5, LoginSlowAfter: 5,
+		LoginMaxGap: 10 * time.Second, LoginKnownFor: 24 * time.Hour,
+		RegisterWindow: time.Hour, RegisterMaxPerIP: 20,
 		BootstrapAdminEmail: adminEmail, BootstrapAdminPassword: adminPassword,
 		ComplexityLimit: 2000,
 	}
@@ -224,7 +228,8 @@ type account struct {
 func register(t *testing.T, prefix string) account {
 	t.Helper()
 	a := account{email: uniqueEmail(prefix), password: "a long passphrase"}
-	r := anon.do(t, `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p, name: "Test"}) { `+authFields+` } }`,
+	// From an address of its own: registrations are throttled per address.
+	r := call{clientAddr: uniqueIP()}.do(t, `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p, name: "Test"}) { `+authFields+` } }`,
 		map[string]any{"e": a.email, "p": a.password})
 	if codes := r.userErrorCodes("register"); len(codes) > 0 || len(r.Errors) > 0 {
 		t.Fatalf("register: %v %+v", codes, r.Errors)
@@ -287,27 +292,81 @@ func TestLoginNeverRevealsWhetherEmailExists(t *testing.T) {
 	}
 }
 
-func TestLoginThrottlePerEmail(t *testing.T) {
+// A guesser at one address is refused on that account, but the owner at
+// another address still signs in: an account under attack is only slowed
+// down, and not at all from where its owner signed in before.
+func TestFailedSignInsNeverLockOutTheOwner(t *testing.T) {
 	a := register(t, "throttle")
+	guesser, owner, elsewhere := uniqueIP(), uniqueIP(), uniqueIP()
 	for i := range 5 {
-		r := login(t, a.email, "wrong passphrase!", uniqueIP()) // from many addresses
+		r := login(t, a.email, "wrong passphrase!", guesser)
 		if got := r.userErrorCodes("login"); len(got) != 1 || got[0] != "INVALID_CREDENTIALS" {
 			t.Fatalf("attempt %d: %v", i+1, got)
 		}
 	}
-	r := login(t, a.email, a.password, uniqueIP()) // even the right password
+	r := login(t, a.email, a.password, guesser) // even the right password
 	if got := r.userErrorCodes("login"); len(got) != 1 || got[0] != "RATE_LIMITED" || dig(r.Data, "login", "accessToken") != nil {
-		t.Fatalf("6th attempt: %v", got)
+		t.Fatalf("6th attempt from the guessing address: %v", got)
 	}
 	if msg := dig(r.Data, "login", "userErrors", 0, "message").(string); !strings.Contains(msg, "try again in") {
 		t.Fatalf("message %q does not say when to retry", msg)
 	}
-	// The window passing frees the account.
-	restore := svc.Accounts.Now
-	svc.Accounts.Now = func() time.Time { return time.Now().Add(16 * time.Minute) }
-	defer func() { svc.Accounts.Now = restore }()
-	if r := login(t, a.email, a.password, uniqueIP()); dig(r.Data, "login", "accessToken") == nil {
-		t.Fatalf("after the window: %v", r.Data)
+	if r := login(t, a.email, a.password, owner); dig(r.Data, "login", "accessToken") == nil {
+		t.Fatalf("the owner at another address: %v", r.userErrorCodes("login"))
+	}
+	// The account is paced (one try per second after 5 failures): right
+	// after the owner's sign-in, a third address waits its turn...
+	clock := time.Now()
+	svc.Accounts.Now = func() time.Time { return clock }
+	defer func() { svc.Accounts.Now = time.Now }()
+	if got := login(t, a.email, a.password, elsewhere).userErrorCodes("login"); len(got) != 1 || got[0] != "RATE_LIMITED" {
+		t.Fatalf("a new address right after another try: %v, want RATE_LIMITED (paced)", got)
+	}
+	// ...but where the owner signed in before is never paced,
+	if r := login(t, a.email, a.password, owner); dig(r.Data, "login", "accessToken") == nil {
+		t.Fatalf("the owner's known address: %v", r.userErrorCodes("login"))
+	}
+	// and the new address gets its turn two seconds later.
+	clock = clock.Add(2 * time.Second)
+	if r := login(t, a.email, a.password, elsewhere); dig(r.Data, "login", "accessToken") == nil {
+		t.Fatalf("a new address after the gap: %v", r.userErrorCodes("login"))
+	}
+	// The window passing frees the guessing address too.
+	clock = clock.Add(16 * time.Minute)
+	if r := login(t, a.email, a.password, guesser); dig(r.Data, "login", "accessToken") == nil {
+		t.Fatalf("after the window: %v", r.userErrorCodes("login"))
+	}
+}
+
+// The gap between tries of an account under attack doubles with every
+// failure and stops growing at the maximum.
+func TestSignInGapGrows(t *testing.T) {
+	th := svc.Accounts.Throttle
+	for n, want := range map[int64]time.Duration{0: 0, 4: 0, 5: time.Second, 6: 2 * time.Second, 8: 8 * time.Second, 9: 10 * time.Second, 1_000_000: 10 * time.Second} {
+		if got := th.Gap(n); got != want {
+			t.Errorf("gap after %d failures = %v, want %v", n, got, want)
+		}
+	}
+}
+
+// Registrations are counted per client address.
+func TestRegisterThrottlePerClientIP(t *testing.T) {
+	ip := uniqueIP()
+	reg := func(from string) []string {
+		r := call{clientAddr: from}.do(t, `mutation($e: String!) { register(input: {email: $e, password: "a long passphrase", name: "Bulk"}) { accessToken userErrors { code } } }`,
+			map[string]any{"e": uniqueEmail("bulk")})
+		return r.userErrorCodes("register")
+	}
+	for i := range 20 {
+		if got := reg(ip); len(got) != 0 {
+			t.Fatalf("registration %d: %v", i+1, got)
+		}
+	}
+	if got := reg(ip); len(got) != 1 || got[0] != "RATE_LIMITED" {
+		t.Fatalf("21st registration from one address: %v, want RATE_LIMITED", got)
+	}
+	if got := reg(uniqueIP()); len(got) != 0 {
+		t.Fatalf("another address: %v", got)
 	}
 }
 
@@ -622,7 +681,7 @@ func TestBootstrapNeverPromotesAnExistingAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := first.Accounts.Register(ctx, "boss@shop.test", "the squatter's password", "Squatter"); err != nil {
+	if _, err := first.Accounts.Register(ctx, "boss@shop.test", "the squatter's password", "Squatter", netip.Addr{}); err != nil {
 		t.Fatal(err)
 	}
 	first.Close()
@@ -638,5 +697,100 @@ func TestBootstrapNeverPromotesAnExistingAccount(t *testing.T) {
 	defer st.Close(ctx)
 	if n, err := st.CountWithRole(ctx, auth.RoleAdmin); err != nil || n != 0 {
 		t.Fatalf("admins after the refused bootstrap: %d (%v), want none", n, err)
+	}
+}
+
+// Password hashes run in bounded slots: with every slot taken and no room
+// to wait, register, login and changePassword answer BUSY (and a login
+// that could not be checked is not a failed sign-in), never an error or
+// another 64 MiB hash.
+func TestHashingAtCapacityAnswersBusy(t *testing.T) {
+	a := register(t, "busy")
+	gate := svc.Accounts.Hasher.Gate
+	svc.Accounts.Hasher.Gate = password.NewGate(1, 0, 0)
+	defer func() { svc.Accounts.Hasher.Gate = gate }()
+	release, err := svc.Accounts.Hasher.Gate.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := uniqueIP()
+	for range 6 { // more than the per-pair limit: BUSY is not a failure
+		if got := login(t, a.email, "wrong passphrase!", ip).userErrorCodes("login"); fmt.Sprint(got) != "[BUSY]" {
+			t.Fatalf("login at capacity: %v, want [BUSY]", got)
+		}
+	}
+	r := anon.do(t, `mutation($e: String!) { register(input: {email: $e, password: "a long passphrase", name: "Late"}) { accessToken userErrors { code message } } }`,
+		map[string]any{"e": uniqueEmail("late")})
+	if got := r.userErrorCodes("register"); fmt.Sprint(got) != "[BUSY]" || len(r.Errors) > 0 {
+		t.Fatalf("register at capacity: %v %+v, want [BUSY]", got, r.Errors)
+	}
+	if msg, _ := dig(r.Data, "register", "userErrors", 0, "message").(string); !strings.Contains(msg, "try again in") {
+		t.Fatalf("BUSY message %q does not say when to retry", msg)
+	}
+	r = call{bearer: a.access}.do(t, `mutation { changePassword(input: {currentPassword: "a long passphrase", newPassword: "another long passphrase"}) { userErrors { code } } }`, nil)
+	if got := r.userErrorCodes("changePassword"); fmt.Sprint(got) != "[BUSY]" {
+		t.Fatalf("changePassword at capacity: %v %+v", got, r.Errors)
+	}
+	release()
+	if r := login(t, a.email, a.password, ip); dig(r.Data, "login", "accessToken") == nil {
+		t.Fatalf("login with a free slot: %v", r.userErrorCodes("login"))
+	}
+}
+
+// Signing out, changing the password and a replayed refresh token put the
+// session on the list the router polls, so its access tokens stop working
+// before they expire; other users' sessions are not on it.
+func TestRevokedSessionsAreListedForTheRouter(t *testing.T) {
+	revoked := func() map[string]bool {
+		t.Helper()
+		resp, err := router.Get(srv.URL + user.RevokedSessionsPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Sessions []string }
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("revoked sessions: %d %v", resp.StatusCode, err)
+		}
+		out := map[string]bool{}
+		for _, s := range body.Sessions {
+			out[s] = true
+		}
+		return out
+	}
+	sid := func(access string) string {
+		t.Helper()
+		parts := strings.Split(access, ".")
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var c struct{ Sid string }
+		if err := json.Unmarshal(payload, &c); err != nil || c.Sid == "" {
+			t.Fatalf("no sid in the access token: %s", payload)
+		}
+		return c.Sid
+	}
+	leaving, changing, bystander := register(t, "leaving"), register(t, "changing"), register(t, "bystander")
+	second := login(t, changing.email, changing.password, uniqueIP()) // a second session of the same user
+	secondSid := sid(dig(second.Data, "login", "accessToken").(string))
+	if secondSid == sid(changing.access) {
+		t.Fatal("two sign-ins share a session id")
+	}
+
+	anon.do(t, `mutation($t: String!) { logout(refreshToken: $t) { ok } }`, map[string]any{"t": leaving.refresh})
+	r := call{bearer: changing.access}.do(t, `mutation { changePassword(input: {currentPassword: "a long passphrase", newPassword: "another long passphrase"}) { userErrors { code } } }`, nil)
+	if got := r.userErrorCodes("changePassword"); len(got) != 0 {
+		t.Fatalf("changePassword: %v", got)
+	}
+	list := revoked()
+	for name, s := range map[string]string{"signed out": sid(leaving.access), "password changed": sid(changing.access), "the other session of that user": secondSid} {
+		if !list[s] {
+			t.Errorf("%s: session %s is not listed", name, s)
+		}
+	}
+	if list[sid(bystander.access)] {
+		t.Error("a bystander's session is listed")
+	}
+	// Only the router may read it.
+	if resp, err := kit.Client(t, pki.Order).Get(srv.URL + user.RevokedSessionsPath); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the order service reading the list: %v %v", resp.StatusCode, err)
 	}
 }

@@ -6,6 +6,11 @@ import (
 	"github.com/virtual-store/virtual-store/graph"
 )
 
+type Item struct {
+	ID       int     `json:"id"`
+	Children []*Item `json:"children"`
+}
+
 type Mutation struct {
 }
 

@@ -46,6 +46,25 @@ func (query) When(context.Context) (*time.Time, error) {
 	return &t, nil
 }
 
+func (query) Items(_ context.Context, first *int) ([]*Item, error) { return items(first), nil }
+
+// Item implements ResolverRoot.
+func (Resolver) Item() ItemResolver { return item{} }
+
+type item struct{}
+
+func (item) Children(_ context.Context, _ *Item, first *int) ([]*Item, error) {
+	return items(first), nil
+}
+
+func items(first *int) []*Item {
+	out := make([]*Item, max(*first, 0))
+	for i := range out {
+		out[i] = &Item{ID: i}
+	}
+	return out
+}
+
 type mutation struct{}
 
 func (mutation) Validate(_ context.Context, name string) (*ValidatePayload, error) {

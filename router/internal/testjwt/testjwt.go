@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +36,9 @@ type Issuer struct {
 	Publish atomic.Bool
 	priv    jwk.Key
 	jwks    []byte
+
+	mu      sync.Mutex
+	revoked []string
 }
 
 // New starts an issuer, stopped when t ends.
@@ -56,6 +60,12 @@ func New(t testing.TB) *Issuer {
 	is := &Issuer{priv: sk, jwks: b, Kid: kid}
 	is.Publish.Store(true)
 	is.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/internal/v1/revoked-sessions" {
+			is.mu.Lock()
+			defer is.mu.Unlock()
+			_ = json.NewEncoder(w).Encode(map[string][]string{"sessions": is.revoked})
+			return
+		}
 		is.Fetches.Add(1)
 		if !is.Publish.Load() {
 			_, _ = w.Write([]byte(`{"keys":[]}`))
@@ -65,6 +75,14 @@ func New(t testing.TB) *Issuer {
 	}))
 	t.Cleanup(is.Server.Close)
 	return is
+}
+
+// Revoke adds sessions to the revoked sessions the server lists, as the
+// user service's /internal/v1/revoked-sessions.
+func (is *Issuer) Revoke(sessions ...string) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.revoked = append(is.revoked, sessions...)
 }
 
 // JWKSURL is where the keys are served.

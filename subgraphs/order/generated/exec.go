@@ -1018,6 +1018,8 @@ enum UserErrorCode {
   INVALID_CREDENTIALS
   "Too many attempts; try again after the time in the message."
   RATE_LIMITED
+  "The service is at its capacity for this work (e.g. password hashing); retry after the time in the message."
+  BUSY
   "The token is malformed, unknown or revoked."
   INVALID_TOKEN
   "The token has expired."

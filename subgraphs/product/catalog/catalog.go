@@ -41,13 +41,15 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []uuid.UUID) ([]*Produc
 		return nil, fmt.Errorf("load products: %w", err)
 	}
 	byID := make(map[uuid.UUID]*Product, len(rows))
-	for _, r := range rows {
+	loaded := make([]*Product, len(rows))
+	for i, r := range rows {
 		p, err := productFromView(r)
 		if err != nil {
 			return nil, err
 		}
-		byID[p.ID] = p
+		byID[p.ID], loaded[i] = p, p
 	}
+	loadedTogether(loaded)
 	out := make([]*Product, len(ids))
 	for i, id := range ids {
 		out[i] = byID[id]

@@ -131,20 +131,33 @@ type PriceChange struct {
 	ChangedAt time.Time
 }
 
-// PriceHistory lists the latest changes of a product's prices, newest first,
-// optionally in one currency.
-func (c *Catalog) PriceHistory(ctx context.Context, id uuid.UUID, currency *string, limit int) ([]PriceChange, error) {
-	rows, err := c.q.PriceChanges(ctx, store.PriceChangesParams{ProductID: id, Currency: textPtr(currency), RowLimit: int32(limit)})
+// PriceHistory lists the latest changes of p's prices, newest first,
+// optionally in one currency. The products loaded with p (a page, an entity
+// batch) get theirs in the same query: the first of them asked loads all.
+func (c *Catalog) PriceHistory(ctx context.Context, p *Product, currency *string, limit int) ([]PriceChange, error) {
+	b := p.batch
+	if b == nil {
+		b = &batch{ids: []uuid.UUID{p.ID}}
+	}
+	l := b.historyLoad(historyArgs{currency: deref(currency), anyCurrency: currency == nil, limit: limit})
+	l.once.Do(func() { l.byProduct, l.err = c.priceHistories(ctx, b.ids, currency, limit) })
+	return l.byProduct[p.ID], l.err
+}
+
+// priceHistories loads the latest changes of every product in ids with one query.
+func (c *Catalog) priceHistories(ctx context.Context, ids []uuid.UUID, currency *string, limit int) (map[uuid.UUID][]PriceChange, error) {
+	rows, err := c.q.PriceChangesOfProducts(ctx, store.PriceChangesOfProductsParams{ProductIds: ids, Currency: textPtr(currency), RowLimit: int32(limit)})
 	if err != nil {
 		return nil, fmt.Errorf("load price history: %w", err)
 	}
-	out := make([]PriceChange, len(rows))
-	for i, r := range rows {
-		out[i] = PriceChange{Currency: r.Currency, NewPrice: graph.Money{Amount: r.NewAmount, Currency: r.Currency},
+	out := make(map[uuid.UUID][]PriceChange, len(ids))
+	for _, r := range rows {
+		pc := PriceChange{Currency: r.Currency, NewPrice: graph.Money{Amount: r.NewAmount, Currency: r.Currency},
 			ChangedBy: r.ChangedBy, ChangedAt: r.ChangedAt}
 		if r.OldAmount.Valid {
-			out[i].OldPrice = &graph.Money{Amount: r.OldAmount.Int64, Currency: r.Currency}
+			pc.OldPrice = &graph.Money{Amount: r.OldAmount.Int64, Currency: r.Currency}
 		}
+		out[r.ProductID] = append(out[r.ProductID], pc)
 	}
 	return out, nil
 }

@@ -32,6 +32,9 @@ type Product struct {
 	Reserved int
 	// Prices holds one current price per currency, ordered by currency.
 	Prices []graph.Money
+
+	// batch is the products loaded with this one (nil: loaded alone).
+	batch *batch
 }
 
 // Image is a product picture.

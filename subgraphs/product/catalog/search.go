@@ -125,6 +125,7 @@ func (c *Catalog) Search(ctx context.Context, p SearchParams) (SearchResult, err
 			return SearchResult{}, err
 		}
 	}
+	loadedTogether(res.Products)
 	if res.TotalCount == 0 && p.After != nil {
 		// A page past the end has no rows to carry the total.
 		return c.withTotal(ctx, args, res)

@@ -915,6 +915,8 @@ enum UserErrorCode {
   INVALID_CREDENTIALS
   "Too many attempts; try again after the time in the message."
   RATE_LIMITED
+  "The service is at its capacity for this work (e.g. password hashing); retry after the time in the message."
+  BUSY
   "The token is malformed, unknown or revoked."
   INVALID_TOKEN
   "The token has expired."
@@ -986,8 +988,8 @@ type Product @key(fields: "id") @entityResolver(multi: true) {
   price(currency: String = "EUR"): Money
   "The current price in every currency the product is sold in."
   prices: [Money!]!
-  "Recorded price changes, newest first."
-  priceHistory(currency: String, first: Int = 20): [PriceChange!]!
+  "Recorded price changes, newest first. Admin only (null with a FORBIDDEN error otherwise)."
+  priceHistory(currency: String, first: Int = 20): [PriceChange!] @requiresScopes(scopes: [["catalog:write"]])
   "Whether at least one unit can be ordered now."
   inStock: Boolean!
   "Units that can be ordered now: on hand minus reserved for open orders."
@@ -1021,6 +1023,7 @@ type PriceChange {
   "Null when the product had no price in this currency before."
   oldPrice: Money
   newPrice: Money!
+  "The id of the admin who changed it (priceHistory is admin only)."
   changedBy: String!
   changedAt: DateTime!
 }
@@ -3212,10 +3215,10 @@ func (ec *executionContext) _Product_priceHistory(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.PriceChange) graphql.Marshaler {
-			return ec.marshalNPriceChange2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋproductᚋcatalogᚐPriceChangeᚄ(ctx, selections, v)
+			return ec.marshalOPriceChange2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋproductᚋcatalogᚐPriceChangeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Product_priceHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6337,7 +6340,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "priceHistory":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_priceHistory(ctx, field, obj)
 				})
@@ -7316,22 +7319,6 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋvirtualᚑstore�
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPriceChange2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋproductᚋcatalogᚐPriceChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.PriceChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNPriceChange2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋproductᚋcatalogᚐPriceChange(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNPriceChange2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋproductᚋcatalogᚐPriceChange(ctx context.Context, sel ast.SelectionSet, v *catalog.PriceChange) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PriceChange!")
@@ -7927,6 +7914,25 @@ func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvi
 		return graphql.Null
 	}
 	return ec._Money(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPriceChange2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋproductᚋcatalogᚐPriceChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.PriceChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriceChange2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋproductᚋcatalogᚐPriceChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOProduct2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋproductᚋcatalogᚐProduct(ctx context.Context, sel ast.SelectionSet, v []*catalog.Product) graphql.Marshaler {

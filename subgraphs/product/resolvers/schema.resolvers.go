@@ -169,11 +169,14 @@ func (r *productResolver) Category(ctx context.Context, obj *catalog.Product) (*
 
 // PriceHistory is the resolver for the priceHistory field.
 func (r *productResolver) PriceHistory(ctx context.Context, obj *catalog.Product, currency *string, first *int) ([]*catalog.PriceChange, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	n, err := graph.PageSize(first)
 	if err != nil {
 		return nil, graph.BadUserInput("%v", err)
 	}
-	changes, err := r.Catalog.PriceHistory(ctx, obj.ID, currency, n)
+	changes, err := r.Catalog.PriceHistory(ctx, obj, currency, n)
 	if err != nil {
 		return nil, err
 	}

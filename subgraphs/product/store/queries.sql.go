@@ -429,21 +429,30 @@ func (q *Queries) LockReservation(ctx context.Context, orderID string) (Reservat
 	return i, err
 }
 
-const priceChanges = `-- name: PriceChanges :many
-SELECT id, product_id, currency, old_amount, new_amount, changed_by, changed_at FROM price_changes
-WHERE product_id = $1 AND ($2::text IS NULL OR currency = $2::text)
-ORDER BY changed_at DESC, id DESC
-LIMIT $3
+const priceChangesOfProducts = `-- name: PriceChangesOfProducts :many
+SELECT h.id, h.product_id, h.currency, h.old_amount, h.new_amount, h.changed_by, h.changed_at
+FROM unnest($1::uuid[]) AS p(id)
+CROSS JOIN LATERAL (
+    SELECT id, product_id, currency, old_amount, new_amount, changed_by, changed_at FROM price_changes c
+    WHERE c.product_id = p.id
+      AND ($2::text IS NULL OR c.currency = $2::text)
+    ORDER BY c.changed_at DESC, c.id DESC
+    LIMIT $3
+) h
+ORDER BY h.product_id, h.changed_at DESC, h.id DESC
 `
 
-type PriceChangesParams struct {
-	ProductID uuid.UUID
-	Currency  pgtype.Text
-	RowLimit  int32
+type PriceChangesOfProductsParams struct {
+	ProductIds []uuid.UUID
+	Currency   pgtype.Text
+	RowLimit   int32
 }
 
-func (q *Queries) PriceChanges(ctx context.Context, arg PriceChangesParams) ([]PriceChange, error) {
-	rows, err := q.db.Query(ctx, priceChanges, arg.ProductID, arg.Currency, arg.RowLimit)
+// The latest row_limit changes of each product, for a whole page or entity
+// batch in one query; the lateral LIMIT walks price_changes_product_idx per
+// product instead of reading every product's whole history.
+func (q *Queries) PriceChangesOfProducts(ctx context.Context, arg PriceChangesOfProductsParams) ([]PriceChange, error) {
+	rows, err := q.db.Query(ctx, priceChangesOfProducts, arg.ProductIds, arg.Currency, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}

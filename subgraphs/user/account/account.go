@@ -19,25 +19,19 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/clientip"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/user/password"
 	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 	"github.com/virtual-store/virtual-store/subgraphs/user/tokens"
 )
 
-// Throttle limits failed sign-ins within a sliding window.
-type Throttle struct {
-	Window      time.Duration // 15 minutes
-	PerEmail    int           // 5
-	PerClientIP int           // 20
-}
-
 // Outcomes of sign-ins, registrations and token refreshes: the outcome
 // label of signins_total, registrations_total and token_refreshes_total.
 const (
 	OutcomeOK        = "ok"
 	OutcomeFailed    = "failed"    // sign-in: wrong email or password (the same for an unknown email)
-	OutcomeThrottled = "throttled" // sign-in: refused by throttling (RATE_LIMITED)
+	OutcomeThrottled = "throttled" // sign-in or registration: refused by throttling (RATE_LIMITED)
 	OutcomeRejected  = "rejected"  // registration: invalid input or the email taken
 	OutcomeReused    = "reused"    // refresh: an already rotated token; its sign-in is revoked
 	OutcomeInvalid   = "invalid"   // refresh: a malformed, unknown, revoked or expired token
@@ -64,6 +58,8 @@ type Service struct {
 	// Metrics counts outcomes; nil counts nothing. Set it before use.
 	Metrics Metrics
 
+	pacer pacer
+
 	// dummyHash is verified against when an email is unknown, so that a failed
 	// sign-in takes as long whether or not the account exists.
 	dummyHash string
@@ -71,7 +67,7 @@ type Service struct {
 
 // New returns a Service.
 func New(s *store.Store, h password.Hasher, iss *tokens.Issuer, refreshTTL time.Duration, th Throttle, log *slog.Logger) (*Service, error) {
-	dummy, err := h.Hash(uuid.NewString())
+	dummy, err := password.Hasher{Params: h.Params}.Hash(context.Background(), uuid.NewString())
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +80,15 @@ type Session struct {
 	RefreshToken string
 	ExpiresAt    time.Time
 	User         *store.User
+}
+
+// busy turns password.ErrBusy into its user error (the client retries);
+// other errors pass.
+func busy(err error) error {
+	if errors.Is(err, password.ErrBusy) {
+		return userErr(graph.CodeBusy, "the service is busy; try again in 1s")
+	}
+	return err
 }
 
 func userErr(code graph.UserErrorCode, msg string, path ...string) error {
@@ -111,11 +116,14 @@ func userErrorCode(err error) (code graph.UserErrorCode, ok bool) {
 	return ues[0].Code, true
 }
 
-// Register creates a customer account and signs it in.
-func (s *Service) Register(ctx context.Context, email, pw, name string) (*Session, error) {
-	sess, err := s.register(ctx, email, pw, name)
+// Register creates a customer account and signs it in. Registrations are
+// throttled per client address (see Throttle).
+func (s *Service) Register(ctx context.Context, email, pw, name string, client netip.Addr) (*Session, error) {
+	sess, err := s.register(ctx, email, pw, name, client)
 	if s.Metrics != nil {
-		if _, rejected := userErrorCode(err); rejected {
+		if code, rejected := userErrorCode(err); code == graph.CodeRateLimited {
+			s.Metrics.Registration(OutcomeThrottled)
+		} else if rejected {
 			s.Metrics.Registration(OutcomeRejected)
 		} else if err == nil {
 			s.Metrics.Registration(OutcomeOK)
@@ -124,7 +132,7 @@ func (s *Service) Register(ctx context.Context, email, pw, name string) (*Sessio
 	return sess, err
 }
 
-func (s *Service) register(ctx context.Context, email, pw, name string) (*Session, error) {
+func (s *Service) register(ctx context.Context, email, pw, name string, client netip.Addr) (*Session, error) {
 	email, key, err := NormalizeEmail(email)
 	var fe graph.UserErrors
 	if err != nil {
@@ -140,9 +148,12 @@ func (s *Service) register(ctx context.Context, email, pw, name string) (*Sessio
 	if len(fe) > 0 {
 		return nil, fe
 	}
-	hash, err := s.Hasher.Hash(pw)
-	if err != nil {
+	if err := s.admitRegistration(ctx, clientip.Bucket(client)); err != nil {
 		return nil, err
+	}
+	hash, err := s.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return nil, busy(err)
 	}
 	now := s.Now().UTC()
 	u := &store.User{ID: uuid.NewString(), Email: email, EmailKey: key, Name: name, PasswordHash: hash,
@@ -156,9 +167,9 @@ func (s *Service) register(ctx context.Context, email, pw, name string) (*Sessio
 	return s.startSession(ctx, u, uuid.NewString())
 }
 
-// Login signs in with email and password. Failures never reveal whether the
-// email exists; after too many failures per email or per client address the
-// attempt is refused with RATE_LIMITED until the window passes.
+// Login signs in with email and password from the client address client.
+// Failures never reveal whether the email exists; Throttle says how
+// failures slow down or refuse further attempts (RATE_LIMITED).
 func (s *Service) Login(ctx context.Context, email, pw string, client netip.Addr) (*Session, error) {
 	sess, err := s.login(ctx, email, pw, client)
 	if s.Metrics != nil {
@@ -176,15 +187,9 @@ func (s *Service) Login(ctx context.Context, email, pw string, client netip.Addr
 }
 
 func (s *Service) login(ctx context.Context, email, pw string, client netip.Addr) (*Session, error) {
-	key := strings.ToLower(strings.TrimSpace(email))
-	emailKey, ipKey := "email:"+key, "ip:"+client.String()
-	if err := s.checkThrottle(ctx, emailKey, s.Throttle.PerEmail); err != nil {
+	key, ip := strings.ToLower(strings.TrimSpace(email)), clientip.Bucket(client)
+	if err := s.admitSignIn(ctx, key, ip); err != nil {
 		return nil, err
-	}
-	if client.IsValid() {
-		if err := s.checkThrottle(ctx, ipKey, s.Throttle.PerClientIP); err != nil {
-			return nil, err
-		}
 	}
 	u, err := s.Store.UserByEmailKey(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -194,20 +199,27 @@ func (s *Service) login(ctx context.Context, email, pw string, client netip.Addr
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	if verr := s.Hasher.Verify(pw, hash); verr != nil || u == nil {
-		now := s.Now().UTC()
-		if err := s.Store.RecordFailure(ctx, emailKey, now); err != nil {
+	failure := store.Attempt{Kind: store.AttemptSignInFailure, Email: key, IP: ip}
+	verr := s.Hasher.Verify(ctx, pw, hash)
+	if errors.Is(verr, password.ErrBusy) || errors.Is(verr, context.Canceled) || errors.Is(verr, context.DeadlineExceeded) {
+		return nil, busy(verr) // not an answer about the password: no failure
+	}
+	if verr != nil || u == nil {
+		failure.At = s.Now().UTC()
+		if err := s.Store.RecordAttempt(ctx, failure); err != nil {
 			return nil, err
-		}
-		if client.IsValid() {
-			if err := s.Store.RecordFailure(ctx, ipKey, now); err != nil {
-				return nil, err
-			}
 		}
 		return nil, userErr(graph.CodeInvalidCredentials, "email or password is wrong")
 	}
-	if err := s.Store.ClearFailures(ctx, emailKey); err != nil {
-		return nil, err
+	if ip != "" {
+		// This address knows the password: its failures on this account
+		// are forgiven, and it is a known place from now on.
+		if err := s.Store.ClearAttempts(ctx, failure); err != nil {
+			return nil, err
+		}
+		if err := s.Store.RememberSignIn(ctx, key, ip, s.Now().UTC()); err != nil {
+			return nil, err
+		}
 	}
 	if s.Hasher.NeedsRehash(u.PasswordHash) {
 		s.upgradeHash(ctx, u, pw)
@@ -218,7 +230,7 @@ func (s *Service) login(ctx context.Context, email, pw string, client netip.Addr
 // upgradeHash re-hashes a password made with older parameters. Best effort:
 // a failure only postpones the upgrade to the next sign-in.
 func (s *Service) upgradeHash(ctx context.Context, u *store.User, pw string) {
-	hash, err := s.Hasher.Hash(pw)
+	hash, err := s.Hasher.Hash(ctx, pw)
 	if err == nil {
 		old := u.PasswordHash
 		_, err = s.Store.ModifyUser(ctx, u.ID, func(cur *store.User) error {
@@ -234,26 +246,22 @@ func (s *Service) upgradeHash(ctx context.Context, u *store.User, pw string) {
 	}
 }
 
-func (s *Service) checkThrottle(ctx context.Context, key string, limit int) error {
-	since := s.Now().UTC().Add(-s.Throttle.Window)
-	n, err := s.Store.Failures(ctx, key, since)
-	if err != nil {
-		return err
-	}
-	if n < int64(limit) {
-		return nil
-	}
-	oldest, err := s.Store.OldestFailureSince(ctx, key, since)
-	if err != nil {
-		return err
-	}
-	wait := max(oldest.Add(s.Throttle.Window).Sub(s.Now()), time.Second).Round(time.Second)
-	return userErr(graph.CodeRateLimited, fmt.Sprintf("too many failed sign-ins; try again in %s", wait))
+// accessTokensEnd is when every access token issued until now has expired
+// (with a minute for clocks that differ): how long a revoked session must
+// stay on the list the router checks.
+func (s *Service) accessTokensEnd() time.Time {
+	return s.Now().UTC().Add(s.Tokens.TTL + time.Minute)
+}
+
+// RevokedSessions lists the revoked sessions whose access tokens may still
+// be alive: the router refuses those tokens.
+func (s *Service) RevokedSessions(ctx context.Context) ([]string, error) {
+	return s.Store.RevokedSessions(ctx, s.Now().UTC())
 }
 
 // startSession issues an access token and a new refresh token in family.
 func (s *Service) startSession(ctx context.Context, u *store.User, family string) (*Session, error) {
-	access, exp, err := s.Tokens.AccessToken(u.ID, u.Roles)
+	access, exp, err := s.Tokens.AccessToken(u.ID, u.Roles, family)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +336,7 @@ func (s *Service) refresh(ctx context.Context, token string) (*Session, error) {
 }
 
 func (s *Service) reuseDetected(ctx context.Context, t *store.RefreshToken) error {
-	if err := s.Store.RevokeFamily(ctx, t.FamilyID); err != nil {
+	if err := s.Store.RevokeFamily(ctx, t.FamilyID, s.accessTokensEnd()); err != nil {
 		return err
 	}
 	s.Log.WarnContext(ctx, "refresh token reuse: family revoked", "user_id", t.UserID, "family", t.FamilyID)
@@ -348,7 +356,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	return s.Store.RevokeFamily(ctx, t.FamilyID)
+	return s.Store.RevokeFamily(ctx, t.FamilyID, s.accessTokensEnd())
 }
 
 // ChangePassword replaces the password after checking the current one, and
@@ -358,15 +366,17 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Hasher.Verify(current, u.PasswordHash); err != nil {
+	if err := s.Hasher.Verify(ctx, current, u.PasswordHash); errors.Is(err, password.ErrBusy) {
+		return nil, busy(err)
+	} else if err != nil {
 		return nil, userErr(graph.CodeInvalidCredentials, "current password is wrong", "input", "currentPassword")
 	}
 	if msg := password.CheckPolicy(next, u.Email); msg != "" {
 		return nil, userErr(graph.CodeWeakPassword, msg, "input", "newPassword")
 	}
-	hash, err := s.Hasher.Hash(next)
+	hash, err := s.Hasher.Hash(ctx, next)
 	if err != nil {
-		return nil, err
+		return nil, busy(err)
 	}
 	u, err = s.Store.ModifyUser(ctx, userID, func(cur *store.User) error {
 		cur.PasswordHash = hash
@@ -375,7 +385,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err != nil {
 		return nil, err
 	}
-	return u, s.Store.RevokeUserTokens(ctx, userID)
+	return u, s.Store.RevokeUserTokens(ctx, userID, s.accessTokensEnd())
 }
 
 // UpdateProfile changes the name and phone (nil keeps a field).
@@ -425,7 +435,8 @@ func validPhone(p string) bool {
 	return digits >= 6 && digits <= 20
 }
 
-// SetRole grants or revokes a role. The last admin cannot lose the admin role.
+// SetRole grants or revokes a role. The last admin cannot lose the admin
+// role. Revoking a role signs the user out everywhere.
 func (s *Service) SetRole(ctx context.Context, userID, role string, grant bool) (*store.User, error) {
 	if role != auth.RoleAdmin && role != auth.RoleCustomer {
 		return nil, userErr(graph.CodeInvalidInput, "unknown role", "role")
@@ -452,6 +463,11 @@ func (s *Service) SetRole(ctx context.Context, userID, role string, grant bool) 
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, userErr(graph.CodeNotFound, "no such user", "userId")
+	}
+	if err == nil && !grant {
+		// Tokens carry the roles they were issued with: a role taken away
+		// ends every session of the user, who signs in again without it.
+		err = s.Store.RevokeUserTokens(ctx, userID, s.accessTokensEnd())
 	}
 	return u, err
 }
@@ -480,7 +496,7 @@ func (s *Service) Bootstrap(ctx context.Context, email, pw string) error {
 		return fmt.Errorf("bootstrap admin password: %s", msg)
 	}
 	// Not a customer's registration: not counted.
-	if _, err := s.register(ctx, email, pw, "Administrator"); err != nil {
+	if _, err := s.register(ctx, email, pw, "Administrator", netip.Addr{}); err != nil {
 		return fmt.Errorf("create bootstrap admin: %w", err)
 	}
 	u, err := s.Store.UserByEmailKey(ctx, key)
@@ -497,7 +513,8 @@ func (s *Service) Bootstrap(ctx context.Context, email, pw string) error {
 // Purge deletes stale throttle records and long-expired refresh tokens.
 func (s *Service) Purge(ctx context.Context) error {
 	now := s.Now().UTC()
-	if err := s.Store.Purge(ctx, now.Add(-s.Throttle.Window), now.Add(-24*time.Hour)); err != nil {
+	attempts := now.Add(-max(s.Throttle.Window, s.Throttle.RegisterWindow))
+	if err := s.Store.Purge(ctx, attempts, now.Add(-s.Throttle.KnownFor), now.Add(-24*time.Hour), now); err != nil {
 		return err
 	}
 	return s.Store.PurgeRotations(ctx, now.Add(-s.RefreshTTL-24*time.Hour))

@@ -33,7 +33,7 @@ func NewAccounts(reg prometheus.Registerer) (*Accounts, error) {
 		}, []string{"outcome"}),
 		registrations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "registrations_total",
-			Help: "Registrations by outcome: ok, rejected (invalid input or the email taken).",
+			Help: "Registrations by outcome: ok, rejected (invalid input or the email taken), throttled (too many from the client address).",
 		}, []string{"outcome"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "token_refreshes_total",
@@ -42,7 +42,7 @@ func NewAccounts(reg prometheus.Registerer) (*Accounts, error) {
 	}
 	for vec, outcomes := range map[*prometheus.CounterVec][]string{
 		a.signIns:       {account.OutcomeOK, account.OutcomeFailed, account.OutcomeThrottled},
-		a.registrations: {account.OutcomeOK, account.OutcomeRejected},
+		a.registrations: {account.OutcomeOK, account.OutcomeRejected, account.OutcomeThrottled},
 		a.refreshes:     {account.OutcomeOK, account.OutcomeReused, account.OutcomeInvalid},
 	} {
 		for _, o := range outcomes {

@@ -5,6 +5,7 @@
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -38,28 +39,40 @@ const (
 // ErrMismatch is returned by Verify for a wrong password.
 var ErrMismatch = errors.New("password does not match")
 
-// Hasher hashes with fixed parameters.
-type Hasher struct{ Params Params }
+// Hasher hashes with fixed parameters, at most as many at once as its Gate
+// allows (nil: no bound).
+type Hasher struct {
+	Params Params
+	Gate   *Gate
+}
 
-// Hash returns the PHC string of password with a fresh random salt.
-func (h Hasher) Hash(password string) (string, error) {
+// Hash returns the PHC string of password with a fresh random salt. It
+// fails with ErrBusy when the gate's queue is full or the wait too long.
+func (h Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
 	p := h.Params
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+	var key []byte
+	if err := h.Gate.do(ctx, func() { key = argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen) }); err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // Verify checks password against a PHC hash made by Hash, in constant time.
-func (Hasher) Verify(password, encoded string) error {
+// It fails with ErrBusy like Hash.
+func (h Hasher) Verify(ctx context.Context, password, encoded string) error {
 	p, salt, key, err := decode(encoded)
 	if err != nil {
 		return err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(key)))
+	var got []byte
+	if err := h.Gate.do(ctx, func() { got = argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(key))) }); err != nil {
+		return err
+	}
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return ErrMismatch
 	}

@@ -1,41 +1,44 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 )
 
-var fast = Hasher{Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}}
+var ctx = context.Background()
+
+var fast = Hasher{Params: Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}}
 
 func TestHashAndVerify(t *testing.T) {
-	h, err := fast.Hash("correct horse battery")
+	h, err := fast.Hash(ctx, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=8192,t=1,p=1$") {
 		t.Fatalf("hash %q does not carry its parameters", h)
 	}
-	if err := fast.Verify("correct horse battery", h); err != nil {
+	if err := fast.Verify(ctx, "correct horse battery", h); err != nil {
 		t.Fatalf("right password: %v", err)
 	}
-	if err := fast.Verify("correct horse batterY", h); !errors.Is(err, ErrMismatch) {
+	if err := fast.Verify(ctx, "correct horse batterY", h); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("wrong password: %v", err)
 	}
-	again, _ := fast.Hash("correct horse battery")
+	again, _ := fast.Hash(ctx, "correct horse battery")
 	if again == h {
 		t.Fatal("two hashes of one password are equal: salt is not random")
 	}
 	// Raised parameters: old hashes still verify, and are flagged for rehash.
-	stronger := Hasher{Params{MemoryKiB: 16 * 1024, Time: 2, Threads: 1}}
-	if err := stronger.Verify("correct horse battery", h); err != nil {
+	stronger := Hasher{Params: Params{MemoryKiB: 16 * 1024, Time: 2, Threads: 1}}
+	if err := stronger.Verify(ctx, "correct horse battery", h); err != nil {
 		t.Fatalf("old hash under new parameters: %v", err)
 	}
 	if !stronger.NeedsRehash(h) || fast.NeedsRehash(h) {
 		t.Fatal("NeedsRehash is wrong")
 	}
 	for _, bad := range []string{"", "$2a$10$bcrypt", "$argon2id$v=19$m=x$a$b", "$argon2id$v=18$m=1,t=1,p=1$YQ$YQ"} {
-		if err := fast.Verify("x", bad); err == nil || errors.Is(err, ErrMismatch) {
+		if err := fast.Verify(ctx, "x", bad); err == nil || errors.Is(err, ErrMismatch) {
 			t.Errorf("Verify(%q) = %v, want a format error", bad, err)
 		}
 	}

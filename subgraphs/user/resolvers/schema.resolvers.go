@@ -19,7 +19,7 @@ import (
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
-	s, err := r.Accounts.Register(ctx, input.Email, input.Password, input.Name)
+	s, err := r.Accounts.Register(ctx, input.Email, input.Password, input.Name, clientip.FromContext(ctx))
 	return authPayload(ctx, s, err)
 }
 

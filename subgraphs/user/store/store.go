@@ -72,10 +72,16 @@ var (
 
 // Store is the user database.
 type Store struct {
-	client   *mongo.Client
-	users    *mongo.Collection
-	tokens   *mongo.Collection
-	failures *mongo.Collection
+	client *mongo.Client
+	users  *mongo.Collection
+	tokens *mongo.Collection
+	// attempts holds failed sign-ins and registrations for throttling.
+	attempts *mongo.Collection
+	// known holds where each account signed in from (_id = email|address).
+	known *mongo.Collection
+	// revoked holds revoked sessions (_id = the refresh token family) until
+	// their last access token expires.
+	revoked *mongo.Collection
 	// rotations holds one document per rotated refresh token (_id = its hash).
 	rotations *mongo.Collection
 }
@@ -88,7 +94,7 @@ func Open(ctx context.Context, uri, db string, extra ...*options.ClientOptions) 
 		return nil, fmt.Errorf("connect to MongoDB: %w", err)
 	}
 	d := client.Database(db)
-	s := &Store{client: client, users: d.Collection("users"), tokens: d.Collection("refresh_tokens"), failures: d.Collection("login_failures"), rotations: d.Collection("refresh_rotations")}
+	s := &Store{client: client, users: d.Collection("users"), tokens: d.Collection("refresh_tokens"), attempts: d.Collection("throttle_attempts"), known: d.Collection("known_signins"), revoked: d.Collection("revoked_sessions"), rotations: d.Collection("refresh_rotations")}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(ctx)
 		return nil, err
@@ -120,8 +126,15 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{name: "userId", keys: bson.D{{Key: "userId", Value: 1}}},
 			{name: "expiresAt", keys: bson.D{{Key: "expiresAt", Value: 1}}},
 		},
-		s.failures: {
-			{name: "key_at", keys: bson.D{{Key: "key", Value: 1}, {Key: "at", Value: 1}}},
+		s.attempts: {
+			{name: "email_at", keys: bson.D{{Key: "email", Value: 1}, {Key: "at", Value: 1}}},
+			{name: "ip_at", keys: bson.D{{Key: "ip", Value: 1}, {Key: "at", Value: 1}}},
+		},
+		s.known: {
+			{name: "at", keys: bson.D{{Key: "at", Value: 1}}},
+		},
+		s.revoked: {
+			{name: "until", keys: bson.D{{Key: "until", Value: 1}}},
 		},
 		s.rotations: {
 			{name: "at", keys: bson.D{{Key: "at", Value: 1}}},
@@ -311,71 +324,174 @@ func (s *Store) MarkRotated(ctx context.Context, hash string) (bool, error) {
 	return true, nil
 }
 
-// RevokeFamily revokes every token descended from one login.
-func (s *Store) RevokeFamily(ctx context.Context, familyID string) error {
-	return s.revoke(ctx, bson.D{{Key: "familyId", Value: familyID}})
+// RevokeFamily revokes every token descended from one login (a session):
+// its refresh tokens, and its access tokens until until (when the last
+// of them expires), through the revoked sessions the router reads.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, until time.Time) error {
+	return s.revoke(ctx, bson.D{{Key: "familyId", Value: familyID}}, until)
 }
 
-// RevokeUserTokens revokes every refresh token of a user (password change).
-func (s *Store) RevokeUserTokens(ctx context.Context, userID string) error {
-	return s.revoke(ctx, bson.D{{Key: "userId", Value: userID}})
+// RevokeUserTokens revokes every session of a user (password change, a
+// role taken away), like RevokeFamily.
+func (s *Store) RevokeUserTokens(ctx context.Context, userID string, until time.Time) error {
+	return s.revoke(ctx, bson.D{{Key: "userId", Value: userID}}, until)
 }
 
-func (s *Store) revoke(ctx context.Context, filter bson.D) error {
+func (s *Store) revoke(ctx context.Context, filter bson.D, until time.Time) error {
+	cur, err := s.tokens.Find(ctx, append(filter, bson.E{Key: "revoked", Value: false}), options.Find().SetProjection(bson.D{{Key: "familyId", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("find sessions to revoke: %w", err)
+	}
+	var toks []RefreshToken
+	if err := cur.All(ctx, &toks); err != nil {
+		return fmt.Errorf("find sessions to revoke: %w", err)
+	}
+	// The sessions first: a failure after them leaves refresh tokens to
+	// revoke again, never an access token still accepted.
+	families := map[string]bool{}
+	for _, t := range toks {
+		if families[t.FamilyID] {
+			continue
+		}
+		families[t.FamilyID] = true
+		if err := s.upsertUntil(ctx, s.revoked, t.FamilyID, "until", until); err != nil {
+			return fmt.Errorf("revoke session: %w", err)
+		}
+	}
 	if _, err := s.tokens.UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}}); err != nil {
 		return fmt.Errorf("revoke refresh tokens: %w", err)
 	}
 	return nil
 }
 
-// RecordFailure notes a failed login for a throttle key (an email or an IP).
-func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time) error {
-	if _, err := s.failures.InsertOne(ctx, bson.D{{Key: "key", Value: key}, {Key: "at", Value: at}}); err != nil {
-		return fmt.Errorf("record login failure: %w", err)
+// RevokedSessions lists the sessions revoked whose access tokens may
+// still be alive at now.
+func (s *Store) RevokedSessions(ctx context.Context, now time.Time) ([]string, error) {
+	cur, err := s.revoked.Find(ctx, bson.D{{Key: "until", Value: bson.D{{Key: "$gt", Value: now}}}})
+	if err != nil {
+		return nil, fmt.Errorf("revoked sessions: %w", err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("revoked sessions: %w", err)
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
+}
+
+// Attempt is one throttled event: a failed sign-in (Email and IP) or a
+// registration (IP). IP is the client's address bucket (see clientip.Bucket);
+// empty fields do not filter when counting.
+type Attempt struct {
+	Kind  string    `bson:"kind"`
+	Email string    `bson:"email,omitempty"` // the lookup key (lower case)
+	IP    string    `bson:"ip,omitempty"`
+	At    time.Time `bson:"at"`
+}
+
+// Kinds of attempts.
+const (
+	AttemptSignInFailure = "signin-failure"
+	AttemptRegistration  = "registration"
+)
+
+func (a Attempt) filter(since time.Time) bson.D {
+	f := bson.D{{Key: "kind", Value: a.Kind}}
+	if a.Email != "" {
+		f = append(f, bson.E{Key: "email", Value: a.Email})
+	}
+	if a.IP != "" {
+		f = append(f, bson.E{Key: "ip", Value: a.IP})
+	}
+	return append(f, bson.E{Key: "at", Value: bson.D{{Key: "$gte", Value: since}}})
+}
+
+// RecordAttempt notes an attempt.
+func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
+	if _, err := s.attempts.InsertOne(ctx, a); err != nil {
+		return fmt.Errorf("record %s: %w", a.Kind, err)
 	}
 	return nil
 }
 
-// Failures counts the failed logins for key since a time.
-func (s *Store) Failures(ctx context.Context, key string, since time.Time) (int64, error) {
-	n, err := s.failures.CountDocuments(ctx, bson.D{{Key: "key", Value: key}, {Key: "at", Value: bson.D{{Key: "$gte", Value: since}}}})
-	if err != nil {
-		return 0, fmt.Errorf("count login failures: %w", err)
+// CountAttempts counts the attempts like a (its Kind and non-empty Email
+// and IP) since a time, and tells when the oldest of them was (zero when
+// there are none), so that a refusal can say when the window frees up.
+func (s *Store) CountAttempts(ctx context.Context, a Attempt, since time.Time) (int64, time.Time, error) {
+	f := a.filter(since)
+	n, err := s.attempts.CountDocuments(ctx, f)
+	if err != nil || n == 0 {
+		if err != nil {
+			err = fmt.Errorf("count %s: %w", a.Kind, err)
+		}
+		return 0, time.Time{}, err
 	}
-	return n, nil
+	var doc Attempt
+	if err := s.attempts.FindOne(ctx, f, options.FindOne().SetSort(bson.D{{Key: "at", Value: 1}})).Decode(&doc); err != nil {
+		return 0, time.Time{}, fmt.Errorf("find oldest %s: %w", a.Kind, err)
+	}
+	return n, doc.At, nil
 }
 
-// OldestFailureSince is the time of the earliest failure for key since a
-// time, to tell a throttled client when the window frees up.
-func (s *Store) OldestFailureSince(ctx context.Context, key string, since time.Time) (time.Time, error) {
-	var doc struct {
-		At time.Time `bson:"at"`
-	}
-	err := s.failures.FindOne(ctx,
-		bson.D{{Key: "key", Value: key}, {Key: "at", Value: bson.D{{Key: "$gte", Value: since}}}},
-		options.FindOne().SetSort(bson.D{{Key: "at", Value: 1}})).Decode(&doc)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("find oldest failure: %w", err)
-	}
-	return doc.At, nil
-}
-
-// ClearFailures forgets the failures of key (after a successful login).
-func (s *Store) ClearFailures(ctx context.Context, key string) error {
-	if _, err := s.failures.DeleteMany(ctx, bson.D{{Key: "key", Value: key}}); err != nil {
-		return fmt.Errorf("clear login failures: %w", err)
+// ClearAttempts forgets the attempts like a (after a successful sign-in:
+// that address's failures for that account).
+func (s *Store) ClearAttempts(ctx context.Context, a Attempt) error {
+	if _, err := s.attempts.DeleteMany(ctx, a.filter(time.Time{})); err != nil {
+		return fmt.Errorf("clear %s: %w", a.Kind, err)
 	}
 	return nil
 }
 
-// Purge deletes login failures older than failuresBefore and refresh tokens
-// that expired before tokensBefore; run periodically.
-func (s *Store) Purge(ctx context.Context, failuresBefore, tokensBefore time.Time) error {
-	if _, err := s.failures.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: failuresBefore}}}}); err != nil {
-		return fmt.Errorf("purge login failures: %w", err)
+// RememberSignIn notes that the account with email signed in from the
+// address bucket ip: a known place, which is not slowed down when others
+// fail to sign in to that account.
+func (s *Store) RememberSignIn(ctx context.Context, email, ip string, at time.Time) error {
+	if err := s.upsertUntil(ctx, s.known, email+"|"+ip, "at", at); err != nil {
+		return fmt.Errorf("remember sign-in: %w", err)
 	}
-	if _, err := s.tokens.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: tokensBefore}}}}); err != nil {
-		return fmt.Errorf("purge refresh tokens: %w", err)
+	return nil
+}
+
+// upsertUntil sets field of the document id to t, creating it if missing.
+// Two concurrent upserts of one new id can both try the insert: the loser
+// gets a duplicate key error and updates the winner's document instead.
+func (s *Store) upsertUntil(ctx context.Context, coll *mongo.Collection, id, field string, t time.Time) error {
+	filter, update := bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: t}}}}
+	_, err := coll.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		_, err = coll.UpdateOne(ctx, filter, update)
+	}
+	return err
+}
+
+// KnownSignIn reports whether the account with email signed in from ip
+// since a time.
+func (s *Store) KnownSignIn(ctx context.Context, email, ip string, since time.Time) (bool, error) {
+	n, err := s.known.CountDocuments(ctx, bson.D{{Key: "_id", Value: email + "|" + ip}, {Key: "at", Value: bson.D{{Key: "$gte", Value: since}}}})
+	if err != nil {
+		return false, fmt.Errorf("known sign-in: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Purge deletes throttle attempts older than attemptsBefore, known
+// sign-ins older than knownBefore, refresh tokens that expired before
+// tokensBefore and sessions revoked until before revokedBefore; run
+// periodically.
+func (s *Store) Purge(ctx context.Context, attemptsBefore, knownBefore, tokensBefore, revokedBefore time.Time) error {
+	for _, p := range []struct {
+		coll   *mongo.Collection
+		field  string
+		before time.Time
+	}{{s.attempts, "at", attemptsBefore}, {s.known, "at", knownBefore}, {s.tokens, "expiresAt", tokensBefore}, {s.revoked, "until", revokedBefore}} {
+		if _, err := p.coll.DeleteMany(ctx, bson.D{{Key: p.field, Value: bson.D{{Key: "$lt", Value: p.before}}}}); err != nil {
+			return fmt.Errorf("purge %s: %w", p.coll.Name(), err)
+		}
 	}
 	return nil
 }

@@ -55,8 +55,10 @@ func ScopesFor(roles []string) []string {
 	return out
 }
 
-// AccessToken signs a JWT for subject with its roles and their scopes.
-func (i *Issuer) AccessToken(subject string, roles []string) (string, time.Time, error) {
+// AccessToken signs a JWT for subject with its roles and their scopes, in
+// session (sid: the sign-in's refresh token family, which the router
+// refuses once it is revoked).
+func (i *Issuer) AccessToken(subject string, roles []string, session string) (string, time.Time, error) {
 	now := i.now().Truncate(time.Second)
 	exp := now.Add(i.TTL)
 	tok, err := jwt.NewBuilder().
@@ -67,6 +69,7 @@ func (i *Issuer) AccessToken(subject string, roles []string) (string, time.Time,
 		NotBefore(now).
 		Expiration(exp).
 		JwtID(uuid.NewString()).
+		Claim("sid", session).
 		Claim("roles", roles).
 		Claim("scope", strings.Join(ScopesFor(roles), " ")).
 		Build()

@@ -58,7 +58,7 @@ func jwksKeys(t *testing.T, iss *Issuer) map[string]ed25519.PublicKey {
 
 func TestTokenVerifiesWithGolangJWTAgainstPublishedJWKS(t *testing.T) {
 	iss := newIssuer(t, KeyConfig{DevDir: t.TempDir()})
-	token, exp, err := iss.AccessToken("user-1", []string{auth.RoleCustomer})
+	token, exp, err := iss.AccessToken("user-1", []string{auth.RoleCustomer}, "session-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestTokenVerifiesWithGolangJWTAgainstPublishedJWKS(t *testing.T) {
 func TestVerifyRefusesForgedAndMisdirectedTokens(t *testing.T) {
 	dir := t.TempDir()
 	iss := newIssuer(t, KeyConfig{DevDir: dir})
-	good, _, _ := iss.AccessToken("user-1", []string{auth.RoleAdmin})
+	good, _, _ := iss.AccessToken("user-1", []string{auth.RoleAdmin}, "session-1")
 	if c, err := iss.Verify(good); err != nil || c.Subject != "user-1" || !c.HasRole(auth.RoleAdmin) || len(c.Scopes) == 0 {
 		t.Fatalf("good token: %+v %v", c, err)
 	}
@@ -98,13 +98,13 @@ func TestVerifyRefusesForgedAndMisdirectedTokens(t *testing.T) {
 	hs, _ := gjwt.NewWithClaims(gjwt.SigningMethodHS256, gjwt.MapClaims{"sub": "attacker", "iss": "http://user.test", "aud": "virtual-store", "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(pub))
 
 	other := newIssuer(t, KeyConfig{DevDir: t.TempDir()})
-	foreign, _, _ := other.AccessToken("user-1", nil)
+	foreign, _, _ := other.AccessToken("user-1", nil, "session-1")
 	wrongAud := *iss
 	wrongAud.Audience = "someone-else"
-	misdirected, _, _ := wrongAud.AccessToken("user-1", nil)
+	misdirected, _, _ := wrongAud.AccessToken("user-1", nil, "session-1")
 	old := *iss
 	old.Now = func() time.Time { return time.Now().Add(-time.Hour) }
-	expired, _, _ := old.AccessToken("user-1", nil)
+	expired, _, _ := old.AccessToken("user-1", nil, "session-1")
 
 	for name, tok := range map[string]string{
 		"alg none":                  header(`{"alg":"none","kid":"`+kid+`"}`) + "." + payload + ".",
@@ -124,7 +124,7 @@ func TestVerifyRefusesForgedAndMisdirectedTokens(t *testing.T) {
 func TestKeyRotationKeepsPreviousKeyPublished(t *testing.T) {
 	dir := t.TempDir()
 	before := newIssuer(t, KeyConfig{DevDir: dir})
-	oldToken, _, _ := before.AccessToken("user-1", nil)
+	oldToken, _, _ := before.AccessToken("user-1", nil, "session-1")
 
 	newKey := filepath.Join(t.TempDir(), "new.pem")
 	b, _ := GenerateKeyPEM()
