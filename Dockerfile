@@ -16,7 +16,9 @@ ARG VERSION=dev
 # GOPROXY may name a file:// proxy over the host's module cache (make images
 # does), falling back to the network one.
 ARG GOPROXY=https://proxy.golang.org,direct
-ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOPROXY=${GOPROXY}
+# GOTOOLCHAIN=auto: an older golang:1.26 image fetches the Go that go.mod
+# requires (1.26.10: the standard library fixes) instead of failing.
+ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOPROXY=${GOPROXY} GOTOOLCHAIN=auto
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download

@@ -50,6 +50,7 @@ func NewHandler(es graphql.ExecutableSchema, cfg HandlerConfig) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	// The shape first: it refuses a fragment bomb before the cost walks it.
+	srv.Use(fragmentLimit{}) // before gqlgen parses and validates
 	srv.Use(shapeLimit{maxDepth: limits.MaxDepth, maxAliases: limits.MaxAliases})
 	if cfg.ComplexityLimit > 0 {
 		srv.Use(&costLimit{limit: cfg.ComplexityLimit})

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/virtual-store/virtual-store/internal/gqlshape"
 )
@@ -89,6 +92,39 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 		return refusal(CodeTooDeep, "the operation is deeper than %d levels", l.maxDepth)
 	case l.maxAliases > 0 && sh.Aliases > l.maxAliases:
 		return refusal(CodeTooManyAliases, "the operation uses more than %d aliases", l.maxAliases)
+	}
+	return nil
+}
+
+// fragmentLimit refuses, before gqlgen validates a document, what would
+// make validating it expensive: fragment cycles, and fragments that expand
+// to more than the budget in all (a chain of n fragments costs a validator
+// n²/2). The router never sends named fragments, so its requests skip the
+// extra parse; anyone else's document with fragments is parsed twice.
+type fragmentLimit struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = fragmentLimit{}
+
+func (fragmentLimit) ExtensionName() string                   { return "FragmentLimit" }
+func (fragmentLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (fragmentLimit) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if !strings.Contains(p.Query, "fragment") {
+		return nil
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
+	if err != nil || len(doc.Operations) == 0 {
+		return nil // gqlgen reports it
+	}
+	sh := gqlshape.Measure(doc, doc.Operations[0]) // the fragment figures are the document's
+	switch {
+	case sh.Cycle != "":
+		return refusal("GRAPHQL_VALIDATION_FAILED", "fragment %s spreads itself", sh.Cycle)
+	case sh.FragmentWork > gqlshape.ExpansionBudget:
+		return refusal(CodeTooCostly, "the document's fragments expand to too many fields")
 	}
 	return nil
 }

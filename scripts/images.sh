@@ -8,6 +8,7 @@
 # certificates — nothing downloaded. Modules come from the host's module
 # cache (a file:// proxy, read-only), falling back to the Go module proxy.
 set -euo pipefail
+export GOTOOLCHAIN=auto # go.mod's minimum Go (see the Makefile), also when run directly
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/podman-env.sh"
 tag=${IMAGE_TAG:-dev}
@@ -23,7 +24,7 @@ if ! podman image exists "$base"; then
   goroot=$(go env GOROOT)
   echo "== making a local $base base image from $goroot"
   rootfs=$(mktemp -d)
-  trap 'rm -rf "$rootfs"' EXIT
+  trap 'chmod -R u+w "$rootfs"; rm -rf "$rootfs"' EXIT # the module cache's toolchain is read-only
   mkdir -p "$rootfs"/{bin,usr/local,etc/ssl/certs,tmp,root,go}
   chmod 1777 "$rootfs/tmp"
   cp /bin/busybox "$rootfs/bin/busybox"

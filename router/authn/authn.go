@@ -46,8 +46,10 @@ type Verifier struct {
 
 	// revoked holds the sessions the user service revoked (see
 	// PollRevoked); a token of one is refused even from the cache.
-	revoked     atomic.Pointer[map[string]bool]
-	revokedFail atomic.Bool // the last poll failed (log once per outage)
+	revoked      atomic.Pointer[map[string]bool]
+	revokedFail  atomic.Bool // the last poll failed (log once per outage)
+	revokedMu    sync.Mutex
+	revokedTried time.Time // when notRevoked last read them (under revokedMu)
 
 	// verified caches the claims of tokens already verified: a client sends
 	// the same token with every request, and an EdDSA verification costs
@@ -85,6 +87,8 @@ var (
 	ErrAlgorithm  = errors.New("algorithm not accepted")
 	ErrUnknownKey = errors.New("unknown signing key")
 	ErrRevoked    = errors.New("the session was signed out")
+	// ErrRevocationsUnknown: the revoked sessions could not be read yet.
+	ErrRevocationsUnknown = errors.New("the revoked sessions are not known yet")
 )
 
 // Authenticate implements auth.Authenticator for "Authorization: Bearer".
@@ -100,13 +104,13 @@ func (v *Verifier) Authenticate(r *http.Request) (auth.Claims, error) {
 func (v *Verifier) Verify(ctx context.Context, token string) (auth.Claims, error) {
 	now := v.now()
 	if vt, ok := v.verified.Get(ctx, token); ok && now.Before(vt.until) {
-		return v.notRevoked(vt.claims)
+		return v.notRevoked(ctx, vt.claims)
 	}
 	c, err := v.verify(ctx, token)
 	if err != nil {
 		return auth.Claims{}, fmt.Errorf("%w: %w", auth.ErrInvalidCredentials, err)
 	}
-	if _, err := v.notRevoked(c); err != nil {
+	if _, err := v.notRevoked(ctx, c); err != nil {
 		return auth.Claims{}, err
 	}
 	until := now.Add(verifiedTTL)
@@ -117,8 +121,30 @@ func (v *Verifier) Verify(ctx context.Context, token string) (auth.Claims, error
 	return c, nil
 }
 
-func (v *Verifier) notRevoked(c auth.Claims) (auth.Claims, error) {
-	if revoked := v.revoked.Load(); revoked != nil && c.Session != "" && (*revoked)[c.Session] {
+// notRevoked refuses the claims of a revoked session. Until the revoked
+// sessions have been read once, it reads them (at most once a second) and
+// refuses every token meanwhile: a router that never heard of a sign-out
+// must not honour the signed-out tokens (fail closed, as when the keys
+// cannot be fetched).
+func (v *Verifier) notRevoked(ctx context.Context, c auth.Claims) (auth.Claims, error) {
+	if v.cfg.RevokedSessions() == "" {
+		return c, nil
+	}
+	revoked := v.revoked.Load()
+	if revoked == nil {
+		// Concurrent first requests wait for one read.
+		v.revokedMu.Lock()
+		if revoked = v.revoked.Load(); revoked == nil && v.now().Sub(v.revokedTried) >= time.Second {
+			v.revokedTried = v.now()
+			v.PollRevoked(ctx)
+			revoked = v.revoked.Load()
+		}
+		v.revokedMu.Unlock()
+		if revoked == nil {
+			return auth.Claims{}, fmt.Errorf("%w: %w", auth.ErrInvalidCredentials, ErrRevocationsUnknown)
+		}
+	}
+	if c.Session != "" && (*revoked)[c.Session] {
 		return auth.Claims{}, fmt.Errorf("%w: %w", auth.ErrInvalidCredentials, ErrRevoked)
 	}
 	return c, nil

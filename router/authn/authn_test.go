@@ -175,3 +175,24 @@ func TestRevokedSessionsAreRefused(t *testing.T) {
 		t.Fatalf("with the list unavailable: %v, want the last list kept", err)
 	}
 }
+
+// A router that could not read the revoked sessions yet refuses tokens
+// rather than honour one signed out before it started.
+func TestUnknownRevocationsFailClosed(t *testing.T) {
+	is := testjwt.New(t)
+	c := cfg(is.JWKSURL())
+	c.RevokedSessionsURL = "http://127.0.0.1:1/internal/v1/revoked-sessions" // nothing listens
+	v, err := authn.New(c, http.DefaultClient, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), is.Token(t, "u1", nil, nil)); !errors.Is(err, authn.ErrRevocationsUnknown) {
+		t.Fatalf("with the revoked sessions unreadable: %v, want ErrRevocationsUnknown", err)
+	}
+	c.RevokedSessionsURL = "off"
+	if v, _ = authn.New(c, http.DefaultClient, slog.Default()); v != nil {
+		if _, err := v.Verify(context.Background(), is.Token(t, "u1", nil, nil)); err != nil {
+			t.Fatalf("with revocation off: %v", err)
+		}
+	}
+}

@@ -410,11 +410,16 @@ func TestRefreshRotationAndReuseDetection(t *testing.T) {
 	}
 }
 
-func TestConcurrentRefreshOfOneTokenSucceedsOnce(t *testing.T) {
+// One refresh token presented eight times at once is a replay: the sign-in
+// is revoked, whichever request won the rotation. At most one answer
+// carries new tokens, and nothing handed out works afterwards (a winner
+// whose token was made during the revocation is caught after its insert).
+func TestConcurrentRefreshOfOneTokenIsAReplay(t *testing.T) {
 	a := register(t, "race")
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	outcomes := map[string]int{}
+	var handedOut []string
 	for range 8 {
 		wg.Go(func() {
 			r := anon.do(t, refreshMutation, map[string]any{"t": a.refresh})
@@ -423,13 +428,21 @@ func TestConcurrentRefreshOfOneTokenSucceedsOnce(t *testing.T) {
 				key = codes[0]
 			}
 			mu.Lock()
+			defer mu.Unlock()
 			outcomes[key]++
-			mu.Unlock()
+			if tok, _ := dig(r.Data, "refreshToken", "refreshToken").(string); tok != "" {
+				handedOut = append(handedOut, tok)
+			}
 		})
 	}
 	wg.Wait()
-	if outcomes["OK"] != 1 || outcomes["OK"]+outcomes["TOKEN_REUSED"]+outcomes["INVALID_TOKEN"] != 8 {
-		t.Fatalf("outcomes %v, want exactly one success", outcomes)
+	if outcomes["OK"] > 1 || outcomes["TOKEN_REUSED"] == 0 || outcomes["OK"]+outcomes["TOKEN_REUSED"]+outcomes["INVALID_TOKEN"]+outcomes["CONFLICT"] != 8 {
+		t.Fatalf("outcomes %v, want at most one success and the replay detected", outcomes)
+	}
+	for _, tok := range handedOut {
+		if got := anon.do(t, refreshMutation, map[string]any{"t": tok}).userErrorCodes("refreshToken"); len(got) != 1 || got[0] != "INVALID_TOKEN" {
+			t.Fatalf("a token handed out during the replay still works: %v", got)
+		}
 	}
 }
 
@@ -776,12 +789,16 @@ func TestRevokedSessionsAreListedForTheRouter(t *testing.T) {
 	}
 
 	anon.do(t, `mutation($t: String!) { logout(refreshToken: $t) { ok } }`, map[string]any{"t": leaving.refresh})
+	replayed := register(t, "replayed")
+	anon.do(t, refreshMutation, map[string]any{"t": replayed.refresh})
+	anon.do(t, refreshMutation, map[string]any{"t": replayed.refresh}) // the same token again
 	r := call{bearer: changing.access}.do(t, `mutation { changePassword(input: {currentPassword: "a long passphrase", newPassword: "another long passphrase"}) { userErrors { code } } }`, nil)
 	if got := r.userErrorCodes("changePassword"); len(got) != 0 {
 		t.Fatalf("changePassword: %v", got)
 	}
 	list := revoked()
-	for name, s := range map[string]string{"signed out": sid(leaving.access), "password changed": sid(changing.access), "the other session of that user": secondSid} {
+	for name, s := range map[string]string{"signed out": sid(leaving.access), "password changed": sid(changing.access), "the other session of that user": secondSid,
+		"a refresh token replayed": sid(replayed.access)} {
 		if !list[s] {
 			t.Errorf("%s: session %s is not listed", name, s)
 		}
@@ -792,5 +809,46 @@ func TestRevokedSessionsAreListedForTheRouter(t *testing.T) {
 	// Only the router may read it.
 	if resp, err := kit.Client(t, pki.Order).Get(srv.URL + user.RevokedSessionsPath); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("the order service reading the list: %v %v", resp.StatusCode, err)
+	}
+}
+
+// Guesses sent all at once are counted like guesses sent one by one: each
+// is recorded before the count that admits it.
+func TestConcurrentGuessesAreCounted(t *testing.T) {
+	a := register(t, "concurrent")
+	ip := uniqueIP()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	for range 30 {
+		wg.Go(func() {
+			got := login(t, a.email, "wrong passphrase!", ip).userErrorCodes("login")
+			mu.Lock()
+			defer mu.Unlock()
+			outcomes[fmt.Sprint(got)]++
+		})
+	}
+	wg.Wait()
+	if n := outcomes["[INVALID_CREDENTIALS]"]; n > 5 || n+outcomes["[RATE_LIMITED]"] != 30 { // all may be refused: each counts the others in flight
+		t.Fatalf("30 concurrent guesses from one address: %v, want at most 5 checked", outcomes)
+	}
+}
+
+// changePassword checks the current password like a sign-in does: a
+// stolen access token is no unlimited password oracle.
+func TestChangePasswordGuessesAreThrottled(t *testing.T) {
+	a := register(t, "oracle")
+	ip := uniqueIP()
+	change := func(current string) []string {
+		return call{bearer: a.access, clientAddr: ip}.do(t, `mutation($c: String!) { changePassword(input: {currentPassword: $c, newPassword: "another long passphrase"}) { userErrors { code } } }`,
+			map[string]any{"c": current}).userErrorCodes("changePassword")
+	}
+	for i := range 5 {
+		if got := change("wrong passphrase!"); fmt.Sprint(got) != "[INVALID_CREDENTIALS]" {
+			t.Fatalf("guess %d: %v", i+1, got)
+		}
+	}
+	if got := change(a.password); fmt.Sprint(got) != "[RATE_LIMITED]" {
+		t.Fatalf("the 6th try, even right: %v, want [RATE_LIMITED]", got)
 	}
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
-	"github.com/virtual-store/virtual-store/internal/clientip"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/user/password"
 	"github.com/virtual-store/virtual-store/subgraphs/user/store"
@@ -148,7 +147,7 @@ func (s *Service) register(ctx context.Context, email, pw, name string, client n
 	if len(fe) > 0 {
 		return nil, fe
 	}
-	if err := s.admitRegistration(ctx, clientip.Bucket(client)); err != nil {
+	if err := s.admitRegistration(ctx, bucket(client)); err != nil {
 		return nil, err
 	}
 	hash, err := s.Hasher.Hash(ctx, pw)
@@ -187,36 +186,34 @@ func (s *Service) Login(ctx context.Context, email, pw string, client netip.Addr
 }
 
 func (s *Service) login(ctx context.Context, email, pw string, client netip.Addr) (*Session, error) {
-	key, ip := strings.ToLower(strings.TrimSpace(email)), clientip.Bucket(client)
-	if err := s.admitSignIn(ctx, key, ip); err != nil {
+	key, ip := strings.ToLower(strings.TrimSpace(email)), bucket(client)
+	forget, err := s.admitSignIn(ctx, key, ip)
+	if err != nil {
 		return nil, err
 	}
 	u, err := s.Store.UserByEmailKey(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		forget()
 		return nil, err
 	}
 	hash := s.dummyHash
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	failure := store.Attempt{Kind: store.AttemptSignInFailure, Email: key, IP: ip}
 	verr := s.Hasher.Verify(ctx, pw, hash)
 	if errors.Is(verr, password.ErrBusy) || errors.Is(verr, context.Canceled) || errors.Is(verr, context.DeadlineExceeded) {
-		return nil, busy(verr) // not an answer about the password: no failure
+		forget() // not an answer about the password: no failure
+		return nil, busy(verr)
 	}
 	if verr != nil || u == nil {
-		failure.At = s.Now().UTC()
-		if err := s.Store.RecordAttempt(ctx, failure); err != nil {
-			return nil, err
-		}
-		return nil, userErr(graph.CodeInvalidCredentials, "email or password is wrong")
+		return nil, userErr(graph.CodeInvalidCredentials, "email or password is wrong") // the attempt stays a failure
 	}
-	if ip != "" {
-		// This address knows the password: its failures on this account
-		// are forgiven, and it is a known place from now on.
-		if err := s.Store.ClearAttempts(ctx, failure); err != nil {
-			return nil, err
-		}
+	// This address knows the password: its failures on this account are
+	// forgiven (this attempt's too), and it is a known place from now on.
+	if err := s.Store.ClearAttempts(ctx, store.Attempt{Kind: store.AttemptSignInFailure, Email: key, IP: ip}); err != nil {
+		return nil, err
+	}
+	if ip != unknownClient {
 		if err := s.Store.RememberSignIn(ctx, key, ip, s.Now().UTC()); err != nil {
 			return nil, err
 		}
@@ -240,6 +237,9 @@ func (s *Service) upgradeHash(ctx context.Context, u *store.User, pw string) {
 			cur.PasswordHash = hash
 			return nil
 		})
+		if err == nil {
+			u.PasswordHash = hash // the session started next checks it
+		}
 	}
 	if err != nil {
 		s.Log.WarnContext(ctx, "password hash upgrade failed", "user_id", u.ID, "err", err)
@@ -274,6 +274,25 @@ func (s *Service) startSession(ctx context.Context, u *store.User, family string
 		Hash: hash, UserID: u.ID, FamilyID: family, CreatedAt: now, ExpiresAt: now.Add(s.RefreshTTL),
 	}); err != nil {
 		return nil, err
+	}
+	// A password change, a role taken away or a sign-out that ran while
+	// this sign-in was made (after u was read, before the token existed)
+	// revoked what it found: the new token was not there yet. Checked
+	// after the insert, either that revocation saw the token, or this
+	// check sees the revocation.
+	cur, err := s.Store.UserByID(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	revoked, err := s.Store.SessionRevoked(ctx, family)
+	if err != nil {
+		return nil, err
+	}
+	if revoked || cur.PasswordHash != u.PasswordHash || !slices.Equal(cur.Roles, u.Roles) {
+		if err := s.Store.RevokeFamily(ctx, family, s.accessTokensEnd()); err != nil {
+			return nil, err
+		}
+		return nil, userErr(graph.CodeConflict, "the account changed while signing in (a new password, roles or a sign-out); sign in again")
 	}
 	return &Session{AccessToken: access, RefreshToken: refresh, ExpiresAt: exp, User: u}, nil
 }
@@ -359,18 +378,26 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.Store.RevokeFamily(ctx, t.FamilyID, s.accessTokensEnd())
 }
 
-// ChangePassword replaces the password after checking the current one, and
-// revokes every refresh token of the account (all sessions sign out).
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*store.User, error) {
+// ChangePassword replaces the password after checking the current one
+// (throttled like a sign-in from client: a stolen access token is no
+// unlimited password oracle), revokes every session of the account (all
+// sign out) and forgets the addresses it signed in from.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string, client netip.Addr) (*store.User, error) {
 	u, err := s.Store.UserByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
+	forget, err := s.admitSignIn(ctx, u.EmailKey, bucket(client))
+	if err != nil {
+		return nil, err
+	}
 	if err := s.Hasher.Verify(ctx, current, u.PasswordHash); errors.Is(err, password.ErrBusy) {
+		forget()
 		return nil, busy(err)
 	} else if err != nil {
 		return nil, userErr(graph.CodeInvalidCredentials, "current password is wrong", "input", "currentPassword")
 	}
+	forget()
 	if msg := password.CheckPolicy(next, u.Email); msg != "" {
 		return nil, userErr(graph.CodeWeakPassword, msg, "input", "newPassword")
 	}
@@ -385,7 +412,10 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err != nil {
 		return nil, err
 	}
-	return u, s.Store.RevokeUserTokens(ctx, userID, s.accessTokensEnd())
+	if err := s.Store.RevokeUserTokens(ctx, userID, s.accessTokensEnd()); err != nil {
+		return nil, err
+	}
+	return u, s.Store.ForgetSignIns(ctx, u.EmailKey)
 }
 
 // UpdateProfile changes the name and phone (nil keeps a field).

@@ -1,12 +1,15 @@
 package account
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/clientip"
 	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 )
 
@@ -85,41 +88,70 @@ func rateLimited(msg string, wait time.Duration) error {
 	return userErr(graph.CodeRateLimited, fmt.Sprintf("%s; try again in %s", msg, wait))
 }
 
-// admitSignIn decides whether a sign-in to the account email from the
-// address bucket ip may be tried now.
-func (s *Service) admitSignIn(ctx context.Context, email, ip string) error {
+// unknownClient is the bucket of requests whose client address is not
+// stated: they share one, so that leaving the address out is no way around
+// the limits.
+const unknownClient = "unknown"
+
+// bucket is what the limits count client as.
+func bucket(client netip.Addr) string {
+	return cmp.Or(clientip.Bucket(client), unknownClient)
+}
+
+// admitSignIn decides whether a password check for the account email from
+// the address bucket ip (a sign-in, or changePassword's current password)
+// may run now. It records the attempt as a failure first and counts with
+// it, so that concurrent attempts see each other: 60 guesses sent at once
+// are not 60 passes of a check done before any was recorded. The caller
+// keeps the record if the password was wrong, and forgets it (forget) if
+// the check was right or did not run.
+func (s *Service) admitSignIn(ctx context.Context, email, ip string) (forget func(), err error) {
 	now := s.Now().UTC()
 	since := now.Add(-s.Throttle.Window)
-	failure := store.Attempt{Kind: store.AttemptSignInFailure}
-	if ip != "" {
-		n, oldest, err := s.Store.CountAttempts(ctx, store.Attempt{Kind: failure.Kind, IP: ip}, since)
-		if err != nil {
-			return err
-		}
-		if n >= int64(s.Throttle.PerClientIP) {
-			return rateLimited("too many failed sign-ins from your address", oldest.Add(s.Throttle.Window).Sub(now))
-		}
-		n, oldest, err = s.Store.CountAttempts(ctx, store.Attempt{Kind: failure.Kind, Email: email, IP: ip}, since)
-		if err != nil {
-			return err
-		}
-		if n >= int64(s.Throttle.PerPair) {
-			return rateLimited("too many failed sign-ins to this account from your address", oldest.Add(s.Throttle.Window).Sub(now))
+	id, err := s.Store.RecordAttempt(ctx, store.Attempt{Kind: store.AttemptSignInFailure, Email: email, IP: ip, At: now})
+	if err != nil {
+		return nil, err
+	}
+	forget = func() {
+		// Best effort: a leftover record only counts against the window.
+		if err := s.Store.DeleteAttempt(context.WithoutCancel(ctx), id); err != nil {
+			s.Log.WarnContext(ctx, "forget a sign-in attempt", "err", err)
 		}
 	}
-	n, _, err := s.Store.CountAttempts(ctx, store.Attempt{Kind: failure.Kind, Email: email}, since)
+	if err := s.admitSignInCounted(ctx, now, since, email, ip); err != nil {
+		forget() // a refusal is not a guess
+		return nil, err
+	}
+	return forget, nil
+}
+
+func (s *Service) admitSignInCounted(ctx context.Context, now, since time.Time, email, ip string) error {
+	kind := store.AttemptSignInFailure
+	n, oldest, err := s.Store.CountAttempts(ctx, store.Attempt{Kind: kind, IP: ip}, since)
 	if err != nil {
 		return err
 	}
-	gap := s.Throttle.Gap(n)
+	if n > int64(s.Throttle.PerClientIP) { // n counts this attempt
+		return rateLimited("too many failed sign-ins from your address", oldest.Add(s.Throttle.Window).Sub(now))
+	}
+	n, oldest, err = s.Store.CountAttempts(ctx, store.Attempt{Kind: kind, Email: email, IP: ip}, since)
+	if err != nil {
+		return err
+	}
+	if n > int64(s.Throttle.PerPair) {
+		return rateLimited("too many failed sign-ins to this account from your address", oldest.Add(s.Throttle.Window).Sub(now))
+	}
+	n, _, err = s.Store.CountAttempts(ctx, store.Attempt{Kind: kind, Email: email}, since)
+	if err != nil {
+		return err
+	}
+	gap := s.Throttle.Gap(n - 1)
 	if gap == 0 {
 		return nil
 	}
-	if ip != "" {
-		known, err := s.Store.KnownSignIn(ctx, email, ip, now.Add(-s.Throttle.KnownFor))
-		if err != nil || known {
-			return err
-		}
+	known, err := s.Store.KnownSignIn(ctx, email, ip, now.Add(-s.Throttle.KnownFor))
+	if err != nil || known {
+		return err
 	}
 	if wait := s.pacer.take(email, now, gap); wait > 0 {
 		return rateLimited("this account had many failed sign-ins, so sign-ins to it are slowed down", wait)
@@ -128,20 +160,23 @@ func (s *Service) admitSignIn(ctx context.Context, email, ip string) error {
 }
 
 // admitRegistration decides whether the address bucket ip may register an
-// account now, and counts the attempt.
+// account now, counting the attempt (recorded first, like admitSignIn's).
 func (s *Service) admitRegistration(ctx context.Context, ip string) error {
-	if ip == "" {
-		return nil
-	}
 	now := s.Now().UTC()
-	a := store.Attempt{Kind: store.AttemptRegistration, IP: ip}
-	n, oldest, err := s.Store.CountAttempts(ctx, a, now.Add(-s.Throttle.RegisterWindow))
+	a := store.Attempt{Kind: store.AttemptRegistration, IP: ip, At: now}
+	id, err := s.Store.RecordAttempt(ctx, a)
 	if err != nil {
 		return err
 	}
-	if n >= int64(s.Throttle.RegisterPerIP) {
+	n, oldest, err := s.Store.CountAttempts(ctx, store.Attempt{Kind: a.Kind, IP: ip}, now.Add(-s.Throttle.RegisterWindow))
+	if err != nil {
+		return err
+	}
+	if n > int64(s.Throttle.RegisterPerIP) {
+		if err := s.Store.DeleteAttempt(ctx, id); err != nil {
+			return err
+		}
 		return rateLimited("too many accounts registered from your address", oldest.Add(s.Throttle.RegisterWindow).Sub(now))
 	}
-	a.At = now
-	return s.Store.RecordAttempt(ctx, a)
+	return nil
 }

@@ -58,7 +58,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 	if err != nil {
 		return nil, err
 	}
-	return userPayload(r.Accounts.ChangePassword(ctx, id, input.CurrentPassword, input.NewPassword))
+	return userPayload(r.Accounts.ChangePassword(ctx, id, input.CurrentPassword, input.NewPassword, clientip.FromContext(ctx)))
 }
 
 // AddAddress is the resolver for the addAddress field.

@@ -132,6 +132,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		},
 		s.known: {
 			{name: "at", keys: bson.D{{Key: "at", Value: 1}}},
+			{name: "email", keys: bson.D{{Key: "email", Value: 1}}},
 		},
 		s.revoked: {
 			{name: "until", keys: bson.D{{Key: "until", Value: 1}}},
@@ -364,6 +365,16 @@ func (s *Store) revoke(ctx context.Context, filter bson.D, until time.Time) erro
 	return nil
 }
 
+// SessionRevoked reports whether the session (a refresh token family) was
+// revoked and is still listed.
+func (s *Store) SessionRevoked(ctx context.Context, family string) (bool, error) {
+	n, err := s.revoked.CountDocuments(ctx, bson.D{{Key: "_id", Value: family}})
+	if err != nil {
+		return false, fmt.Errorf("session revoked: %w", err)
+	}
+	return n > 0, nil
+}
+
 // RevokedSessions lists the sessions revoked whose access tokens may
 // still be alive at now.
 func (s *Store) RevokedSessions(ctx context.Context, now time.Time) ([]string, error) {
@@ -388,10 +399,11 @@ func (s *Store) RevokedSessions(ctx context.Context, now time.Time) ([]string, e
 // registration (IP). IP is the client's address bucket (see clientip.Bucket);
 // empty fields do not filter when counting.
 type Attempt struct {
-	Kind  string    `bson:"kind"`
-	Email string    `bson:"email,omitempty"` // the lookup key (lower case)
-	IP    string    `bson:"ip,omitempty"`
-	At    time.Time `bson:"at"`
+	ID    bson.ObjectID `bson:"_id,omitempty"`
+	Kind  string        `bson:"kind"`
+	Email string        `bson:"email,omitempty"` // the lookup key (lower case)
+	IP    string        `bson:"ip,omitempty"`
+	At    time.Time     `bson:"at"`
 }
 
 // Kinds of attempts.
@@ -411,10 +423,21 @@ func (a Attempt) filter(since time.Time) bson.D {
 	return append(f, bson.E{Key: "at", Value: bson.D{{Key: "$gte", Value: since}}})
 }
 
-// RecordAttempt notes an attempt.
-func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
+// RecordAttempt notes an attempt and returns its id.
+func (s *Store) RecordAttempt(ctx context.Context, a Attempt) (bson.ObjectID, error) {
+	if a.ID.IsZero() {
+		a.ID = bson.NewObjectID()
+	}
 	if _, err := s.attempts.InsertOne(ctx, a); err != nil {
-		return fmt.Errorf("record %s: %w", a.Kind, err)
+		return bson.ObjectID{}, fmt.Errorf("record %s: %w", a.Kind, err)
+	}
+	return a.ID, nil
+}
+
+// DeleteAttempt forgets one attempt (one that turned out not to count).
+func (s *Store) DeleteAttempt(ctx context.Context, id bson.ObjectID) error {
+	if _, err := s.attempts.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		return fmt.Errorf("delete attempt: %w", err)
 	}
 	return nil
 }
@@ -451,7 +474,12 @@ func (s *Store) ClearAttempts(ctx context.Context, a Attempt) error {
 // address bucket ip: a known place, which is not slowed down when others
 // fail to sign in to that account.
 func (s *Store) RememberSignIn(ctx context.Context, email, ip string, at time.Time) error {
-	if err := s.upsertUntil(ctx, s.known, email+"|"+ip, "at", at); err != nil {
+	_, err := s.known.UpdateOne(ctx, bson.D{{Key: "_id", Value: email + "|" + ip}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: at}, {Key: "email", Value: email}}}}, options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) { // a concurrent first sign-in from there: it is known
+		err = nil
+	}
+	if err != nil {
 		return fmt.Errorf("remember sign-in: %w", err)
 	}
 	return nil
@@ -467,6 +495,15 @@ func (s *Store) upsertUntil(ctx context.Context, coll *mongo.Collection, id, fie
 		_, err = coll.UpdateOne(ctx, filter, update)
 	}
 	return err
+}
+
+// ForgetSignIns forgets where the account with email signed in from (a
+// new password: an address that knew the old one is no longer trusted).
+func (s *Store) ForgetSignIns(ctx context.Context, email string) error {
+	if _, err := s.known.DeleteMany(ctx, bson.D{{Key: "email", Value: email}}); err != nil {
+		return fmt.Errorf("forget sign-ins: %w", err)
+	}
+	return nil
 }
 
 // KnownSignIn reports whether the account with email signed in from ip
