@@ -305,12 +305,16 @@ func (v *Verifier) PollRevoked(ctx context.Context) {
 	sids, err := v.fetchRevoked(ctx)
 	if err != nil {
 		if ctx.Err() == nil && !v.revokedFail.Swap(true) {
-			v.log.Warn("revoked sessions unavailable; keeping the last list until it answers", "err", err)
+			if v.revoked.Load() == nil {
+				v.log.Warn("revoked sessions unavailable; tokens are refused until they are read", "err", err)
+			} else {
+				v.log.Warn("revoked sessions unavailable; keeping the last list until it answers", "err", err)
+			}
 		}
 		return
 	}
 	if v.revokedFail.Swap(false) {
-		v.log.Info("revoked sessions available again")
+		v.log.Info("revoked sessions available", "sessions", len(sids))
 	}
 	m := make(map[string]bool, len(sids))
 	for _, s := range sids {
