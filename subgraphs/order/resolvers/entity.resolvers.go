@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
 	"github.com/virtual-store/virtual-store/subgraphs/order/store"
@@ -29,7 +30,7 @@ func (r *entityResolver) FindManyOrderByIDs(ctx context.Context, reps []*model.O
 	}
 	byID := make(map[string]*store.Order, len(rows))
 	for i := range rows {
-		if canSee(ctx, rows[i].UserID) {
+		if graph.OwnerOrAdmin(ctx, rows[i].UserID) {
 			byID[rows[i].ID.String()] = &rows[i]
 		}
 	}

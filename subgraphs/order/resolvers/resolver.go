@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/virtual-store/virtual-store/graph"
-	"github.com/virtual-store/virtual-store/internal/auth"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 	"github.com/virtual-store/virtual-store/subgraphs/order/store"
@@ -19,28 +18,6 @@ import (
 // Resolver is the root resolver.
 type Resolver struct {
 	Service *orders.Service
-}
-
-func caller(ctx context.Context) (auth.Claims, error) {
-	c, ok := auth.FromContext(ctx)
-	if !ok {
-		return c, graph.Unauthenticated()
-	}
-	return c, nil
-}
-
-func requireAdmin(ctx context.Context) (auth.Claims, error) {
-	c, err := caller(ctx)
-	if err == nil && !c.HasRole(auth.RoleAdmin) {
-		err = graph.Forbidden("admin role required")
-	}
-	return c, err
-}
-
-// canSee reports whether the caller may read orders of userID.
-func canSee(ctx context.Context, userID string) bool {
-	c, ok := auth.FromContext(ctx)
-	return ok && (c.Subject == userID || c.HasRole(auth.RoleAdmin))
 }
 
 func parseID(id, what string) (uuid.UUID, error) {

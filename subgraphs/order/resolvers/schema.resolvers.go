@@ -43,7 +43,7 @@ func (r *cartResolver) ItemCount(ctx context.Context, obj *orders.Cart) (int, er
 
 // AddToCart is the resolver for the addToCart field.
 func (r *mutationResolver) AddToCart(ctx context.Context, input model.AddToCartInput) (*model.CartPayload, error) {
-	c, err := caller(ctx)
+	c, err := graph.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (r *mutationResolver) AddToCart(ctx context.Context, input model.AddToCartI
 
 // UpdateCartLine is the resolver for the updateCartLine field.
 func (r *mutationResolver) UpdateCartLine(ctx context.Context, input model.UpdateCartLineInput) (*model.CartPayload, error) {
-	c, err := caller(ctx)
+	c, err := graph.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (r *mutationResolver) UpdateCartLine(ctx context.Context, input model.Updat
 
 // RemoveFromCart is the resolver for the removeFromCart field.
 func (r *mutationResolver) RemoveFromCart(ctx context.Context, productID string) (*model.CartPayload, error) {
-	c, err := caller(ctx)
+	c, err := graph.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (r *mutationResolver) RemoveFromCart(ctx context.Context, productID string)
 
 // ClearCart is the resolver for the clearCart field.
 func (r *mutationResolver) ClearCart(ctx context.Context) (*model.CartPayload, error) {
-	c, err := caller(ctx)
+	c, err := graph.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (r *mutationResolver) ClearCart(ctx context.Context) (*model.CartPayload, e
 
 // Checkout is the resolver for the checkout field.
 func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error) {
-	c, err := caller(ctx)
+	c, err := graph.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInp
 
 // CancelOrder is the resolver for the cancelOrder field.
 func (r *mutationResolver) CancelOrder(ctx context.Context, id string, reason *string) (*model.OrderPayload, error) {
-	c, err := caller(ctx)
+	c, err := graph.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -141,16 +141,17 @@ func (r *mutationResolver) CancelOrder(ctx context.Context, id string, reason *s
 	if reason != nil {
 		note = *reason
 	}
+	admin := graph.IsAdmin(ctx)
 	actor := "customer:" + c.Subject
-	if c.HasRole("ADMIN") {
+	if admin {
 		actor = "admin:" + c.Subject
 	}
-	return orderPayload(r.Service.Cancel(ctx, oid, actor, note, c.HasRole("ADMIN"), c.Subject))
+	return orderPayload(r.Service.Cancel(ctx, oid, actor, note, admin, c.Subject))
 }
 
 // StartFulfillment is the resolver for the startFulfillment field.
 func (r *mutationResolver) StartFulfillment(ctx context.Context, id string) (*model.OrderPayload, error) {
-	c, err := requireAdmin(ctx)
+	c, err := graph.RequireAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +164,7 @@ func (r *mutationResolver) StartFulfillment(ctx context.Context, id string) (*mo
 
 // MarkShipped is the resolver for the markShipped field.
 func (r *mutationResolver) MarkShipped(ctx context.Context, id string, trackingNumber string) (*model.OrderPayload, error) {
-	c, err := requireAdmin(ctx)
+	c, err := graph.RequireAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +177,7 @@ func (r *mutationResolver) MarkShipped(ctx context.Context, id string, trackingN
 
 // MarkDelivered is the resolver for the markDelivered field.
 func (r *mutationResolver) MarkDelivered(ctx context.Context, id string) (*model.OrderPayload, error) {
-	c, err := requireAdmin(ctx)
+	c, err := graph.RequireAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +266,7 @@ func (r *orderResolver) History(ctx context.Context, obj *store.Order) ([]*model
 
 // Cart is the resolver for the cart field.
 func (r *queryResolver) Cart(ctx context.Context, currency *string) (*orders.Cart, error) {
-	c, err := caller(ctx)
+	c, err := graph.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +279,7 @@ func (r *queryResolver) Cart(ctx context.Context, currency *string) (*orders.Car
 
 // Order is the resolver for the order field.
 func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, error) {
-	if _, err := caller(ctx); err != nil {
+	if _, err := graph.Caller(ctx); err != nil {
 		return nil, err
 	}
 	oid, err := parseID(id, "id")
@@ -292,7 +293,7 @@ func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, err
 	if err != nil {
 		return nil, err
 	}
-	if !canSee(ctx, o.UserID) {
+	if !graph.OwnerOrAdmin(ctx, o.UserID) {
 		return nil, nil // not yours: indistinguishable from not found
 	}
 	return &o, nil
@@ -300,7 +301,7 @@ func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, err
 
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, status *model.OrderStatus) (*model.OrderConnection, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	size, err := graph.PageSize(first)
@@ -331,8 +332,8 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, s
 
 // Orders is the resolver for the orders field.
 func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.OrderConnection, error) {
-	if !canSee(ctx, obj.ID) {
-		if _, err := caller(ctx); err != nil {
+	if !graph.OwnerOrAdmin(ctx, obj.ID) {
+		if _, err := graph.Caller(ctx); err != nil {
 			return nil, err
 		}
 		return nil, graph.Forbidden("orders are private to their customer")

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/virtual-store/virtual-store/graph"
-	"github.com/virtual-store/virtual-store/internal/auth"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
 	"github.com/virtual-store/virtual-store/subgraphs/product/model"
@@ -48,23 +47,6 @@ func (r *Resolver) categoryTree(ctx context.Context) (*catalog.Tree, error) {
 	}
 	rc.once.Do(func() { rc.tree, rc.err = r.Catalog.CategoryTree(ctx) })
 	return rc.tree, rc.err
-}
-
-// requireAdmin returns the caller's claims if they hold the admin role.
-func requireAdmin(ctx context.Context) (auth.Claims, error) {
-	c, ok := auth.FromContext(ctx)
-	if !ok {
-		return c, graph.Unauthenticated()
-	}
-	if !c.HasRole(auth.RoleAdmin) {
-		return c, graph.Forbidden("admin role required")
-	}
-	return c, nil
-}
-
-func isAdmin(ctx context.Context) bool {
-	_, err := requireAdmin(ctx)
-	return err == nil
 }
 
 // search runs a catalog search and shapes it as a Relay connection.
@@ -106,7 +88,7 @@ func deref[T any](p *T, def T) T {
 
 // setActive archives or restores a product.
 func (r *Resolver) setActive(ctx context.Context, id uuid.UUID, active bool) (*model.ProductPayload, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	return productPayload(r.Catalog.UpdateProduct(ctx, catalog.ProductUpdate{ID: id, Active: &active}))

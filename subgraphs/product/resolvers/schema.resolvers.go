@@ -59,7 +59,7 @@ func (r *categoryResolver) Products(ctx context.Context, obj *catalog.Category, 
 
 // CreateProduct is the resolver for the createProduct field.
 func (r *mutationResolver) CreateProduct(ctx context.Context, input model.CreateProductInput) (*model.ProductPayload, error) {
-	admin, err := requireAdmin(ctx)
+	admin, err := graph.RequireAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (r *mutationResolver) CreateProduct(ctx context.Context, input model.Create
 
 // UpdateProduct is the resolver for the updateProduct field.
 func (r *mutationResolver) UpdateProduct(ctx context.Context, input model.UpdateProductInput) (*model.ProductPayload, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	u := catalog.ProductUpdate{
@@ -108,7 +108,7 @@ func (r *mutationResolver) RestoreProduct(ctx context.Context, id uuid.UUID) (*m
 
 // SetPrice is the resolver for the setPrice field.
 func (r *mutationResolver) SetPrice(ctx context.Context, input model.SetPriceInput) (*model.ProductPayload, error) {
-	admin, err := requireAdmin(ctx)
+	admin, err := graph.RequireAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (r *mutationResolver) SetPrice(ctx context.Context, input model.SetPriceInp
 
 // AdjustStock is the resolver for the adjustStock field.
 func (r *mutationResolver) AdjustStock(ctx context.Context, input model.AdjustStockInput) (*model.ProductPayload, error) {
-	admin, err := requireAdmin(ctx)
+	admin, err := graph.RequireAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (r *mutationResolver) AdjustStock(ctx context.Context, input model.AdjustSt
 
 // CreateCategory is the resolver for the createCategory field.
 func (r *mutationResolver) CreateCategory(ctx context.Context, input model.CreateCategoryInput) (*model.CategoryPayload, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	c, err := r.Catalog.CreateCategory(ctx, catalog.NewCategory{
@@ -169,7 +169,7 @@ func (r *productResolver) Category(ctx context.Context, obj *catalog.Product) (*
 
 // PriceHistory is the resolver for the priceHistory field.
 func (r *productResolver) PriceHistory(ctx context.Context, obj *catalog.Product, currency *string, first *int) ([]*catalog.PriceChange, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	n, err := graph.PageSize(first)
@@ -189,7 +189,7 @@ func (r *productResolver) PriceHistory(ctx context.Context, obj *catalog.Product
 
 // Stock is the resolver for the stock field.
 func (r *productResolver) Stock(ctx context.Context, obj *catalog.Product) (*inventory.Level, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	return &inventory.Level{OnHand: obj.OnHand, Reserved: obj.Reserved, Available: obj.AvailableQuantity()}, nil
@@ -210,7 +210,7 @@ func (r *queryResolver) Product(ctx context.Context, id *uuid.UUID, sku *string)
 	if err != nil || p == nil {
 		return nil, err
 	}
-	if !p.Active && !isAdmin(ctx) {
+	if !p.Active && !graph.IsAdmin(ctx) {
 		return nil, nil
 	}
 	return p, nil
@@ -229,7 +229,7 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 		p.MinPrice, p.MaxPrice = int64Ptr(f.MinPrice), int64Ptr(f.MaxPrice)
 		p.InStock = deref(f.InStock, false)
 		if deref(f.IncludeArchived, false) {
-			if _, err := requireAdmin(ctx); err != nil {
+			if _, err := graph.RequireAdmin(ctx); err != nil {
 				return nil, err
 			}
 			p.IncludeInactive = true

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/virtual-store/virtual-store/graph"
-	"github.com/virtual-store/virtual-store/internal/auth"
 	"github.com/virtual-store/virtual-store/subgraphs/user/account"
 	"github.com/virtual-store/virtual-store/subgraphs/user/model"
 	"github.com/virtual-store/virtual-store/subgraphs/user/store"
@@ -48,7 +47,7 @@ func markSignedIn(ctx context.Context, id string) {
 
 // canSee reports whether the caller may read u's private fields.
 func canSee(ctx context.Context, u *store.User) bool {
-	if c, ok := auth.FromContext(ctx); ok && (c.Subject == u.ID || c.HasRole(auth.RoleAdmin)) {
+	if graph.OwnerOrAdmin(ctx, u.ID) {
 		return true
 	}
 	if s, ok := ctx.Value(signedInKey{}).(*signedIn); ok {
@@ -65,26 +64,6 @@ func private[T any](ctx context.Context, u *store.User, value func() T) (T, erro
 		return zero, graph.Forbidden("private to the account holder")
 	}
 	return value(), nil
-}
-
-// caller returns the signed-in caller's id.
-func caller(ctx context.Context) (string, error) {
-	c, ok := auth.FromContext(ctx)
-	if !ok {
-		return "", graph.Unauthenticated()
-	}
-	return c.Subject, nil
-}
-
-func requireAdmin(ctx context.Context) error {
-	c, ok := auth.FromContext(ctx)
-	switch {
-	case !ok:
-		return graph.Unauthenticated()
-	case !c.HasRole(auth.RoleAdmin):
-		return graph.Forbidden("admin role required")
-	}
-	return nil
 }
 
 func authPayload(ctx context.Context, s *account.Session, err error) (*model.AuthPayload, error) {

@@ -45,7 +45,7 @@ func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (*mo
 
 // UpdateProfile is the resolver for the updateProfile field.
 func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UserPayload, error) {
-	id, err := caller(ctx)
+	id, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.UserPayload, error) {
-	id, err := caller(ctx)
+	id, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 
 // AddAddress is the resolver for the addAddress field.
 func (r *mutationResolver) AddAddress(ctx context.Context, input model.AddressInput) (*model.UserPayload, error) {
-	id, err := caller(ctx)
+	id, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (r *mutationResolver) AddAddress(ctx context.Context, input model.AddressIn
 
 // UpdateAddress is the resolver for the updateAddress field.
 func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, input model.AddressInput) (*model.UserPayload, error) {
-	uid, err := caller(ctx)
+	uid, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, input m
 
 // RemoveAddress is the resolver for the removeAddress field.
 func (r *mutationResolver) RemoveAddress(ctx context.Context, id string) (*model.UserPayload, error) {
-	uid, err := caller(ctx)
+	uid, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (r *mutationResolver) RemoveAddress(ctx context.Context, id string) (*model
 
 // SetDefaultShippingAddress is the resolver for the setDefaultShippingAddress field.
 func (r *mutationResolver) SetDefaultShippingAddress(ctx context.Context, id string) (*model.UserPayload, error) {
-	uid, err := caller(ctx)
+	uid, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (r *mutationResolver) SetDefaultShippingAddress(ctx context.Context, id str
 
 // GrantRole is the resolver for the grantRole field.
 func (r *mutationResolver) GrantRole(ctx context.Context, userID string, role model.Role) (*model.UserPayload, error) {
-	if err := requireAdmin(ctx); err != nil {
+	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	return userPayload(r.Accounts.SetRole(ctx, userID, string(role), true))
@@ -107,7 +107,7 @@ func (r *mutationResolver) GrantRole(ctx context.Context, userID string, role mo
 
 // RevokeRole is the resolver for the revokeRole field.
 func (r *mutationResolver) RevokeRole(ctx context.Context, userID string, role model.Role) (*model.UserPayload, error) {
-	if err := requireAdmin(ctx); err != nil {
+	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	return userPayload(r.Accounts.SetRole(ctx, userID, string(role), false))
@@ -115,7 +115,7 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, userID string, role m
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*store.User, error) {
-	id, err := caller(ctx)
+	id, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, nil // signed out: me is null, not an error
 	}
@@ -128,7 +128,7 @@ func (r *queryResolver) Me(ctx context.Context) (*store.User, error) {
 
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, id string) (*store.User, error) {
-	if _, err := caller(ctx); err != nil {
+	if _, err := graph.CallerID(ctx); err != nil {
 		return nil, err
 	}
 	u, err := r.Accounts.Store.UserByID(ctx, id)
@@ -139,7 +139,8 @@ func (r *queryResolver) User(ctx context.Context, id string) (*store.User, error
 		return nil, err
 	}
 	if !canSee(ctx, u) {
-		return nil, requireAdmin(ctx)
+		_, err := graph.RequireAdmin(ctx)
+		return nil, err
 	}
 	return u, nil
 }
