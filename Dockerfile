@@ -16,8 +16,8 @@ ARG VERSION=dev
 # GOPROXY may name a file:// proxy over the host's module cache (make images
 # does), falling back to the network one.
 ARG GOPROXY=https://proxy.golang.org,direct
-# GOTOOLCHAIN=auto: an older golang:1.26 image fetches the Go that go.mod
-# requires (1.26.10: the standard library fixes) instead of failing.
+# GOTOOLCHAIN=auto: an older golang:1.26 image fetches the Go that go.mod's
+# toolchain line names (1.26.10: the standard library fixes) and builds with it.
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOPROXY=${GOPROXY} GOTOOLCHAIN=auto
 WORKDIR /src
 COPY go.mod go.sum ./

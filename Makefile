@@ -3,10 +3,11 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
 GO        ?= go
-# go.mod requires Go 1.26.10: earlier 1.26 releases have standard-library
-# vulnerabilities the code can reach (make vulncheck). auto lets the go
-# command fetch that toolchain from the module proxy when the machine's is
-# older (once, ~76 MB), even where the environment says GOTOOLCHAIN=local.
+# go.mod's toolchain line names Go 1.26.10: earlier 1.26 releases have
+# standard-library vulnerabilities the code can reach (make vulncheck). auto
+# makes the go command use it, fetched from the module proxy when the
+# machine's is older (once, ~76 MB), even where the environment says
+# GOTOOLCHAIN=local (which still builds, with the machine's Go).
 export GOTOOLCHAIN := auto
 BIN       := bin
 BINARIES  := router product order paymentgw devstack routerbench benchsubgraphs loadgen

@@ -1,6 +1,8 @@
 module github.com/virtual-store/virtual-store
 
-go 1.26.10
+go 1.26.0
+
+toolchain go1.26.10
 
 require (
 	github.com/99designs/gqlgen v0.17.98

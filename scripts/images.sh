@@ -8,14 +8,14 @@
 # certificates — nothing downloaded. Modules come from the host's module
 # cache (a file:// proxy, read-only), falling back to the Go module proxy.
 set -euo pipefail
-export GOTOOLCHAIN=auto # go.mod's minimum Go (see the Makefile), also when run directly
+export GOTOOLCHAIN=auto # go.mod's toolchain line (see the Makefile), also when run directly
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/podman-env.sh"
 tag=${IMAGE_TAG:-dev}
 targets=${IMAGE_TARGETS:-router user product order paymentgw}
 version=$(git -C "$root" describe --tags --always --dirty 2>/dev/null || echo dev)
 
-# The base is tagged with the exact Go version (go.mod's minimum, which the
+# The base is tagged with the exact Go version (go.mod's toolchain, which the
 # Makefile's GOTOOLCHAIN=auto fetches when the machine's Go is older), so a
 # patch release of Go makes a new base and images carry its fixes.
 gover=$(go env GOVERSION)

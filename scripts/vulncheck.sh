@@ -7,7 +7,7 @@
 # Makefile pins it (GOTOOLCHAIN).
 set -eu
 cd "$(dirname "$0")/.."
-export GOTOOLCHAIN=auto # go.mod's minimum Go, fetched when the machine's is older
+export GOTOOLCHAIN=auto # go.mod's toolchain line, fetched when the machine's Go is older
 go=${GO:-go}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/virtual-store
 version=$(cd tools/vuln && $go list -m -f '{{.Version}}' golang.org/x/vulndb)

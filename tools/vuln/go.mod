@@ -1,12 +1,14 @@
 // The vulnerability check's tools, apart from the other tools so that their
 // dependencies never move sqlc's or actionlint's: govulncheck, and indexdb,
 // which builds govulncheck's offline database from the golang.org/x/vulndb
-// module (the reports as data; see scripts/vulncheck.sh). Its go line is
-// the product's: govulncheck checks the standard library of the Go that
-// runs it.
+// module (the reports as data; see scripts/vulncheck.sh). Its toolchain
+// line is the product's: govulncheck checks the standard library of the Go
+// that runs it.
 module github.com/virtual-store/virtual-store/tools/vuln
 
-go 1.26.10
+go 1.26.0
+
+toolchain go1.26.10
 
 tool (
 	golang.org/x/vuln/cmd/govulncheck
