@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/loopback"
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
 	"github.com/virtual-store/virtual-store/internal/testdb"
@@ -213,12 +213,11 @@ func tail(s string, n int) string {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // database creates a fresh database for one service of one test and returns

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/virtual-store/virtual-store/internal/loopback"
 )
 
 // privatePostgres is a PostgreSQL server `make run` started itself, because
@@ -63,7 +64,7 @@ func startPrivatePostgres(ctx context.Context, dir string, log io.Writer) (*priv
 			return nil, fmt.Errorf("initdb %s: %v\n%s", dir, err, out)
 		}
 	}
-	port, err := freeLoopbackPort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -144,13 +145,4 @@ func serverCredential() (*syscall.Credential, error) {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
-}
-
-func freeLoopbackPort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -3,7 +3,6 @@ package localprom
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/virtual-store/virtual-store/internal/loopback"
 )
 
 // The repository's rules (kustomize/components/monitoring/rules).
@@ -68,7 +69,7 @@ func TestStartScrapesAndEvaluatesTheRules(t *testing.T) {
 	}))
 	defer target.Close()
 
-	port, err := freeLoopbackPort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,15 +149,6 @@ func TestStartScrapesAndEvaluatesTheRules(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data")); err != nil {
 		t.Errorf("no TSDB in the data directory: %v", err)
 	}
-}
-
-func freeLoopbackPort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func get(t *testing.T, u string, into any) {

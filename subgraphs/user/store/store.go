@@ -355,7 +355,7 @@ func (s *Store) revoke(ctx context.Context, filter bson.D, until time.Time) erro
 			continue
 		}
 		families[t.FamilyID] = true
-		if err := s.upsertUntil(ctx, s.revoked, t.FamilyID, "until", until); err != nil {
+		if err := s.upsert(ctx, s.revoked, t.FamilyID, bson.D{{Key: "until", Value: until}}); err != nil {
 			return fmt.Errorf("revoke session: %w", err)
 		}
 	}
@@ -474,22 +474,17 @@ func (s *Store) ClearAttempts(ctx context.Context, a Attempt) error {
 // address bucket ip: a known place, which is not slowed down when others
 // fail to sign in to that account.
 func (s *Store) RememberSignIn(ctx context.Context, email, ip string, at time.Time) error {
-	_, err := s.known.UpdateOne(ctx, bson.D{{Key: "_id", Value: email + "|" + ip}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: at}, {Key: "email", Value: email}}}}, options.UpdateOne().SetUpsert(true))
-	if mongo.IsDuplicateKeyError(err) { // a concurrent first sign-in from there: it is known
-		err = nil
-	}
-	if err != nil {
+	if err := s.upsert(ctx, s.known, email+"|"+ip, bson.D{{Key: "at", Value: at}, {Key: "email", Value: email}}); err != nil {
 		return fmt.Errorf("remember sign-in: %w", err)
 	}
 	return nil
 }
 
-// upsertUntil sets field of the document id to t, creating it if missing.
-// Two concurrent upserts of one new id can both try the insert: the loser
-// gets a duplicate key error and updates the winner's document instead.
-func (s *Store) upsertUntil(ctx context.Context, coll *mongo.Collection, id, field string, t time.Time) error {
-	filter, update := bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: t}}}}
+// upsert sets fields of the document id, creating it if missing. Two
+// concurrent upserts of one new id can both try the insert: the loser gets
+// a duplicate key error and updates the winner's document instead.
+func (s *Store) upsert(ctx context.Context, coll *mongo.Collection, id string, fields bson.D) error {
+	filter, update := bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: fields}}
 	_, err := coll.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
 	if mongo.IsDuplicateKeyError(err) {
 		_, err = coll.UpdateOne(ctx, filter, update)
