@@ -1,3 +1,7 @@
+// Package graph holds the GraphQL building blocks every subgraph shares: Relay
+// connections and cursors, mutation user errors, GraphQL error codes,
+// authorization helpers, request limits, and the gqlgen handler with
+// per-resolver metrics and tracing.
 package graph
 
 import (

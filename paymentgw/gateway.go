@@ -24,7 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/paymentgw/store"
 )
@@ -122,7 +122,7 @@ func (g *Gateway) CreatePayment(ctx context.Context, merchant, key string, req P
 	switch {
 	case req.Amount <= 0 || req.Amount > 100_000_000_00:
 		return Payment{}, invalid("amount_invalid", "amount must be a positive integer in minor units")
-	case !graph.ValidCurrency(req.Currency):
+	case !money.ValidCurrency(req.Currency):
 		return Payment{}, invalid("currency_invalid", "currency must be an ISO 4217 code")
 	case req.Reference == "" || len(req.Reference) > 255:
 		return Payment{}, invalid("reference_invalid", "reference must be 1-255 characters")

@@ -19,7 +19,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/testdb"
 	"github.com/virtual-store/virtual-store/paymentgw"
-	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/sql/paymentdb"
 )
 
 var (
@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 	os.Exit(testdb.RunPackage(m, "paymentgw", func(url string) (func(), error) {
 		var err error
 		dbURL = url
-		pool, err = postgres.Open(context.Background(), url, migrations.PaymentGW(), quiet)
+		pool, err = postgres.Open(context.Background(), url, paymentdb.Migrations(), quiet)
 		if err != nil {
 			return nil, err
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
-	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/sql/paymentdb"
 )
 
 // Config is the gateway's configuration, read from PAYMENTGW_* variables.
@@ -59,7 +59,7 @@ func NewService(ctx context.Context, cfg Config, common service.Common, log *slo
 	if err := postgres.Instrument(pc, reg); err != nil {
 		return nil, err
 	}
-	pool, err := postgres.OpenConfig(ctx, pc, migrations.PaymentGW(), log)
+	pool, err := postgres.OpenConfig(ctx, pc, paymentdb.Migrations(), log)
 	if err != nil {
 		return nil, fmt.Errorf("payment gateway database: %w", err)
 	}

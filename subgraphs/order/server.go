@@ -19,7 +19,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
-	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/sql/orderdb"
 	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/order/metrics"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	if err := postgres.Instrument(pc, reg); err != nil {
 		return nil, err
 	}
-	pool, err := postgres.OpenConfig(ctx, pc, migrations.Order(), log)
+	pool, err := postgres.OpenConfig(ctx, pc, orderdb.Migrations(), log)
 	if err != nil {
 		return nil, fmt.Errorf("order database: %w", err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/metricstest"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
 )
@@ -24,7 +24,7 @@ func TestStockMetrics(t *testing.T) {
 	ctx, inv := context.Background(), svc.Inventory
 	p, err := svc.Catalog.CreateProduct(ctx, catalog.NewProduct{
 		SKU: fmt.Sprintf("MET-%d", time.Now().UnixNano()), Name: "Metrics widget",
-		Prices: []graph.Money{{Amount: 1000, Currency: "EUR"}}, InitialStock: 5,
+		Prices: []money.Money{{Amount: 1000, Currency: "EUR"}}, InitialStock: 5,
 	}, "test")
 	if err != nil {
 		t.Fatal(err)

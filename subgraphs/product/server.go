@@ -17,7 +17,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
-	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/sql/productdb"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
@@ -68,7 +68,7 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	if err := postgres.Instrument(pc, reg); err != nil {
 		return nil, err
 	}
-	pool, err := postgres.OpenConfig(ctx, pc, migrations.Product(), log)
+	pool, err := postgres.OpenConfig(ctx, pc, productdb.Migrations(), log)
 	if err != nil {
 		return nil, fmt.Errorf("product database: %w", err)
 	}

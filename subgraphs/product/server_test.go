@@ -23,7 +23,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/internal/testdb"
-	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/sql/productdb"
 	"github.com/virtual-store/virtual-store/subgraphs/product"
 	"github.com/virtual-store/virtual-store/subgraphs/product/seed"
 )
@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 		if err := postgres.Instrument(cfg, reg); err != nil { // as product.New does
 			return nil, err
 		}
-		if pool, err = postgres.OpenConfig(ctx, cfg, migrations.Product(), quiet); err != nil {
+		if pool, err = postgres.OpenConfig(ctx, cfg, productdb.Migrations(), quiet); err != nil {
 			return nil, err
 		}
 		svc, err = product.NewWithPool(ctx, pool,

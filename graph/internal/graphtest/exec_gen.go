@@ -18,6 +18,7 @@ import (
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 )
 
 // region    ***************************** api!.gotpl *****************************
@@ -94,7 +95,7 @@ type MutationResolver interface {
 	Validate(ctx context.Context, name string) (*ValidatePayload, error)
 }
 type QueryResolver interface {
-	Price(ctx context.Context, amount int, currency string) (*graph.Money, error)
+	Price(ctx context.Context, amount int, currency string) (*money.Money, error)
 	Page(ctx context.Context) (*graph.PageInfo, error)
 	Forbidden(ctx context.Context) (*string, error)
 	Broken(ctx context.Context) (*string, error)
@@ -895,7 +896,7 @@ func (ec *executionContext) fieldContext_Item_children(ctx context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -918,7 +919,7 @@ func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Money", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -941,7 +942,7 @@ func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field
 	return graphql.NewScalarFieldContext("Money", field, false, false, "String")
 }
 
-func (ec *executionContext) _Money_formatted(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_formatted(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1134,8 +1135,8 @@ func (ec *executionContext) _Query_price(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Price(ctx, fc.Args["amount"].(int), fc.Args["currency"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2606,8 +2607,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (graph.Money, error) {
-	var it graph.Money
+func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (money.Money, error) {
+	var it money.Money
 	if obj == nil {
 		return it, nil
 	}
@@ -2649,8 +2650,8 @@ func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalMoneyInput(ctx context.Context, raw any) (graph.Money, error) {
-	var out graph.Money
+func UnmarshalMoneyInput(ctx context.Context, raw any) (money.Money, error) {
+	var out money.Money
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoneyInput", raw, &out)
 	return out, err
 }
@@ -2704,7 +2705,7 @@ func (ec *executionContext) _Item(ctx context.Context, sel ast.SelectionSet, obj
 
 var moneyImplementors = []string{"Money"}
 
-func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *graph.Money) graphql.Marshaler {
+func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *money.Money) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3455,7 +3456,7 @@ func (ec *executionContext) marshalNItem2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvir
 	return ec._Item(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx context.Context, sel ast.SelectionSet, v *graph.Money) graphql.Marshaler {
+func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Money!")
 		return graphql.Null

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 )
 
 // Resolver implements the test schema.
@@ -21,11 +22,11 @@ func (Resolver) Mutation() MutationResolver { return mutation{} }
 
 type query struct{}
 
-func (query) Price(_ context.Context, amount int, currency string) (*graph.Money, error) {
-	if !graph.ValidCurrency(currency) {
+func (query) Price(_ context.Context, amount int, currency string) (*money.Money, error) {
+	if !money.ValidCurrency(currency) {
 		return nil, graph.BadUserInput("unknown currency %q", currency)
 	}
-	return &graph.Money{Amount: int64(amount), Currency: currency}, nil
+	return &money.Money{Amount: int64(amount), Currency: currency}, nil
 }
 
 func (query) Page(context.Context) (*graph.PageInfo, error) {

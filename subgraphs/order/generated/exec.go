@@ -19,6 +19,7 @@ import (
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 	"github.com/virtual-store/virtual-store/subgraphs/order/store"
@@ -218,8 +219,8 @@ type OrderResolver interface {
 	PaymentStatus(ctx context.Context, obj *store.Order) (model.PaymentStatus, error)
 	Lines(ctx context.Context, obj *store.Order) ([]*model.OrderLine, error)
 
-	Subtotal(ctx context.Context, obj *store.Order) (*graph.Money, error)
-	Total(ctx context.Context, obj *store.Order) (*graph.Money, error)
+	Subtotal(ctx context.Context, obj *store.Order) (*money.Money, error)
+	Total(ctx context.Context, obj *store.Order) (*money.Money, error)
 	ShippingAddress(ctx context.Context, obj *store.Order) (*orders.Address, error)
 	TrackingNumber(ctx context.Context, obj *store.Order) (*string, error)
 	FailureReason(ctx context.Context, obj *store.Order) (*string, error)
@@ -2112,8 +2113,8 @@ func (ec *executionContext) _Cart_subtotal(ctx context.Context, field graphql.Co
 			return obj.Subtotal, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v graph.Money) graphql.Marshaler {
-			return ec.marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2199,8 +2200,8 @@ func (ec *executionContext) _CartLine_unitPrice(ctx context.Context, field graph
 			return obj.UnitPrice, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2231,8 +2232,8 @@ func (ec *executionContext) _CartLine_lineTotal(ctx context.Context, field graph
 			return obj.LineTotal, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2490,7 +2491,7 @@ func (ec *executionContext) fieldContext_Entity_findManyUserByIDs(ctx context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2513,7 +2514,7 @@ func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Money", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2536,7 +2537,7 @@ func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field
 	return graphql.NewScalarFieldContext("Money", field, false, false, "String")
 }
 
-func (ec *executionContext) _Money_formatted(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_formatted(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3132,8 +3133,8 @@ func (ec *executionContext) _Order_subtotal(ctx context.Context, field graphql.C
 			return ec.Resolvers.Order().Subtotal(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3164,8 +3165,8 @@ func (ec *executionContext) _Order_total(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Order().Total(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3549,8 +3550,8 @@ func (ec *executionContext) _OrderLine_unitPrice(ctx context.Context, field grap
 			return obj.UnitPrice, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3581,8 +3582,8 @@ func (ec *executionContext) _OrderLine_lineTotal(ctx context.Context, field grap
 			return obj.LineTotal, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5748,8 +5749,8 @@ func UnmarshalCheckoutInput(ctx context.Context, raw any) (model.CheckoutInput, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (graph.Money, error) {
-	var it graph.Money
+func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (money.Money, error) {
+	var it money.Money
 	if obj == nil {
 		return it, nil
 	}
@@ -5791,8 +5792,8 @@ func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalMoneyInput(ctx context.Context, raw any) (graph.Money, error) {
-	var out graph.Money
+func UnmarshalMoneyInput(ctx context.Context, raw any) (money.Money, error) {
+	var out money.Money
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoneyInput", raw, &out)
 	return out, err
 }
@@ -6302,7 +6303,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 
 var moneyImplementors = []string{"Money"}
 
-func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *graph.Money) graphql.Marshaler {
+func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *money.Money) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7637,11 +7638,11 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx context.Context, sel ast.SelectionSet, v graph.Money) graphql.Marshaler {
+func (ec *executionContext) marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v money.Money) graphql.Marshaler {
 	return ec._Money(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx context.Context, sel ast.SelectionSet, v *graph.Money) graphql.Marshaler {
+func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Money!")
 		return graphql.Null
@@ -8285,7 +8286,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx context.Context, sel ast.SelectionSet, v *graph.Money) graphql.Marshaler {
+func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 	"github.com/virtual-store/virtual-store/subgraphs/order/store"
 )
@@ -25,8 +26,8 @@ type CartLine struct {
 	Product  *Product `json:"product"`
 	Quantity int      `json:"quantity"`
 	// Null when the product is not sold in the cart's currency any more.
-	UnitPrice *graph.Money `json:"unitPrice,omitempty"`
-	LineTotal *graph.Money `json:"lineTotal,omitempty"`
+	UnitPrice *money.Money `json:"unitPrice,omitempty"`
+	LineTotal *money.Money `json:"lineTotal,omitempty"`
 	// Whether enough stock is available right now for the quantity.
 	Available bool `json:"available"`
 }
@@ -72,8 +73,8 @@ type OrderLine struct {
 	Product  *Product `json:"product"`
 	Quantity int      `json:"quantity"`
 	// The price when the stock was reserved; null before that.
-	UnitPrice *graph.Money `json:"unitPrice,omitempty"`
-	LineTotal *graph.Money `json:"lineTotal,omitempty"`
+	UnitPrice *money.Money `json:"unitPrice,omitempty"`
+	LineTotal *money.Money `json:"lineTotal,omitempty"`
 }
 
 type OrderPayload struct {

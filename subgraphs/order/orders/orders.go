@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/subgraphs/order/lifecycle"
 	"github.com/virtual-store/virtual-store/subgraphs/order/productapi"
@@ -115,7 +116,7 @@ func (s *Service) ClearCart(ctx context.Context, userID string) error {
 type CartLine struct {
 	ProductID uuid.UUID
 	Quantity  int
-	UnitPrice *graph.Money // nil when the product is not sold in the currency (or gone)
+	UnitPrice *money.Money // nil when the product is not sold in the currency (or gone)
 	Available bool         // enough stock for the quantity, now
 }
 
@@ -123,19 +124,19 @@ type CartLine struct {
 type Cart struct {
 	Currency string
 	Lines    []CartLine
-	Subtotal graph.Money
+	Subtotal money.Money
 }
 
 // Cart loads and prices the cart (one call to the product service).
 func (s *Service) Cart(ctx context.Context, userID, currency string) (*Cart, error) {
-	if !graph.ValidCurrency(currency) {
+	if !money.ValidCurrency(currency) {
 		return nil, graph.BadUserInput("%q is not an ISO 4217 currency code", currency)
 	}
 	rows, err := s.Q.CartLines(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cart{Currency: currency, Lines: make([]CartLine, len(rows)), Subtotal: graph.Money{Currency: currency}}
+	c := &Cart{Currency: currency, Lines: make([]CartLine, len(rows)), Subtotal: money.Money{Currency: currency}}
 	if len(rows) == 0 {
 		return c, nil
 	}
@@ -188,7 +189,7 @@ func (in *CheckoutInput) validate() error {
 	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > 255 {
 		bad("idempotencyKey must be 1-255 characters (a fresh UUID per checkout attempt)", "idempotencyKey")
 	}
-	if !graph.ValidCurrency(in.Currency) {
+	if !money.ValidCurrency(in.Currency) {
 		fe = append(fe, graph.NewUserError(graph.CodeInvalidCurrency, "currency must be an ISO 4217 code", "input", "currency"))
 	}
 	if in.PaymentToken == "" || len(in.PaymentToken) > 255 {

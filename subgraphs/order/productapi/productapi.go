@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/jsonhttp"
+	"github.com/virtual-store/virtual-store/internal/money"
 )
 
 // Client calls the product service.
@@ -40,7 +40,7 @@ type Reservation struct {
 	Lines   []struct {
 		ProductID uuid.UUID   `json:"productId"`
 		Quantity  int         `json:"quantity"`
-		UnitPrice graph.Money `json:"unitPrice"`
+		UnitPrice money.Money `json:"unitPrice"`
 	} `json:"lines"`
 }
 
@@ -82,7 +82,7 @@ type Quote struct {
 	ProductID uuid.UUID    `json:"productId"`
 	Active    bool         `json:"active"`
 	Available int          `json:"available"`
-	UnitPrice *graph.Money `json:"unitPrice"`
+	UnitPrice *money.Money `json:"unitPrice"`
 }
 
 // Quote prices products in currency; unknown products are missing from the answer.

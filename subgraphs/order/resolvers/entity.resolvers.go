@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"

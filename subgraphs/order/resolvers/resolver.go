@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 	"github.com/virtual-store/virtual-store/subgraphs/order/store"
@@ -68,8 +69,8 @@ func checkoutErrors(o *store.Order) []*graph.UserError {
 	return []*graph.UserError{}
 }
 
-func money(amount int64, currency string) *graph.Money {
-	return &graph.Money{Amount: amount, Currency: currency}
+func amount(minor int64, currency string) *money.Money {
+	return &money.Money{Amount: minor, Currency: currency}
 }
 
 // position is an order list cursor.

@@ -12,7 +12,9 @@ import (
 
 	pgx "github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
@@ -25,7 +27,7 @@ func (r *cartResolver) Lines(ctx context.Context, obj *orders.Cart) ([]*model.Ca
 	for i, l := range obj.Lines {
 		cl := &model.CartLine{Product: &model.Product{ID: l.ProductID.String()}, Quantity: l.Quantity, UnitPrice: l.UnitPrice, Available: l.Available}
 		if l.UnitPrice != nil {
-			cl.LineTotal = money(l.UnitPrice.Amount*int64(l.Quantity), l.UnitPrice.Currency)
+			cl.LineTotal = amount(l.UnitPrice.Amount*int64(l.Quantity), l.UnitPrice.Currency)
 		}
 		out[i] = cl
 	}
@@ -213,8 +215,8 @@ func (r *orderResolver) Lines(ctx context.Context, obj *store.Order) ([]*model.O
 	for i, l := range rows {
 		ol := &model.OrderLine{Product: &model.Product{ID: l.ProductID.String()}, Quantity: int(l.Quantity)}
 		if l.UnitAmount.Valid {
-			ol.UnitPrice = money(l.UnitAmount.Int64, obj.Currency)
-			ol.LineTotal = money(l.UnitAmount.Int64*int64(l.Quantity), obj.Currency)
+			ol.UnitPrice = amount(l.UnitAmount.Int64, obj.Currency)
+			ol.LineTotal = amount(l.UnitAmount.Int64*int64(l.Quantity), obj.Currency)
 		}
 		out[i] = ol
 	}
@@ -222,13 +224,13 @@ func (r *orderResolver) Lines(ctx context.Context, obj *store.Order) ([]*model.O
 }
 
 // Subtotal is the resolver for the subtotal field.
-func (r *orderResolver) Subtotal(ctx context.Context, obj *store.Order) (*graph.Money, error) {
-	return money(obj.Subtotal, obj.Currency), nil
+func (r *orderResolver) Subtotal(ctx context.Context, obj *store.Order) (*money.Money, error) {
+	return amount(obj.Subtotal, obj.Currency), nil
 }
 
 // Total is the resolver for the total field.
-func (r *orderResolver) Total(ctx context.Context, obj *store.Order) (*graph.Money, error) {
-	return money(obj.Total, obj.Currency), nil
+func (r *orderResolver) Total(ctx context.Context, obj *store.Order) (*money.Money, error) {
+	return amount(obj.Total, obj.Currency), nil
 }
 
 // ShippingAddress is the resolver for the shippingAddress field.

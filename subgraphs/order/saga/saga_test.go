@@ -22,11 +22,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/testdb"
 	"github.com/virtual-store/virtual-store/paymentgw"
-	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/sql/orderdb"
+	"github.com/virtual-store/virtual-store/sql/paymentdb"
+	"github.com/virtual-store/virtual-store/sql/productdb"
 	"github.com/virtual-store/virtual-store/subgraphs/order/metrics"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 	"github.com/virtual-store/virtual-store/subgraphs/order/paymentapi"
@@ -61,7 +63,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 		var err error
-		if orderPool, err = postgres.Open(ctx, orderURL, migrations.Order(), quiet); err != nil {
+		if orderPool, err = postgres.Open(ctx, orderURL, orderdb.Migrations(), quiet); err != nil {
 			return nil, err
 		}
 		cleanups = append(cleanups, orderPool.Close)
@@ -70,8 +72,8 @@ func TestMain(m *testing.M) {
 			pool  **pgxpool.Pool
 			open  func(url string) (*pgxpool.Pool, error)
 		}{
-			{"saga_product", &productPool, func(url string) (*pgxpool.Pool, error) { return postgres.Open(ctx, url, migrations.Product(), quiet) }},
-			{"saga_paymentgw", &gatewayPool, func(url string) (*pgxpool.Pool, error) { return postgres.Open(ctx, url, migrations.PaymentGW(), quiet) }},
+			{"saga_product", &productPool, func(url string) (*pgxpool.Pool, error) { return postgres.Open(ctx, url, productdb.Migrations(), quiet) }},
+			{"saga_paymentgw", &gatewayPool, func(url string) (*pgxpool.Pool, error) { return postgres.Open(ctx, url, paymentdb.Migrations(), quiet) }},
 		} {
 			url, drop, err := testdb.Create(ctx, db.label)
 			if err != nil {
@@ -212,7 +214,7 @@ func newProduct(t *testing.T, stock int, eur int64) uuid.UUID {
 	t.Helper()
 	p, err := catalog.New(productPool).CreateProduct(context.Background(), catalog.NewProduct{
 		SKU: fmt.Sprintf("SAGA-%d-%d", time.Now().UnixNano(), skuSeq.Add(1)), Name: "Saga test product",
-		Prices: []graph.Money{{Amount: eur, Currency: "EUR"}}, InitialStock: stock,
+		Prices: []money.Money{{Amount: eur, Currency: "EUR"}}, InitialStock: stock,
 	}, "test")
 	if err != nil {
 		t.Fatalf("create product: %v", err)

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/subgraphs/product/store"
 )
@@ -86,7 +86,7 @@ type NewProduct struct {
 	CategoryID   *uuid.UUID
 	Images       []Image
 	Attributes   []Attribute
-	Prices       []graph.Money
+	Prices       []money.Money
 	InitialStock int
 }
 
@@ -187,7 +187,7 @@ func (c *Catalog) UpdateProduct(ctx context.Context, u ProductUpdate) (*Product,
 }
 
 // SetPrice sets the product's price in one currency and records the change.
-func (c *Catalog) SetPrice(ctx context.Context, id uuid.UUID, price graph.Money, actor string) (*Product, error) {
+func (c *Catalog) SetPrice(ctx context.Context, id uuid.UUID, price money.Money, actor string) (*Product, error) {
 	if err := validatePrice(price, "price"); err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (c *Catalog) SetPrice(ctx context.Context, id uuid.UUID, price graph.Money,
 
 // setPrice changes one price inside a transaction; the price row is locked
 // first so that the recorded old amount is the one actually replaced.
-func setPrice(ctx context.Context, q *store.Queries, id uuid.UUID, price graph.Money, actor string) error {
+func setPrice(ctx context.Context, q *store.Queries, id uuid.UUID, price money.Money, actor string) error {
 	old, err := q.LockPrice(ctx, store.LockPriceParams{ProductID: id, Currency: price.Currency})
 	var oldAmount *int64
 	switch {

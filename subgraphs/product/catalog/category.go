@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/store"
 )
 
@@ -125,8 +126,8 @@ func categoryFromRow(r store.Category) *Category {
 // PriceChange is one recorded change of a price.
 type PriceChange struct {
 	Currency  string
-	OldPrice  *graph.Money
-	NewPrice  graph.Money
+	OldPrice  *money.Money
+	NewPrice  money.Money
 	ChangedBy string
 	ChangedAt time.Time
 }
@@ -152,10 +153,10 @@ func (c *Catalog) priceHistories(ctx context.Context, ids []uuid.UUID, currency 
 	}
 	out := make(map[uuid.UUID][]PriceChange, len(ids))
 	for _, r := range rows {
-		pc := PriceChange{Currency: r.Currency, NewPrice: graph.Money{Amount: r.NewAmount, Currency: r.Currency},
+		pc := PriceChange{Currency: r.Currency, NewPrice: money.Money{Amount: r.NewAmount, Currency: r.Currency},
 			ChangedBy: r.ChangedBy, ChangedAt: r.ChangedAt}
 		if r.OldAmount.Valid {
-			pc.OldPrice = &graph.Money{Amount: r.OldAmount.Int64, Currency: r.Currency}
+			pc.OldPrice = &money.Money{Amount: r.OldAmount.Int64, Currency: r.Currency}
 		}
 		out[r.ProductID] = append(out[r.ProductID], pc)
 	}

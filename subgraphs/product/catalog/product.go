@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/store"
 )
 
@@ -31,7 +31,7 @@ type Product struct {
 	OnHand   int
 	Reserved int
 	// Prices holds one current price per currency, ordered by currency.
-	Prices []graph.Money
+	Prices []money.Money
 
 	// batch is the products loaded with this one (nil: loaded alone).
 	batch *batch
@@ -50,7 +50,7 @@ type Attribute struct {
 }
 
 // Price is the current price in currency, or nil if the product is not sold in it.
-func (p *Product) Price(currency string) *graph.Money {
+func (p *Product) Price(currency string) *money.Money {
 	for i := range p.Prices {
 		if p.Prices[i].Currency == currency {
 			return &p.Prices[i]
@@ -76,7 +76,7 @@ func productFromView(v store.ProductView) (*Product, error) {
 		UpdatedAt:   v.UpdatedAt,
 		OnHand:      int(v.OnHand),
 		Reserved:    int(v.Reserved),
-		Prices:      make([]graph.Money, len(v.PriceCurrencies)),
+		Prices:      make([]money.Money, len(v.PriceCurrencies)),
 	}
 	if v.CategoryID.Valid {
 		p.CategoryID = &v.CategoryID.UUID
@@ -90,7 +90,7 @@ func productFromView(v store.ProductView) (*Product, error) {
 	}
 	p.Attributes = attrs
 	for i, c := range v.PriceCurrencies {
-		p.Prices[i] = graph.Money{Amount: v.PriceAmounts[i], Currency: c}
+		p.Prices[i] = money.Money{Amount: v.PriceAmounts[i], Currency: c}
 	}
 	return p, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/store"
 )
 
@@ -67,7 +68,7 @@ var ErrBadSearch = errors.New("invalid search")
 
 // Search returns one page of products matching p.
 func (c *Catalog) Search(ctx context.Context, p SearchParams) (SearchResult, error) {
-	if !graph.ValidCurrency(p.Currency) {
+	if !money.ValidCurrency(p.Currency) {
 		return SearchResult{}, fmt.Errorf("%w: %q is not an ISO 4217 currency code", ErrBadSearch, p.Currency)
 	}
 	if p.Sort == "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 )
 
 // Limits of catalog input; the database CHECKs repeat them as a backstop.
@@ -127,9 +128,9 @@ func validateAttributes(fe *formErrors, attrs []Attribute) {
 	}
 }
 
-func validatePrice(p graph.Money, path ...string) error {
+func validatePrice(p money.Money, path ...string) error {
 	var fe formErrors
-	if !graph.ValidCurrency(p.Currency) {
+	if !money.ValidCurrency(p.Currency) {
 		fe.add(graph.CodeInvalidCurrency, fmt.Sprintf("%q is not an ISO 4217 currency code", p.Currency), append(path, "currency")...)
 	}
 	if p.Amount < 0 || p.Amount > maxPriceAmount {

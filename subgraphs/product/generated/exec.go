@@ -19,6 +19,7 @@ import (
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
 	"github.com/virtual-store/virtual-store/subgraphs/product/model"
@@ -2314,7 +2315,7 @@ func (ec *executionContext) fieldContext_Image_altText(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
 }
 
-func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2337,7 +2338,7 @@ func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Money", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2360,7 +2361,7 @@ func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field
 	return graphql.NewScalarFieldContext("Money", field, false, false, "String")
 }
 
-func (ec *executionContext) _Money_formatted(ctx context.Context, field graphql.CollectedField, obj *graph.Money) (ret graphql.Marshaler) {
+func (ec *executionContext) _Money_formatted(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2839,8 +2840,8 @@ func (ec *executionContext) _PriceChange_oldPrice(ctx context.Context, field gra
 			return obj.OldPrice, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2871,8 +2872,8 @@ func (ec *executionContext) _PriceChange_newPrice(ctx context.Context, field gra
 			return obj.NewPrice, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v graph.Money) graphql.Marshaler {
-			return ec.marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3138,8 +3139,8 @@ func (ec *executionContext) _Product_price(ctx context.Context, field graphql.Co
 			return obj.Price(fc.Args["currency"].(string)), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *graph.Money) graphql.Marshaler {
-			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3181,8 +3182,8 @@ func (ec *executionContext) _Product_prices(ctx context.Context, field graphql.C
 			return obj.Prices, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []graph.Money) graphql.Marshaler {
-			return ec.marshalNMoney2ᚕgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoneyᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoneyᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5402,7 +5403,7 @@ func (ec *executionContext) unmarshalInputCreateProductInput(ctx context.Context
 			it.Attributes = data
 		case "prices":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("prices"))
-			data, err := ec.unmarshalNMoneyInput2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoneyᚄ(ctx, v)
+			data, err := ec.unmarshalNMoneyInput2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoneyᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -5480,8 +5481,8 @@ func UnmarshalImageInput(ctx context.Context, raw any) (model.ImageInput, error)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (graph.Money, error) {
-	var it graph.Money
+func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (money.Money, error) {
+	var it money.Money
 	if obj == nil {
 		return it, nil
 	}
@@ -5523,8 +5524,8 @@ func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalMoneyInput(ctx context.Context, raw any) (graph.Money, error) {
-	var out graph.Money
+func UnmarshalMoneyInput(ctx context.Context, raw any) (money.Money, error) {
+	var out money.Money
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoneyInput", raw, &out)
 	return out, err
 }
@@ -5724,7 +5725,7 @@ func (ec *executionContext) unmarshalInputSetPriceInput(ctx context.Context, obj
 			it.ProductID = data
 		case "price":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
-			data, err := ec.unmarshalNMoneyInput2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, v)
+			data, err := ec.unmarshalNMoneyInput2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6054,7 +6055,7 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 
 var moneyImplementors = []string{"Money"}
 
-func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *graph.Money) graphql.Marshaler {
+func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *money.Money) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7272,15 +7273,15 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx context.Context, sel ast.SelectionSet, v graph.Money) graphql.Marshaler {
+func (ec *executionContext) marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v money.Money) graphql.Marshaler {
 	return ec._Money(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNMoney2ᚕgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []graph.Money) graphql.Marshaler {
+func (ec *executionContext) marshalNMoney2ᚕgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []money.Money) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, sel, v[i])
+		return ec.marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7292,13 +7293,13 @@ func (ec *executionContext) marshalNMoney2ᚕgithubᚗcomᚋvirtualᚑstoreᚋvi
 	return ret
 }
 
-func (ec *executionContext) unmarshalNMoneyInput2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoneyᚄ(ctx context.Context, v any) ([]*graph.Money, error) {
+func (ec *executionContext) unmarshalNMoneyInput2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoneyᚄ(ctx context.Context, v any) ([]*money.Money, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*graph.Money, len(vSlice))
+	res := make([]*money.Money, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNMoneyInput2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNMoneyInput2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -7306,7 +7307,7 @@ func (ec *executionContext) unmarshalNMoneyInput2ᚕᚖgithubᚗcomᚋvirtualᚑ
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx context.Context, v any) (*graph.Money, error) {
+func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx context.Context, v any) (*money.Money, error) {
 	res, err := ec.unmarshalInputMoneyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -7909,7 +7910,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐMoney(ctx context.Context, sel ast.SelectionSet, v *graph.Money) graphql.Marshaler {
+func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/subgraphs/product/store"
@@ -55,7 +55,7 @@ type Line struct {
 type ReservedLine struct {
 	ProductID uuid.UUID   `json:"productId"`
 	Quantity  int         `json:"quantity"`
-	UnitPrice graph.Money `json:"unitPrice"`
+	UnitPrice money.Money `json:"unitPrice"`
 }
 
 // Reservation is the stock held for one order.
@@ -180,7 +180,7 @@ func normalize(orderID, currency string, lines []Line, ttl time.Duration) ([]Lin
 	switch {
 	case orderID == "" || len(orderID) > 128:
 		return nil, fmt.Errorf("%w: orderId must be 1-128 characters", ErrInvalid)
-	case !graph.ValidCurrency(currency):
+	case !money.ValidCurrency(currency):
 		return nil, fmt.Errorf("%w: currency %q is not an ISO 4217 code", ErrInvalid, currency)
 	case len(lines) == 0 || len(lines) > MaxLines:
 		return nil, fmt.Errorf("%w: between 1 and %d lines", ErrInvalid, MaxLines)
@@ -512,7 +512,7 @@ func withLines(ctx context.Context, q *store.Queries, row store.Reservation) (Re
 		ExpiresAt: row.ExpiresAt, CreatedAt: row.CreatedAt, Lines: make([]ReservedLine, len(lines))}
 	for i, l := range lines {
 		res.Lines[i] = ReservedLine{ProductID: l.ProductID, Quantity: int(l.Quantity),
-			UnitPrice: graph.Money{Amount: l.UnitAmount, Currency: row.Currency}}
+			UnitPrice: money.Money{Amount: l.UnitAmount, Currency: row.Currency}}
 	}
 	return res, nil
 }
@@ -522,12 +522,12 @@ type Quote struct {
 	ProductID uuid.UUID    `json:"productId"`
 	Active    bool         `json:"active"`
 	Available int          `json:"available"`
-	UnitPrice *graph.Money `json:"unitPrice"` // nil if not sold in the currency
+	UnitPrice *money.Money `json:"unitPrice"` // nil if not sold in the currency
 }
 
 // Quote prices products in currency for a cart; unknown ids are left out.
 func (inv *Inventory) Quote(ctx context.Context, currency string, ids []uuid.UUID) ([]Quote, error) {
-	if !graph.ValidCurrency(currency) {
+	if !money.ValidCurrency(currency) {
 		return nil, fmt.Errorf("%w: currency %q is not an ISO 4217 code", ErrInvalid, currency)
 	}
 	if len(ids) > MaxLines {
@@ -541,7 +541,7 @@ func (inv *Inventory) Quote(ctx context.Context, currency string, ids []uuid.UUI
 	for i, r := range rows {
 		out[i] = Quote{ProductID: r.ID, Active: r.Active, Available: max(int(r.Available), 0)}
 		if r.Amount.Valid {
-			out[i].UnitPrice = &graph.Money{Amount: r.Amount.Int64, Currency: currency}
+			out[i].UnitPrice = &money.Money{Amount: r.Amount.Int64, Currency: currency}
 		}
 	}
 	return out, nil

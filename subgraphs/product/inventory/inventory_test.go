@@ -14,10 +14,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/internal/testdb"
-	migrations "github.com/virtual-store/virtual-store/sql"
+	"github.com/virtual-store/virtual-store/sql/productdb"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
 )
@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		cfg.MaxConns = 40 // enough for the concurrency tests to contend for real
-		pool, err = postgres.OpenConfig(context.Background(), cfg, migrations.Product(), quiet)
+		pool, err = postgres.OpenConfig(context.Background(), cfg, productdb.Migrations(), quiet)
 		if err != nil {
 			return nil, err
 		}
@@ -54,7 +54,7 @@ func newProduct(t *testing.T, stock int, eur int64) uuid.UUID {
 	skuSeq++
 	p, err := cat.CreateProduct(context.Background(), catalog.NewProduct{
 		SKU: fmt.Sprintf("T-%s-%d", time.Now().Format("150405"), skuSeq), Name: "Test product",
-		Prices: []graph.Money{{Amount: eur, Currency: "EUR"}}, InitialStock: stock,
+		Prices: []money.Money{{Amount: eur, Currency: "EUR"}}, InitialStock: stock,
 	}, "test")
 	if err != nil {
 		t.Fatalf("create product: %v", err)
@@ -225,7 +225,7 @@ func TestReservationCapturesPriceAtReservationTime(t *testing.T) {
 	if _, _, err := inv.Reserve(ctx, id, "EUR", []inventory.Line{{ProductID: a, Quantity: 1}}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cat.SetPrice(ctx, a, graph.Money{Amount: 2999, Currency: "EUR"}, "test"); err != nil {
+	if _, err := cat.SetPrice(ctx, a, money.Money{Amount: 2999, Currency: "EUR"}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	res, err := inv.Get(ctx, id)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 )
 
@@ -41,7 +42,7 @@ type CreateProductInput struct {
 	CategoryID   *uuid.UUID               `json:"categoryId,omitempty"`
 	Images       []*ImageInput            `json:"images,omitempty"`
 	Attributes   []*ProductAttributeInput `json:"attributes,omitempty"`
-	Prices       []*graph.Money           `json:"prices"`
+	Prices       []*money.Money           `json:"prices"`
 	InitialStock *int                     `json:"initialStock,omitempty"`
 }
 
@@ -99,7 +100,7 @@ type Query struct {
 
 type SetPriceInput struct {
 	ProductID uuid.UUID    `json:"productId"`
-	Price     *graph.Money `json:"price"`
+	Price     *money.Money `json:"price"`
 }
 
 type UpdateProductInput struct {

@@ -1,7 +1,7 @@
 package resolvers
 
 import (
-	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/model"
 )
@@ -22,8 +22,8 @@ func attributes(in []*model.ProductAttributeInput) []catalog.Attribute {
 	return out
 }
 
-func prices(in []*graph.Money) []graph.Money {
-	out := make([]graph.Money, len(in))
+func prices(in []*money.Money) []money.Money {
+	out := make([]money.Money, len(in))
 	for i, p := range in {
 		out[i] = *p
 	}

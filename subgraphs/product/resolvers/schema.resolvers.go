@@ -10,7 +10,9 @@ import (
 	"errors"
 
 	"github.com/google/uuid"
+
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 	"github.com/virtual-store/virtual-store/subgraphs/product/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/product/inventory"
@@ -51,7 +53,7 @@ func (r *categoryResolver) Path(ctx context.Context, obj *catalog.Category) ([]*
 func (r *categoryResolver) Products(ctx context.Context, obj *catalog.Category, first *int, after *string, sort *model.ProductSort, currency *string) (*model.ProductConnection, error) {
 	return r.search(ctx, catalog.SearchParams{
 		CategoryID: &obj.ID,
-		Currency:   deref(currency, "EUR"),
+		Currency:   deref(currency, money.DefaultCurrency),
 		Sort:       catalog.Sort(deref(sort, model.ProductSortRelevance)),
 		After:      after,
 	}, first)
@@ -219,7 +221,7 @@ func (r *queryResolver) Product(ctx context.Context, id *uuid.UUID, sku *string)
 // Products is the resolver for the products field.
 func (r *queryResolver) Products(ctx context.Context, first *int, after *string, filter *model.ProductFilter, sort *model.ProductSort, currency *string) (*model.ProductConnection, error) {
 	p := catalog.SearchParams{
-		Currency: deref(currency, "EUR"),
+		Currency: deref(currency, money.DefaultCurrency),
 		Sort:     catalog.Sort(deref(sort, model.ProductSortRelevance)),
 		After:    after,
 	}

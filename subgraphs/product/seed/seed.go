@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/internal/postgres"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"
 )
@@ -126,7 +126,7 @@ func decodeProduct(row []json.RawMessage, c *catalog.Category) (catalog.NewProdu
 		}
 	}
 	p.CategoryID = &c.ID
-	p.Prices = []graph.Money{{Amount: eur, Currency: "EUR"}, {Amount: usd, Currency: "USD"}}
+	p.Prices = []money.Money{{Amount: eur, Currency: "EUR"}, {Amount: usd, Currency: "USD"}}
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		p.Attributes = append(p.Attributes, catalog.Attribute{Name: k, Value: attrs[k]})
 	}

@@ -1,7 +1,7 @@
-// Package graph holds the GraphQL building blocks every subgraph shares: the
-// Money type, Relay connections and cursors, mutation user errors, GraphQL
-// error codes, and the gqlgen handler with per-resolver metrics and tracing.
-package graph
+// Package money is the store's one representation of an amount: exact minor
+// units in an ISO 4217 currency. The subgraphs bind their GraphQL Money type
+// to it, and the payment and product API clients carry it over REST.
+package money
 
 import (
 	"fmt"
@@ -16,6 +16,10 @@ type Money struct {
 	Amount   int64  `json:"amount"`
 	Currency string `json:"currency"`
 }
+
+// DefaultCurrency is the currency a price, cart or checkout is in when the
+// caller names none.
+const DefaultCurrency = "EUR"
 
 // ValidCurrency reports whether code is an ISO 4217 currency code.
 func ValidCurrency(code string) bool { return currency.IsValid(code) && code != "" }

@@ -1,0 +1,22 @@
+// Package paymentdb holds the payment gateway database's SQL: its goose migrations, which
+// the service embeds and applies at start (internal/postgres), and the
+// queries sqlc turns into typed Go. Each service embeds only its own
+// database's migrations.
+package paymentdb
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed migrations/*.sql
+var files embed.FS
+
+// Migrations is the payment gateway database's migration directory.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(files, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded above; this cannot fail
+	}
+	return sub
+}
