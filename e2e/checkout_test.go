@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 )
 
 // shop is product + payment gateway + order, each a real process with its
@@ -55,7 +57,7 @@ func (s *shop) newProduct(t *testing.T, stock int, eurCents int) string {
 	data, err := gql(s.product.url(), admin, `mutation($in: CreateProductInput!) { createProduct(input: $in) { product { id } userErrors { code message } } }`,
 		map[string]any{"in": map[string]any{"sku": "E2E-" + uuid.NewString()[:8], "name": "E2E widget", "initialStock": stock,
 			"prices": []any{map[string]any{"amount": eurCents, "currency": "EUR"}}}})
-	id, _ := dig(data, "createProduct", "product", "id").(string)
+	id, _ := data.Dig("createProduct", "product", "id").(string)
 	if err != nil || id == "" {
 		t.Fatalf("create product: %v %v", data, err)
 	}
@@ -68,16 +70,16 @@ const checkoutMutation = `mutation($in: CheckoutInput!) { checkout(input: $in) {
 // buy puts quantity of product into user's cart and checks out with token.
 // The checkout's reply may be lost (a killed service); the order's fate is
 // judged from the databases afterwards.
-func (s *shop) buy(user, product string, quantity int, token, key string) (map[string]any, error) {
+func (s *shop) buy(user, product string, quantity int, token, key string) (gqltest.Response, error) {
 	ident := identity(user, "CUSTOMER")
 	if _, err := gql(s.order.url(), ident, `mutation($p: ID!, $q: Int) { addToCart(input: {productId: $p, quantity: $q}) { userErrors { code message } } }`,
 		map[string]any{"p": product, "q": quantity}); err != nil {
-		return nil, fmt.Errorf("add to cart: %w", err)
+		return gqltest.Response{}, fmt.Errorf("add to cart: %w", err)
 	}
 	return s.checkout(user, token, key)
 }
 
-func (s *shop) checkout(user, token, key string) (map[string]any, error) {
+func (s *shop) checkout(user, token, key string) (gqltest.Response, error) {
 	return gql(s.order.url(), identity(user, "CUSTOMER"), checkoutMutation, map[string]any{"in": map[string]any{
 		"idempotencyKey": key, "paymentToken": token,
 		"shippingAddress": map[string]any{"fullName": "E2E Buyer", "line1": "Test St 1", "city": "Berlin", "postalCode": "10115", "country": "DE"},
@@ -228,7 +230,7 @@ func TestSameKeyTwiceConcurrentlyIsOneOrderAndOneCharge(t *testing.T) {
 				t.Errorf("checkout: %v", err)
 				return
 			}
-			id, _ := dig(data, "checkout", "order", "id").(string)
+			id, _ := data.Dig("checkout", "order", "id").(string)
 			ids <- id
 		})
 	}

@@ -6,9 +6,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/loopback"
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
@@ -89,8 +88,7 @@ type proc struct {
 	port  int // the service port: mutual TLS (the router's: plain HTTP)
 	admin int // the admin port: health and metrics
 	cmd   *exec.Cmd
-	logs  *bytes.Buffer
-	mu    *sync.Mutex
+	logs  *gqltest.LogBuffer // both output streams, across restarts
 	done  chan struct{}
 }
 
@@ -111,7 +109,7 @@ var audiences sync.Map
 // start launches a service binary with env and waits for its /readyz.
 func start(t *testing.T, name string, env ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, env: env, port: freePort(t), admin: freePort(t), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	p := &proc{t: t, name: name, env: env, port: freePort(t), admin: freePort(t), logs: &gqltest.LogBuffer{}}
 	audiences.Store(p.url(), name)
 	p.launch()
 	t.Cleanup(func() {
@@ -136,8 +134,7 @@ func (p *proc) launch() {
 		p.cmd.Env = append(append(append(os.Environ(), "ENVIRONMENT=development"), env...), kit.Env(p.name)...)
 		p.cmd.Env = append(p.cmd.Env, p.env...)
 	}
-	w := &lockedWriter{mu: p.mu, w: p.logs}
-	p.cmd.Stdout, p.cmd.Stderr = w, w
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.name, err)
 	}
@@ -186,22 +183,7 @@ func (p *proc) stop() {
 	}
 }
 
-func (p *proc) logText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logs.String()
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
+func (p *proc) logText() string { return p.logs.String() }
 
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -234,65 +216,50 @@ func database(t *testing.T) (string, *pgxpool.Pool) {
 }
 
 // identity names a caller as the router would state it to a subgraph
-// (gql addresses the statement to the subgraph it calls).
+// (client addresses the statement to the subgraph it calls).
 func identity(sub string, roles ...string) string {
 	return "as " + sub + " " + strings.Join(roles, ",")
 }
 
 var httpClient = &http.Client{Timeout: 60 * time.Second}
 
-// gql posts a GraphQL operation to url as the given caller: an identity
-// (sent to a subgraph as the router would: its certificate, its statement)
-// or "Bearer <token>" (for the router).
-func gql(url, ident, query string, vars map[string]any) (map[string]any, error) {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	client := httpClient
+// client is GraphQL at a service's base url as the given caller: an
+// identity (to a subgraph, as the router sends it: with its certificate
+// and its statement for that subgraph; to the router, a client forging a
+// statement, which it drops), "Bearer <token>" (for the router), or ""
+// (no one).
+func client(url, ident string) gqltest.Client {
+	c := gqltest.Client{URL: url + "/graphql", HTTP: httpClient}
 	if strings.HasPrefix(url, "https://") {
-		client = routerClient
+		c.HTTP = routerClient
 	}
-	if ident != "" && !strings.HasPrefix(ident, "Bearer ") {
-		// To the router, this is a client forging a statement (dropped).
+	switch {
+	case strings.HasPrefix(ident, "Bearer "):
+		return c.With("Authorization", ident)
+	case ident != "":
 		aud, _ := audiences.Load(url)
-		st := auth.Statement{Claims: auth.Claims{Expires: time.Now().Add(time.Minute).Unix()}, Audience: aud.(string), ClientAddr: "192.0.2.1"}
+		var sub string
+		var roles []string
 		if rest, ok := strings.CutPrefix(ident, "as "); ok {
-			sub, roles, _ := strings.Cut(rest, " ")
-			st.Subject, st.Roles = sub, strings.Split(roles, ",")
+			var list string
+			sub, list, _ = strings.Cut(rest, " ")
+			roles = strings.Split(list, ",")
 		}
-		v, err := st.Encode()
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set(auth.IdentityHeader, v)
+		return c.With(auth.IdentityHeader, pkitest.Says(aud.(string), sub, roles...))
 	}
-	if strings.HasPrefix(ident, "Bearer ") {
-		req.Header.Set("Authorization", ident)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Data   map[string]any `json:"data"`
-		Errors []any          `json:"errors"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("decode (status %d): %w", resp.StatusCode, err)
-	}
-	if len(out.Errors) > 0 {
-		return out.Data, fmt.Errorf("graphql errors: %v", out.Errors)
-	}
-	return out.Data, nil
+	return c
 }
 
-func dig(v any, path ...string) any {
-	for _, k := range path {
-		m, _ := v.(map[string]any)
-		v = m[k]
+// gql posts a GraphQL operation to url as ident (see client). Any GraphQL
+// error is an error too, naming the codes a test looks for; the answer
+// comes back with it. It never fails the test itself: shoppers call it
+// from goroutines.
+func gql(url, ident, query string, vars map[string]any) (gqltest.Response, error) {
+	r, err := client(url, ident).Post(context.Background(), query, vars)
+	if err == nil && len(r.Errors) > 0 {
+		err = fmt.Errorf("graphql errors: %v", r.Errors)
 	}
-	return v
+	return r, err
 }
 
 // usage is what a process has used, read from /proc.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/virtual-store/virtual-store/internal/devmongo"
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/subgraphs/user/tokens"
 )
 
@@ -55,7 +55,7 @@ func prepareImages(dir string) (func(), error) {
 			return nil, err
 		}
 	}
-	mongo, err := devmongo.Start(context.Background(), filepath.Join(dir, "mongo"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mongo, err := devmongo.Start(context.Background(), filepath.Join(dir, "mongo"), gqltest.Quiet())
 	if err != nil {
 		return nil, fmt.Errorf("MongoDB-compatible server: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 )
 
 // storefront is the whole store behind the router, as a storefront sees it.
@@ -43,7 +45,7 @@ func (s *storefront) login(t *testing.T, email, password string) string {
 	t.Helper()
 	data, err := gql(s.router.url(), "", `mutation($in: LoginInput!) { login(input: $in) { accessToken userErrors { code } } }`,
 		map[string]any{"in": map[string]any{"email": email, "password": password}})
-	tok, _ := dig(data, "login", "accessToken").(string)
+	tok, _ := data.Dig("login", "accessToken").(string)
 	if err != nil || tok == "" {
 		t.Fatalf("login %s: %v %v", email, data, err)
 	}
@@ -63,7 +65,7 @@ func TestStorefrontJourneyThroughTheRouter(t *testing.T) {
 	data, err := gql(api, admin, `mutation($in: CreateProductInput!) { createProduct(input: $in) { product { id } userErrors { code message } } }`,
 		map[string]any{"in": map[string]any{"sku": sku, "name": "Router lamp", "initialStock": 5,
 			"prices": []any{map[string]any{"amount": 1999, "currency": "EUR"}}}})
-	productID, _ := dig(data, "createProduct", "product", "id").(string)
+	productID, _ := data.Dig("createProduct", "product", "id").(string)
 	if err != nil || productID == "" {
 		t.Fatalf("admin createProduct: %v %v", data, err)
 	}
@@ -72,14 +74,14 @@ func TestStorefrontJourneyThroughTheRouter(t *testing.T) {
 	email := "dana-" + uuid.NewString()[:8] + "@example.com"
 	data, err = gql(api, "", `mutation($in: RegisterInput!) { register(input: $in) { user { id name } userErrors { code message } } }`,
 		map[string]any{"in": map[string]any{"email": email, "password": "correct horse battery", "name": "Dana"}})
-	if err != nil || dig(data, "register", "user", "name") != "Dana" {
+	if err != nil || data.Dig("register", "user", "name") != "Dana" {
 		t.Fatalf("register: %v %v", data, err)
 	}
 	dana := s.login(t, email, "correct horse battery")
 
 	// Browse anonymously: the product is in the catalog.
 	data, err = gql(api, "", `query($sku: String) { product(sku: $sku) { id name availableQuantity price(currency: "EUR") { formatted } } }`, map[string]any{"sku": sku})
-	if err != nil || dig(data, "product", "id") != productID || dig(data, "product", "availableQuantity") != 5.0 {
+	if err != nil || data.Dig("product", "id") != productID || data.Dig("product", "availableQuantity") != 5.0 {
 		t.Fatalf("browse: %v %v", data, err)
 	}
 
@@ -94,17 +96,17 @@ func TestStorefrontJourneyThroughTheRouter(t *testing.T) {
 
 	// Fill the cart and check out.
 	data, err = gql(api, dana, `mutation($p: ID!) { addToCart(input: {productId: $p, quantity: 2}) { cart { itemCount subtotal { formatted } lines { product { name } } } userErrors { code } } }`, map[string]any{"p": productID})
-	if err != nil || dig(data, "addToCart", "cart", "itemCount") != 2.0 || dig(data, "addToCart", "cart", "subtotal", "formatted") != "€39.98" {
+	if err != nil || data.Dig("addToCart", "cart", "itemCount") != 2.0 || data.Dig("addToCart", "cart", "subtotal", "formatted") != "€39.98" {
 		t.Fatalf("addToCart: %v %v", data, err)
 	}
 	data, err = gql(api, dana, checkoutMutation, map[string]any{"in": map[string]any{
 		"idempotencyKey": uuid.NewString(), "paymentToken": "tok_visa",
 		"shippingAddress": map[string]any{"fullName": "Dana", "line1": "Road 2", "city": "Berlin", "postalCode": "10115", "country": "DE"},
 	}})
-	if err != nil || dig(data, "checkout", "order", "status") != "PAID" {
+	if err != nil || data.Dig("checkout", "order", "status") != "PAID" {
 		t.Fatalf("checkout: %v %v", data, err)
 	}
-	orderID := dig(data, "checkout", "order", "id").(string)
+	orderID := data.Dig("checkout", "order", "id").(string)
 
 	// The order is on the customer's account (user and order subgraphs
 	// joined by the router), with the product's current stock from product.
@@ -112,12 +114,12 @@ func TestStorefrontJourneyThroughTheRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edges, _ := dig(data, "me", "orders", "edges").([]any)
-	if len(edges) != 1 || dig(edges[0], "node", "id") != orderID || dig(edges[0], "node", "status") != "PAID" || dig(edges[0], "node", "total", "formatted") != "€39.98" {
+	edges, _ := data.Dig("me", "orders", "edges").([]any)
+	if len(edges) != 1 || gqltest.Dig(edges[0], "node", "id") != orderID || gqltest.Dig(edges[0], "node", "status") != "PAID" || gqltest.Dig(edges[0], "node", "total", "formatted") != "€39.98" {
 		t.Fatalf("my orders: %v", data)
 	}
-	line := dig(edges[0], "node", "lines").([]any)[0]
-	if dig(line, "product", "name") != "Router lamp" || dig(line, "product", "availableQuantity") != 3.0 {
+	line := gqltest.Dig(edges[0], "node", "lines").([]any)[0]
+	if gqltest.Dig(line, "product", "name") != "Router lamp" || gqltest.Dig(line, "product", "availableQuantity") != 3.0 {
 		t.Fatalf("order line: %v", line)
 	}
 
@@ -135,15 +137,15 @@ func TestStorefrontJourneyThroughTheRouter(t *testing.T) {
 		}
 	}
 	data, err = gql(api, dana, `query($id: ID!) { order(id: $id) { status trackingNumber history { to actor } } }`, map[string]any{"id": orderID})
-	history, _ := dig(data, "order", "history").([]any)
-	if err != nil || dig(data, "order", "status") != "DELIVERED" || dig(data, "order", "trackingNumber") != "DHL-1" ||
-		len(history) == 0 || dig(history[len(history)-1], "to") != "DELIVERED" {
+	history, _ := data.Dig("order", "history").([]any)
+	if err != nil || data.Dig("order", "status") != "DELIVERED" || data.Dig("order", "trackingNumber") != "DHL-1" ||
+		len(history) == 0 || gqltest.Dig(history[len(history)-1], "to") != "DELIVERED" {
 		t.Fatalf("delivered order: %v %v", data, err)
 	}
 
 	// Introspection and request errors come from the router itself.
 	data, err = gql(api, "", `{ __type(name: "Order") { name } }`, nil)
-	if err != nil || dig(data, "__type", "name") != "Order" {
+	if err != nil || data.Dig("__type", "name") != "Order" {
 		t.Fatalf("introspection: %v %v", data, err)
 	}
 	if _, err := gql(api, "", `{ nope }`, nil); err == nil || !strings.Contains(err.Error(), "GRAPHQL_VALIDATION_FAILED") {

@@ -28,10 +28,10 @@ func TestSignUpRushStaysWithinMemory(t *testing.T) {
 			switch {
 			case err != nil:
 				codes[i] = "error: " + err.Error()
-			case dig(data, "register", "accessToken") != nil:
+			case data.Dig("register", "accessToken") != nil:
 				codes[i] = "OK"
 			default:
-				codes[i] = fmt.Sprint(dig(data, "register", "userErrors"))
+				codes[i] = fmt.Sprint(data.Dig("register", "userErrors"))
 			}
 		}()
 	}

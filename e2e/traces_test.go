@@ -59,7 +59,7 @@ func TestNoSecretsInTraces(t *testing.T) {
 	data, err := gql(api, admin, `mutation($in: CreateProductInput!) { createProduct(input: $in) { product { id } } }`,
 		map[string]any{"in": map[string]any{"sku": "TRACE-" + uuid.NewString()[:8], "name": "Traced lamp", "initialStock": 5,
 			"prices": []any{map[string]any{"amount": 1999, "currency": "EUR"}}}})
-	productID, _ := dig(data, "createProduct", "product", "id").(string)
+	productID, _ := data.Dig("createProduct", "product", "id").(string)
 	if err != nil || productID == "" {
 		t.Fatalf("createProduct: %v %v", data, err)
 	}
@@ -67,25 +67,25 @@ func TestNoSecretsInTraces(t *testing.T) {
 	const pw1, pw2 = "first-Secret-passphrase", "second-Secret-passphrase"
 	data, err = gql(api, "", `mutation($in: RegisterInput!) { register(input: $in) { refreshToken } }`,
 		map[string]any{"in": map[string]any{"email": email, "password": pw1, "name": "Trace"}})
-	refresh1, _ := dig(data, "register", "refreshToken").(string)
+	refresh1, _ := data.Dig("register", "refreshToken").(string)
 	if err != nil || refresh1 == "" {
 		t.Fatalf("register: %v %v", data, err)
 	}
 	// A password as a literal in the document, not only as a variable.
 	data, err = gql(api, "", `mutation { login(input: {email: "`+email+`", password: "`+pw1+`"}) { accessToken refreshToken } }`, nil)
-	access, _ := dig(data, "login", "accessToken").(string)
+	access, _ := data.Dig("login", "accessToken").(string)
 	if err != nil || access == "" {
 		t.Fatalf("login: %v %v", data, err)
 	}
 	data, err = gql(api, "", `mutation($t: String!) { refreshToken(token: $t) { refreshToken } }`, map[string]any{"t": refresh1})
-	refresh2, _ := dig(data, "refreshToken", "refreshToken").(string)
+	refresh2, _ := data.Dig("refreshToken", "refreshToken").(string)
 	if err != nil || refresh2 == "" {
 		t.Fatalf("refreshToken: %v %v", data, err)
 	}
 	bearer := "Bearer " + access
 	data, err = gql(api, bearer, `mutation($in: ChangePasswordInput!) { changePassword(input: $in) { userErrors { code } } }`,
 		map[string]any{"in": map[string]any{"currentPassword": pw1, "newPassword": pw2}})
-	if err != nil || len(dig(data, "changePassword", "userErrors").([]any)) != 0 {
+	if err != nil || len(data.Dig("changePassword", "userErrors").([]any)) != 0 {
 		t.Fatalf("changePassword: %v %v", data, err)
 	}
 	if _, err := gql(api, bearer, `mutation($p: ID!) { addToCart(input: {productId: $p}) { cart { itemCount } } }`, map[string]any{"p": productID}); err != nil {
@@ -96,7 +96,7 @@ func TestNoSecretsInTraces(t *testing.T) {
 		"idempotencyKey": uuid.NewString(), "paymentToken": paymentToken,
 		"shippingAddress": map[string]any{"fullName": "Trace", "line1": "Road 2", "city": "Berlin", "postalCode": "10115", "country": "DE"},
 	}})
-	if err != nil || dig(data, "checkout", "order", "status") != "PAID" {
+	if err != nil || data.Dig("checkout", "order", "status") != "PAID" {
 		t.Fatalf("checkout: %v %v", data, err)
 	}
 

@@ -26,8 +26,8 @@ func TestPaymentGatewayAnswersOnlyTheOrderService(t *testing.T) {
 	s := newShop(t)
 	product := s.newProduct(t, 3, 2500)
 	data, err := s.buy("gail", product, 1, "tok_visa", "gail-1")
-	orderID, _ := dig(data, "checkout", "order", "id").(string)
-	if err != nil || dig(data, "checkout", "order", "status") != "PAID" {
+	orderID, _ := data.Dig("checkout", "order", "id").(string)
+	if err != nil || data.Dig("checkout", "order", "status") != "PAID" {
 		t.Fatalf("checkout: %v %v", data, err)
 	}
 	lookup := s.gateway.url() + "/v1/payments/by-idempotency-key/order-" + orderID + "-charge"
@@ -169,8 +169,8 @@ func TestSignOutEndsTheAccessTokenAtTheRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, err := gql(api, "", `mutation { login(input: {email: "`+email+`", password: "correct horse battery"}) { accessToken refreshToken } }`, nil)
-	access, _ := dig(data, "login", "accessToken").(string)
-	refresh, _ := dig(data, "login", "refreshToken").(string)
+	access, _ := data.Dig("login", "accessToken").(string)
+	refresh, _ := data.Dig("login", "refreshToken").(string)
 	if err != nil || access == "" {
 		t.Fatalf("login: %v %v", data, err)
 	}

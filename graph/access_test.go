@@ -6,6 +6,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/errcode"
 )
 
 func TestAccess(t *testing.T) {
@@ -24,8 +25,8 @@ func TestAccess(t *testing.T) {
 		caller, required string // codes of Caller and RequireAdmin
 		ownsU1           bool
 	}{
-		{"anonymous", anonymous, graph.ErrCodeUnauthenticated, graph.ErrCodeUnauthenticated, false},
-		{"customer u1", customer, "", graph.ErrCodeForbidden, true},
+		{"anonymous", anonymous, errcode.Unauthenticated, errcode.Unauthenticated, false},
+		{"customer u1", customer, "", errcode.Forbidden, true},
 		{"admin", admin, "", "", true},
 	} {
 		_, cerr := graph.Caller(tt.ctx)

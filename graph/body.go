@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/virtual-store/virtual-store/internal/errcode"
 )
 
 // boundedPOST is gqlgen's POST transport behind two guards: the body is read
@@ -36,7 +38,7 @@ func (t boundedPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 			t.tooLarge(w)
 			return
 		}
-		writeRefusal(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+		writeRefusal(w, http.StatusBadRequest, errcode.BadRequest, "the request body could not be read")
 		return
 	}
 	// The same decoding as gqlgen's, so that what passes here decodes there.
@@ -44,7 +46,7 @@ func (t boundedPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&params); err != nil {
-		writeRefusal(w, http.StatusBadRequest, CodeBadRequest, "the body must be a JSON GraphQL request")
+		writeRefusal(w, http.StatusBadRequest, errcode.BadRequest, "the body must be a JSON GraphQL request")
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -52,7 +54,7 @@ func (t boundedPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 }
 
 func (t boundedPOST) tooLarge(w http.ResponseWriter) {
-	writeRefusal(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge, fmt.Sprintf("the request body is over %d bytes", t.maxBytes))
+	writeRefusal(w, http.StatusRequestEntityTooLarge, errcode.RequestTooLarge, fmt.Sprintf("the request body is over %d bytes", t.maxBytes))
 }
 
 // writeRefusal answers a request refused before it became an operation:

@@ -11,19 +11,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-)
 
-// Stable `extensions.code` values of GraphQL errors. UserErrors in mutation
-// payloads are for expected input problems; these are for everything else.
-const (
-	ErrCodeUnauthenticated = "UNAUTHENTICATED"
-	ErrCodeForbidden       = "FORBIDDEN"
-	ErrCodeNotFound        = "NOT_FOUND"
-	ErrCodeBadUserInput    = "BAD_USER_INPUT"
-	ErrCodeInternal        = "INTERNAL_SERVER_ERROR"
-	// ErrCodeCallerNotAllowed is a service calling an endpoint that is not
-	// for it (the subgraphs answer only the router's certificate).
-	ErrCodeCallerNotAllowed = "CALLER_NOT_ALLOWED"
+	"github.com/virtual-store/virtual-store/internal/errcode"
 )
 
 // CodedError is an error whose message is safe to show to the client, with a
@@ -37,17 +26,17 @@ func (e *CodedError) Error() string { return e.Message }
 
 // Unauthenticated is returned when a field needs a signed-in caller.
 func Unauthenticated() error {
-	return &CodedError{Code: ErrCodeUnauthenticated, Message: "authentication required"}
+	return &CodedError{Code: errcode.Unauthenticated, Message: "authentication required"}
 }
 
 // Forbidden is returned when the caller lacks the right to a field.
 func Forbidden(what string) error {
-	return &CodedError{Code: ErrCodeForbidden, Message: "not allowed: " + what}
+	return &CodedError{Code: errcode.Forbidden, Message: "not allowed: " + what}
 }
 
 // BadUserInput is returned for arguments that fail validation outside a mutation payload.
 func BadUserInput(format string, args ...any) error {
-	return &CodedError{Code: ErrCodeBadUserInput, Message: fmt.Sprintf(format, args...)}
+	return &CodedError{Code: errcode.BadUserInput, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorPresenter turns resolver errors into GraphQL errors with a stable
@@ -69,7 +58,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if gerr.Path == nil {
 				gerr.Path = graphql.GetPath(ctx)
 			}
-			setCode(gerr, ErrCodeBadUserInput)
+			setCode(gerr, errcode.BadUserInput)
 			return gerr
 		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -80,7 +69,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		return &gqlerror.Error{
 			Message:    "internal server error",
 			Path:       graphql.GetPath(ctx),
-			Extensions: map[string]any{"code": ErrCodeInternal},
+			Extensions: map[string]any{"code": errcode.Internal},
 		}
 	}
 }
@@ -89,7 +78,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": ErrCodeInternal}}
+		return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": errcode.Internal}}
 	}
 }
 
@@ -115,5 +104,5 @@ func setCode(e *gqlerror.Error, code string) {
 func RefuseCaller(w http.ResponseWriter, _ *http.Request, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusForbidden)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]string{"code": ErrCodeCallerNotAllowed}}}})
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]string{"code": errcode.CallerNotAllowed}}}})
 }

@@ -61,6 +61,8 @@ func NewHandler(es graphql.ExecutableSchema, cfg HandlerConfig) http.Handler {
 	}
 	srv.Use(Tracing(cfg.TracerProvider))
 	srv.Use(NewMetrics(cfg.Registry))
+	srv.Use(&enforceAccess{}) // inside tracing and metrics: a refused field is seen there
+
 	// A deadline on the context (not http.TimeoutHandler, which buffers the
 	// response and answers in plain text) cancels database work of a request
 	// whose client is gone or that runs away.

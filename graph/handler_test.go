@@ -1,12 +1,7 @@
 package graph_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -14,59 +9,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/virtual-store/virtual-store/graph"
-	"github.com/virtual-store/virtual-store/graph/internal/graphtest"
+	"github.com/virtual-store/virtual-store/internal/errcode"
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 )
 
-func serve(t *testing.T) (*httptest.Server, *prometheus.Registry, *bytes.Buffer) {
+// serve serves the test schema with a complexity limit of 50, and returns
+// a client of it, its metrics and its log.
+func serve(t *testing.T) (gqltest.Client, *prometheus.Registry, *gqltest.LogBuffer) {
 	t.Helper()
-	var logs bytes.Buffer
+	var logs gqltest.LogBuffer
 	reg := prometheus.NewRegistry()
-	es := graphtest.NewExecutableSchema(graphtest.Config{Resolvers: graphtest.Resolver{}})
-	h := graph.NewHandler(es, graph.HandlerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Registry: reg, ComplexityLimit: 50})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv, reg, &logs
-}
-
-type response struct {
-	Data   map[string]any `json:"data"`
-	Errors []struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	} `json:"errors"`
-}
-
-func post(t *testing.T, url, query string) response {
-	t.Helper()
-	body, _ := json.Marshal(map[string]string{"query": query})
-	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var r response
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return r
+	c := serveWith(t, graph.HandlerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Registry: reg, ComplexityLimit: 50})
+	return c, reg, &logs
 }
 
 func TestErrorCodes(t *testing.T) {
-	srv, _, logs := serve(t)
+	c, _, logs := serve(t)
 	tests := []struct {
 		query, code, message string
 	}{
-		{`{ forbidden }`, graph.ErrCodeForbidden, "not allowed: test"},
-		{`{ broken }`, graph.ErrCodeInternal, "internal server error"},
-		{`{ panics }`, graph.ErrCodeInternal, "internal server error"},
-		{`{ price(amount: 1, currency: "NOPE") { amount } }`, graph.ErrCodeBadUserInput, `unknown currency "NOPE"`},
+		{`{ forbidden }`, errcode.Forbidden, "not allowed: test"},
+		{`{ broken }`, errcode.Internal, "internal server error"},
+		{`{ panics }`, errcode.Internal, "internal server error"},
+		{`{ price(amount: 1, currency: "NOPE") { amount } }`, errcode.BadUserInput, `unknown currency "NOPE"`},
 		{`{ price(amount: "x", currency: "EUR") { amount } }`, "GRAPHQL_VALIDATION_FAILED", ""},
 		{`{ nope }`, "GRAPHQL_VALIDATION_FAILED", ""},
 		{`{ price(amount: 1, currency: "EUR") { amount `, "GRAPHQL_PARSE_FAILED", ""},
 	}
 	for _, tt := range tests {
-		r := post(t, srv.URL, tt.query)
+		r := c.Do(t, tt.query, nil)
 		if len(r.Errors) != 1 {
 			t.Errorf("%s: %d errors, want 1", tt.query, len(r.Errors))
 			continue
@@ -84,9 +55,9 @@ func TestErrorCodes(t *testing.T) {
 }
 
 func TestSharedTypes(t *testing.T) {
-	srv, _, _ := serve(t)
-	r := post(t, srv.URL, `{ price(amount: 1299, currency: "EUR") { amount currency formatted de: formatted(locale: "de") }
-		page { hasNextPage hasPreviousPage startCursor endCursor } when }`)
+	c, _, _ := serve(t)
+	r := c.Do(t, `{ price(amount: 1299, currency: "EUR") { amount currency formatted de: formatted(locale: "de") }
+		page { hasNextPage hasPreviousPage startCursor endCursor } when }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
@@ -101,7 +72,7 @@ func TestSharedTypes(t *testing.T) {
 	if r.Data["when"] != "2026-11-25T13:00:00Z" {
 		t.Errorf("when = %v", r.Data["when"])
 	}
-	r = post(t, srv.URL, `mutation { validate(name: "") { ok userErrors { code field message } } }`)
+	r = c.Do(t, `mutation { validate(name: "") { ok userErrors { code field message } } }`, nil)
 	ue := r.Data["validate"].(map[string]any)["userErrors"].([]any)
 	if len(ue) != 1 || ue[0].(map[string]any)["code"] != "INVALID_INPUT" {
 		t.Errorf("userErrors = %v", ue)
@@ -109,18 +80,18 @@ func TestSharedTypes(t *testing.T) {
 }
 
 func TestComplexityLimit(t *testing.T) {
-	srv, _, _ := serve(t)
+	c, _, _ := serve(t)
 	// Each occurrence of a field costs, merged or not.
-	r := post(t, srv.URL, "{"+strings.Repeat(" forbidden", 60)+" }")
-	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != graph.CodeTooCostly {
-		t.Fatalf("errors = %+v, want %s", r.Errors, graph.CodeTooCostly)
+	r := c.Do(t, "{"+strings.Repeat(" forbidden", 60)+" }", nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != errcode.TooCostly {
+		t.Fatalf("errors = %+v, want %s", r.Errors, errcode.TooCostly)
 	}
 }
 
 func TestMetricsRecordResolversAndOperations(t *testing.T) {
-	srv, reg, _ := serve(t)
-	post(t, srv.URL, `query Prices { price(amount: 1, currency: "EUR") { amount } }`)
-	post(t, srv.URL, `query Broken { broken }`)
+	c, reg, _ := serve(t)
+	c.Do(t, `query Prices { price(amount: 1, currency: "EUR") { amount } }`, nil)
+	c.Do(t, `query Broken { broken }`, nil)
 	if n := testutil.CollectAndCount(reg, "graphql_resolver_duration_seconds"); n != 2 {
 		t.Errorf("resolver series = %d, want Query.price and Query.broken", n)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/internal/gqlshape"
 )
 
@@ -46,16 +47,6 @@ const (
 	DefaultMaxAliases = 50
 )
 
-// Codes of the refusals, the router's for the same refusals (router/limits,
-// router/server).
-const (
-	CodeRequestTooLarge = "REQUEST_TOO_LARGE"
-	CodeBadRequest      = "BAD_REQUEST"
-	CodeTooDeep         = "MAX_DEPTH_EXCEEDED"
-	CodeTooManyAliases  = "MAX_ALIASES_EXCEEDED"
-	CodeTooCostly       = "COST_LIMIT_EXCEEDED"
-)
-
 func (l Limits) withDefaults() Limits {
 	if l.MaxBodyBytes == 0 {
 		l.MaxBodyBytes = DefaultMaxBodyBytes
@@ -87,11 +78,11 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	sh := gqlshape.Measure(oc.Doc, oc.Operation)
 	switch {
 	case sh.Fields > gqlshape.ExpansionBudget:
-		return refusal(CodeTooCostly, "the operation expands to too many fields")
+		return refusal(errcode.TooCostly, "the operation expands to too many fields")
 	case l.maxDepth > 0 && sh.Depth > l.maxDepth:
-		return refusal(CodeTooDeep, "the operation is deeper than %d levels", l.maxDepth)
+		return refusal(errcode.TooDeep, "the operation is deeper than %d levels", l.maxDepth)
 	case l.maxAliases > 0 && sh.Aliases > l.maxAliases:
-		return refusal(CodeTooManyAliases, "the operation uses more than %d aliases", l.maxAliases)
+		return refusal(errcode.TooManyAliases, "the operation uses more than %d aliases", l.maxAliases)
 	}
 	return nil
 }
@@ -122,9 +113,9 @@ func (fragmentLimit) MutateOperationParameters(_ context.Context, p *graphql.Raw
 	sh := gqlshape.Measure(doc, doc.Operations[0]) // the fragment figures are the document's
 	switch {
 	case sh.Cycle != "":
-		return refusal("GRAPHQL_VALIDATION_FAILED", "fragment %s spreads itself", sh.Cycle)
+		return refusal(errcode.ValidationFailed, "fragment %s spreads itself", sh.Cycle)
 	case sh.FragmentWork > gqlshape.ExpansionBudget:
-		return refusal(CodeTooCostly, "the document's fragments expand to too many fields")
+		return refusal(errcode.TooCostly, "the document's fragments expand to too many fields")
 	}
 	return nil
 }
@@ -154,7 +145,7 @@ func (c *costLimit) Validate(es graphql.ExecutableSchema) error {
 
 func (c *costLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if cost := complexity.Calculate(ctx, c.es, oc.Operation, oc.Variables); cost > c.limit {
-		return refusal(CodeTooCostly, "the operation's estimated cost is %d; the limit is %d", cost, c.limit)
+		return refusal(errcode.TooCostly, "the operation's estimated cost is %d; the limit is %d", cost, c.limit)
 	}
 	return nil
 }

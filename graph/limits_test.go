@@ -2,7 +2,6 @@ package graph_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,47 +15,38 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/graph/internal/graphtest"
+	"github.com/virtual-store/virtual-store/internal/errcode"
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/router/config"
-	"github.com/virtual-store/virtual-store/router/limits"
 )
 
-// serveWith serves the test schema with cfg (logger and registry filled in).
-func serveWith(t *testing.T, cfg graph.HandlerConfig) *httptest.Server {
+// serveWith serves the test schema with cfg (a quiet logger and a fresh
+// registry unless it has its own) and returns a client of it.
+func serveWith(t *testing.T, cfg graph.HandlerConfig) gqltest.Client {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = gqltest.Quiet()
 	}
-	cfg.Registry = prometheus.NewRegistry()
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
 	srv := httptest.NewServer(graph.NewHandler(graphtest.NewExecutableSchema(graphtest.Config{Resolvers: graphtest.Resolver{}}), cfg))
 	t.Cleanup(srv.Close)
-	return srv
+	return gqltest.Client{URL: srv.URL}
 }
 
 // refusal is a request answered before it ran: its status and its one code.
-func refusal(t *testing.T, resp *http.Response) (int, string, string) {
+func refusal(t *testing.T, r gqltest.Response) (int, string, string) {
 	t.Helper()
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var r response
-	if err := json.Unmarshal(b, &r); err != nil || len(r.Errors) != 1 {
-		t.Fatalf("status %d, body %s: want one GraphQL error", resp.StatusCode, b)
+	if len(r.Errors) != 1 {
+		t.Fatalf("status %d, body %s: want one GraphQL error", r.Status, r.Raw)
 	}
-	code, _ := r.Errors[0].Extensions["code"].(string)
-	return resp.StatusCode, code, string(b)
+	return r.Status, r.Codes()[0], string(r.Raw)
 }
 
-// The same refusals carry the router's codes, and the defaults let through
-// whatever the router's defaults do.
+// The defaults let through whatever the router's defaults do (the codes are
+// the router's by construction: both use internal/errcode).
 func TestLimitsMatchTheRouters(t *testing.T) {
-	for ours, routers := range map[string]string{
-		graph.CodeTooDeep:        limits.CodeTooDeep,
-		graph.CodeTooManyAliases: limits.CodeTooManyAliases,
-		graph.CodeTooCostly:      limits.CodeTooCostly,
-	} {
-		if ours != routers {
-			t.Errorf("code %s, the router's %s", ours, routers)
-		}
-	}
 	router := config.Default().Limits
 	if graph.DefaultMaxDepth < router.MaxDepth || graph.DefaultMaxAliases < router.MaxAliases {
 		t.Errorf("defaults depth %d, aliases %d; the router's %d, %d", graph.DefaultMaxDepth, graph.DefaultMaxAliases, router.MaxDepth, router.MaxAliases)
@@ -65,11 +55,11 @@ func TestLimitsMatchTheRouters(t *testing.T) {
 
 func TestBodyOverTheCapIsRefusedWith413(t *testing.T) {
 	const max = 4 << 10
-	srv := serveWith(t, graph.HandlerConfig{Limits: graph.Limits{MaxBodyBytes: max}})
+	c := serveWith(t, graph.HandlerConfig{Limits: graph.Limits{MaxBodyBytes: max}})
 	query := func(n int) string { // a valid request of about n bytes
 		return `{"query":"{ when }` + strings.Repeat(" ", n-20) + `"}`
 	}
-	if r := post(t, srv.URL, `{ when }`+strings.Repeat(" ", max-100)); len(r.Errors) > 0 || r.Data["when"] == nil {
+	if r := c.Do(t, `{ when }`+strings.Repeat(" ", max-100), nil); len(r.Errors) > 0 || r.Data["when"] == nil {
 		t.Fatalf("a body under the cap: %+v", r)
 	}
 	// Announced by Content-Length, or found while reading a chunked body.
@@ -78,21 +68,13 @@ func TestBodyOverTheCapIsRefusedWith413(t *testing.T) {
 		if chunked {
 			body = io.MultiReader(body) // hides the length: sent chunked
 		}
-		resp, err := http.Post(srv.URL, "application/json", body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if status, code, _ := refusal(t, resp); status != http.StatusRequestEntityTooLarge || code != graph.CodeRequestTooLarge {
-			t.Errorf("chunked %v: %d %s, want 413 %s", chunked, status, code, graph.CodeRequestTooLarge)
+		if status, code, _ := refusal(t, c.DoRaw(t, body)); status != http.StatusRequestEntityTooLarge || code != errcode.RequestTooLarge {
+			t.Errorf("chunked %v: %d %s, want 413 %s", chunked, status, code, errcode.RequestTooLarge)
 		}
 	}
 	// Without a configured cap the default holds.
-	srv = serveWith(t, graph.HandlerConfig{})
-	resp, err := http.Post(srv.URL, "application/json", io.MultiReader(strings.NewReader(query(graph.DefaultMaxBodyBytes+1))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status, code, _ := refusal(t, resp); status != http.StatusRequestEntityTooLarge || code != graph.CodeRequestTooLarge {
+	c = serveWith(t, graph.HandlerConfig{})
+	if status, code, _ := refusal(t, c.DoRaw(t, io.MultiReader(strings.NewReader(query(graph.DefaultMaxBodyBytes+1))))); status != http.StatusRequestEntityTooLarge || code != errcode.RequestTooLarge {
 		t.Errorf("default cap: %d %s", status, code)
 	}
 }
@@ -103,20 +85,16 @@ func TestBodyOverTheCapIsRefusedWith413(t *testing.T) {
 // INTERNAL_SERVER_ERROR for a client's mistake).
 func TestUndecodableBodyIsRefusedWithoutEcho(t *testing.T) {
 	var logs bytes.Buffer
-	srv := serveWith(t, graph.HandlerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	c := serveWith(t, graph.HandlerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for _, body := range []string{
 		`not json, token=s3cr3t`,
 		`{"query": 1, "note": "s3cr3t"}`,
 		`{"query": "{ when }", "variables": "s3cr3t"}`,
 		`{"query": "{ when }", "extensions": ["s3cr3t"]}`,
 	} {
-		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		status, code, answer := refusal(t, resp)
-		if status != http.StatusBadRequest || code != graph.CodeBadRequest || strings.Contains(answer, "s3cr3t") {
-			t.Errorf("%s: %d %s %s; want 400 %s and no echo", body, status, code, answer, graph.CodeBadRequest)
+		status, code, answer := refusal(t, c.DoRaw(t, strings.NewReader(body)))
+		if status != http.StatusBadRequest || code != errcode.BadRequest || strings.Contains(answer, "s3cr3t") {
+			t.Errorf("%s: %d %s %s; want 400 %s and no echo", body, status, code, answer, errcode.BadRequest)
 		}
 	}
 	if strings.Contains(logs.String(), "s3cr3t") {
@@ -130,31 +108,31 @@ func nested(depth int) string {
 }
 
 func TestDepthLimit(t *testing.T) {
-	srv := serveWith(t, graph.HandlerConfig{})
-	if r := post(t, srv.URL, nested(graph.DefaultMaxDepth)); len(r.Errors) > 0 {
+	c := serveWith(t, graph.HandlerConfig{})
+	if r := c.Do(t, nested(graph.DefaultMaxDepth), nil); len(r.Errors) > 0 {
 		t.Fatalf("depth %d: %+v", graph.DefaultMaxDepth, r.Errors)
 	}
 	fragments := `{ items(first: 1) { ...A } } fragment A on Item { children(first: 1) { ... on Item { ...B } } }
 		fragment B on Item { children(first: 1) {` + strings.Repeat(" children(first: 1) {", graph.DefaultMaxDepth-3) + " id" + strings.Repeat(" }", graph.DefaultMaxDepth-2) + " }"
 	for name, q := range map[string]string{"fields": nested(graph.DefaultMaxDepth + 1), "through fragments": fragments} {
-		if r := post(t, srv.URL, q); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != graph.CodeTooDeep {
-			t.Errorf("%s, depth %d: %+v, want %s", name, graph.DefaultMaxDepth+1, r.Errors, graph.CodeTooDeep)
+		if r := c.Do(t, q, nil); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != errcode.TooDeep {
+			t.Errorf("%s, depth %d: %+v, want %s", name, graph.DefaultMaxDepth+1, r.Errors, errcode.TooDeep)
 		}
 	}
 	// Introspection is answered from the schema and not counted (GraphiQL's
 	// type references nest deeply).
 	deep := "{ __schema { types { fields { type" + strings.Repeat(" { ofType", graph.DefaultMaxDepth) + " { name }" + strings.Repeat(" }", graph.DefaultMaxDepth+4)
-	if r := post(t, srv.URL, deep); len(r.Errors) > 0 {
+	if r := c.Do(t, deep, nil); len(r.Errors) > 0 {
 		t.Errorf("introspection: %+v", r.Errors)
 	}
-	srv = serveWith(t, graph.HandlerConfig{Limits: graph.Limits{MaxDepth: 3}})
-	if r := post(t, srv.URL, nested(4)); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != graph.CodeTooDeep {
+	c = serveWith(t, graph.HandlerConfig{Limits: graph.Limits{MaxDepth: 3}})
+	if r := c.Do(t, nested(4), nil); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != errcode.TooDeep {
 		t.Errorf("configured depth 3: %+v", r.Errors)
 	}
 }
 
 func TestAliasLimit(t *testing.T) {
-	srv := serveWith(t, graph.HandlerConfig{})
+	c := serveWith(t, graph.HandlerConfig{})
 	aliases := func(n int) string {
 		var b strings.Builder
 		for i := range n {
@@ -162,7 +140,7 @@ func TestAliasLimit(t *testing.T) {
 		}
 		return b.String()
 	}
-	if r := post(t, srv.URL, "{"+aliases(graph.DefaultMaxAliases)+" }"); len(r.Errors) > 0 {
+	if r := c.Do(t, "{"+aliases(graph.DefaultMaxAliases)+" }", nil); len(r.Errors) > 0 {
 		t.Fatalf("%d aliases: %+v", graph.DefaultMaxAliases, r.Errors)
 	}
 	half := graph.DefaultMaxAliases/2 + 1
@@ -171,8 +149,8 @@ func TestAliasLimit(t *testing.T) {
 		// A fragment's aliases count at each spread.
 		"through fragments": "{ ...F ... on Query { ...F } } fragment F on Query {" + aliases(half) + " }",
 	} {
-		if r := post(t, srv.URL, q); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != graph.CodeTooManyAliases {
-			t.Errorf("%s: %+v, want %s", name, r.Errors, graph.CodeTooManyAliases)
+		if r := c.Do(t, q, nil); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != errcode.TooManyAliases {
+			t.Errorf("%s: %+v, want %s", name, r.Errors, errcode.TooManyAliases)
 		}
 	}
 }
@@ -180,16 +158,16 @@ func TestAliasLimit(t *testing.T) {
 // A fragment bomb (each fragment spreading the next ten times) expands to
 // 10^6 fields from a few hundred bytes; it is refused without being expanded.
 func TestFragmentBombIsRefusedUnexpanded(t *testing.T) {
-	srv := serveWith(t, graph.HandlerConfig{ComplexityLimit: 1000})
+	c := serveWith(t, graph.HandlerConfig{ComplexityLimit: 1000})
 	q := "{ ...F0 }"
 	for i := range 6 {
 		q += fmt.Sprintf(" fragment F%d on Query {%s }", i, strings.Repeat(fmt.Sprintf(" ...F%d", i+1), 10))
 	}
 	q += " fragment F6 on Query { when }"
 	start := time.Now()
-	r := post(t, srv.URL, q)
-	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != graph.CodeTooCostly {
-		t.Fatalf("errors %+v, want %s", r.Errors, graph.CodeTooCostly)
+	r := c.Do(t, q, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != errcode.TooCostly {
+		t.Fatalf("errors %+v, want %s", r.Errors, errcode.TooCostly)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("refusing took %v", d)
@@ -200,23 +178,23 @@ func TestFragmentBombIsRefusedUnexpanded(t *testing.T) {
 // validates them: a chain of 3,000 fragments costs a validator 4.5 million
 // fields' walking (seconds of CPU and a gigabyte at the router).
 func TestFragmentChainsAndCyclesAreRefusedBeforeValidation(t *testing.T) {
-	srv := serveWith(t, graph.HandlerConfig{})
+	c := serveWith(t, graph.HandlerConfig{})
 	var chain strings.Builder
 	chain.WriteString("{ ...F0 }")
 	for i := range 3000 {
 		fmt.Fprintf(&chain, " fragment F%d on Query { when ...F%d }", i, i+1)
 	}
 	chain.WriteString(" fragment F3000 on Query { when }")
-	for name, c := range map[string]struct{ query, code string }{
-		"chain": {chain.String(), graph.CodeTooCostly},
+	for name, tc := range map[string]struct{ query, code string }{
+		"chain": {chain.String(), errcode.TooCostly},
 		"cycle": {`{ ...A } fragment A on Query { when ...B } fragment B on Query { ...A }`, "GRAPHQL_VALIDATION_FAILED"},
 	} {
-		r := post(t, srv.URL, c.query)
-		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != c.code {
-			t.Errorf("%s: errors %+v, want %s", name, r.Errors, c.code)
+		r := c.Do(t, tc.query, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != tc.code {
+			t.Errorf("%s: errors %+v, want %s", name, r.Errors, tc.code)
 		}
 	}
-	if r := post(t, srv.URL, `{ ...A } fragment A on Query { when ...B } fragment B on Query { when }`); len(r.Errors) != 0 {
+	if r := c.Do(t, `{ ...A } fragment A on Query { when ...B } fragment B on Query { when }`, nil); len(r.Errors) != 0 {
 		t.Errorf("ordinary fragments: %+v", r.Errors)
 	}
 }
@@ -224,7 +202,7 @@ func TestFragmentChainsAndCyclesAreRefusedBeforeValidation(t *testing.T) {
 // The cost counts a list's selection once per item its size argument asks
 // for, as the router's does; gqlgen's default counted it once.
 func TestCostCountsListSizes(t *testing.T) {
-	srv, _, _ := serve(t) // ComplexityLimit 50
+	c, _, _ := serve(t) // ComplexityLimit 50
 	for q, refused := range map[string]bool{
 		`{ items(first: 5) { children(first: 5) { id } } }`:   false, // 1 + 5 × (1 + 5 × 1) = 31
 		`{ items { children { id } } }`:                       false, // the defaults, 10 and 2: 31
@@ -233,18 +211,13 @@ func TestCostCountsListSizes(t *testing.T) {
 		`{ items(first: 60) { id } }`:                         true,  // 61
 		`{ items(first: 0) { children(first: 99) { id } } }`:  false, // 1
 	} {
-		r := post(t, srv.URL, q)
-		if got := len(r.Errors) == 1 && r.Errors[0].Extensions["code"] == graph.CodeTooCostly; got != refused {
+		r := c.Do(t, q, nil)
+		if got := len(r.Errors) == 1 && r.Errors[0].Extensions["code"] == errcode.TooCostly; got != refused {
 			t.Errorf("%s: errors %+v, refused %v, want %v", q, r.Errors, got, refused)
 		}
 	}
 	// Sizes given in variables count the same.
-	body, _ := json.Marshal(map[string]any{"query": `query($n: Int) { items(first: $n) { id } }`, "variables": map[string]any{"n": 100}})
-	resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, code, _ := refusal(t, resp); code != graph.CodeTooCostly {
-		t.Errorf("first: $n = 100: %s, want %s", code, graph.CodeTooCostly)
+	if _, code, _ := refusal(t, c.Do(t, `query($n: Int) { items(first: $n) { id } }`, map[string]any{"n": 100})); code != errcode.TooCostly {
+		t.Errorf("first: $n = 100: %s, want %s", code, errcode.TooCostly)
 	}
 }

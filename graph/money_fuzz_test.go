@@ -3,7 +3,6 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/graph/internal/graphtest"
+	"github.com/virtual-store/virtual-store/internal/errcode"
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/money"
 )
 
@@ -40,7 +41,7 @@ func FuzzMoney(f *testing.F) {
 		f.Add(s.amount, s.code, s.locale)
 	}
 	es := graphtest.NewExecutableSchema(graphtest.Config{Resolvers: graphtest.Resolver{}})
-	h := graph.NewHandler(es, graph.HandlerConfig{Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), ComplexityLimit: 50})
+	h := graph.NewHandler(es, graph.HandlerConfig{Logger: gqltest.Quiet(), Registry: prometheus.NewRegistry(), ComplexityLimit: 50})
 	const query = `query($a: Int!, $c: String!, $l: String) { price(amount: $a, currency: $c) { amount currency formatted(locale: $l) } }`
 	f.Fuzz(func(t *testing.T, amount, code, locale string) {
 		if !json.Valid([]byte(amount)) {
@@ -86,7 +87,7 @@ func FuzzMoney(f *testing.F) {
 			if len(resp.Errors) == 0 {
 				t.Fatalf("no price and no error for %s %q", amount, code)
 			}
-			if c := resp.Errors[0].Extensions["code"]; c != graph.ErrCodeBadUserInput && c != "GRAPHQL_VALIDATION_FAILED" {
+			if c := resp.Errors[0].Extensions["code"]; c != errcode.BadUserInput && c != "GRAPHQL_VALIDATION_FAILED" {
 				t.Fatalf("amount %s currency %q: error code %v (%s), want a client error", amount, code, c, resp.Errors[0].Message)
 			}
 			if canonical && want.IsInt64() && money.ValidCurrency(code) {

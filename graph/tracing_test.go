@@ -1,22 +1,14 @@
 package graph_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/virtual-store/virtual-store/graph"
-	"github.com/virtual-store/virtual-store/graph/internal/graphtest"
 )
 
 // Spans say what ran (the operation's shape, the fields), never with what:
@@ -24,23 +16,17 @@ import (
 func TestSpansCarryNoValues(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	es := graphtest.NewExecutableSchema(graphtest.Config{Resolvers: graphtest.Resolver{}})
-	srv := httptest.NewServer(graph.NewHandler(es, graph.HandlerConfig{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), TracerProvider: tp}))
-	defer srv.Close()
-
-	for _, req := range []map[string]any{
-		{"query": `mutation Signup { validate(name: "s3cret-literal") { ok } }`},
-		{"query": `mutation Signup($n: String!) { validate(name: $n) { ok } }`, "variables": map[string]any{"n": "s3cret-variable"}},
-		{"query": `query Price($c: String! = "s3cret-default") { price(amount: 4242, currency: $c) { amount } }`},
-		{"query": `{ price(amount: 1, currency: "s3cret-bad") { amount } }`}, // fails: the currency is quoted in the error
+	c := serveWith(t, graph.HandlerConfig{TracerProvider: tp})
+	for _, req := range []struct {
+		query string
+		vars  map[string]any
+	}{
+		{`mutation Signup { validate(name: "s3cret-literal") { ok } }`, nil},
+		{`mutation Signup($n: String!) { validate(name: $n) { ok } }`, map[string]any{"n": "s3cret-variable"}},
+		{`query Price($c: String! = "s3cret-default") { price(amount: 4242, currency: $c) { amount } }`, nil},
+		{`{ price(amount: 1, currency: "s3cret-bad") { amount } }`, nil}, // fails: the currency is quoted in the error
 	} {
-		body, _ := json.Marshal(req)
-		resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		c.Do(t, req.query, req.vars)
 	}
 
 	var recorded strings.Builder

@@ -91,3 +91,17 @@ func UserErrorsFrom(err error) ([]*UserError, error) {
 	}
 	return nil, err
 }
+
+// Outcome is what a mutation payload carries of a domain change's result:
+// the changed value (nil once the change was refused) and the user errors;
+// any other error fails the field instead.
+func Outcome[T any](v *T, err error) (*T, []*UserError, error) {
+	ues, err := UserErrorsFrom(err)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ues) > 0 {
+		v = nil
+	}
+	return v, ues, nil
+}

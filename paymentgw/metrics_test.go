@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/metricstest"
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
@@ -69,7 +70,7 @@ func TestLedgerCountsNewPaymentsAndRefundsOnce(t *testing.T) {
 // does, pays through its API as the order service, and reads its admin port.
 func TestAdminPortServesTheGatewayMetrics(t *testing.T) {
 	svc, err := paymentgw.NewService(context.Background(), paymentgw.Config{DatabaseURL: dbURL},
-		service.Common{Environment: service.EnvDevelopment}, quiet, service.NewRegistry())
+		service.Common{Environment: service.EnvDevelopment}, gqltest.Quiet(), service.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,3 +226,29 @@ func (sh *shop) orders(ctx context.Context) error {
 	}
 	return nil
 }
+
+// register: a new customer, who then looks at their profile.
+func (sh *shop) register(ctx context.Context) error {
+	a, err := sh.newAccount(ctx)
+	if err != nil {
+		return err
+	}
+	defer sh.accounts.put(a)
+	return sh.c.call(ctx, opMe, nil, a.token, nil)
+}
+
+// signIn: a returning customer signs in and looks at their profile.
+func (sh *shop) signIn(ctx context.Context) error {
+	a := sh.accounts.take()
+	if a == nil {
+		var err error
+		if a, err = sh.newAccount(ctx); err != nil {
+			return err
+		}
+	}
+	defer sh.accounts.put(a)
+	if err := sh.login(ctx, a); err != nil {
+		return err
+	}
+	return sh.c.call(ctx, opMe, nil, a.token, nil)
+}

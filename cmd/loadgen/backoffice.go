@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"sort"
 )
 
 // The admin's back office: shipping orders, the catalog, staff roles.
@@ -215,6 +216,74 @@ func (sh *shop) staff(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// restock: the admin looks at the stock levels and tops up the three
+// products with the fewest units available (to 100) when under 50.
+func (sh *shop) restock(ctx context.Context) error {
+	token, err := sh.adminToken(ctx)
+	if err != nil {
+		return err
+	}
+	type level struct {
+		ID    string
+		Stock *struct{ Available int }
+	}
+	var levels []level
+	after := ""
+	for {
+		var out struct {
+			Products struct {
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+				Edges []struct{ Node level }
+			}
+		}
+		if err := sh.c.call(ctx, opStockLevels, stockLevelsVars(100, after), token, &out); err != nil {
+			return err
+		}
+		for _, e := range out.Products.Edges {
+			if e.Node.Stock != nil {
+				levels = append(levels, e.Node)
+			}
+		}
+		if !out.Products.PageInfo.HasNextPage {
+			break
+		}
+		after = out.Products.PageInfo.EndCursor
+	}
+	sort.Slice(levels, func(i, j int) bool { return levels[i].Stock.Available < levels[j].Stock.Available })
+	topped := 0
+	for _, l := range levels[:min(3, len(levels))] {
+		if l.Stock.Available >= 50 {
+			break
+		}
+		var out struct {
+			AdjustStock struct {
+				Product *struct {
+					ID    string
+					Stock *struct{ Available int }
+				}
+				UserErrors []userError
+			}
+		}
+		if err := sh.c.call(ctx, opRestock, restockVars(l.ID, 100-l.Stock.Available, "delivery (loadgen restock)"), token, &out); err != nil {
+			return err
+		}
+		if _, err := sh.c.checkUserErrors(opRestock, out.AdjustStock.UserErrors); err != nil {
+			return err
+		}
+		if p := out.AdjustStock.Product; p != nil && p.Stock != nil {
+			sh.catalog.setAvailable(p.ID, p.Stock.Available)
+		}
+		topped++
+	}
+	if topped == 0 {
+		sh.c.stats.outcome("Restock nothing low")
 	}
 	return nil
 }

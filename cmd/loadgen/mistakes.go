@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+
+	"github.com/virtual-store/virtual-store/internal/errcode"
 )
 
 // Clients make mistakes, and the store's answers to them are part of its
@@ -32,7 +34,7 @@ const staleToken = "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJsb2FkZ2VuIn0
 // staleSession: a client sends a token that does not verify: the router
 // refuses it (UNAUTHENTICATED, an authentication failure).
 func (sh *shop) staleSession(ctx context.Context) error {
-	_, err := sh.c.refused(ctx, opStaleSession, nil, staleToken, "UNAUTHENTICATED")
+	_, err := sh.c.refused(ctx, opStaleSession, nil, staleToken, errcode.Unauthenticated)
 	return err
 }
 
@@ -44,21 +46,21 @@ func (sh *shop) brokenOrderLink(ctx context.Context) error {
 		return err
 	}
 	defer sh.accounts.put(a)
-	_, err = sh.c.refused(ctx, opBrokenOrderLink, orderVars("order-from-an-old-email"), a.token, "BAD_USER_INPUT")
+	_, err = sh.c.refused(ctx, opBrokenOrderLink, orderVars("order-from-an-old-email"), a.token, errcode.BadUserInput)
 	return err
 }
 
 // tooDeep: a client nests deeper than the router allows by default (12
 // levels): MAX_DEPTH_EXCEEDED.
 func (sh *shop) tooDeep(ctx context.Context) error {
-	_, err := sh.c.refused(ctx, opTooDeep, nil, "", "MAX_DEPTH_EXCEEDED")
+	_, err := sh.c.refused(ctx, opTooDeep, nil, "", errcode.TooDeep)
 	return err
 }
 
 // signedOutCart: a visitor whose session ended opens the cart: the router
 // refuses the field (UNAUTHORIZED: it needs a signed-in customer).
 func (sh *shop) signedOutCart(ctx context.Context) error {
-	_, err := sh.c.refused(ctx, opCart, cartVars(sh.currency), "", "UNAUTHORIZED")
+	_, err := sh.c.refused(ctx, opCart, cartVars(sh.currency), "", errcode.Unauthorized)
 	return err
 }
 

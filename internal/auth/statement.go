@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/virtual-store/virtual-store/internal/clientip"
+	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
@@ -109,6 +110,6 @@ func FromRouter(audience string) func(http.Handler) http.Handler {
 func unauthenticated(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusUnauthorized)
-	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]string{"code": "UNAUTHENTICATED"}}}})
+	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]string{"code": errcode.Unauthenticated}}}})
 	_, _ = w.Write(b)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,11 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
 )
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func refuse(w http.ResponseWriter, _ *http.Request, msg string) {
 	http.Error(w, msg, http.StatusForbidden)
@@ -169,7 +167,7 @@ func TestReloadKeepsWorkingMaterialOnBadFiles(t *testing.T) {
 }
 
 func TestLoadSaysWhatIsMissing(t *testing.T) {
-	_, err := pki.Load(pki.Files{Cert: "x"}, quiet)
+	_, err := pki.Load(pki.Files{Cert: "x"}, gqltest.Quiet())
 	if err == nil || !strings.Contains(err.Error(), "TLS_CA_FILE") || !strings.Contains(err.Error(), "TLS_KEY_FILE") {
 		t.Fatalf("err = %v", err)
 	}
@@ -184,7 +182,7 @@ func TestEnsureIssuesOnceAndRenews(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, pki.Order, pki.KeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode: %v %v", fi, err)
 	}
-	src, err := pki.Load(pki.InDir(filepath.Join(dir, pki.Product)), quiet)
+	src, err := pki.Load(pki.InDir(filepath.Join(dir, pki.Product)), gqltest.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}

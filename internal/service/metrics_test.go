@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,11 +11,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/metricstest"
 )
 
 func TestScrapeGauge(t *testing.T) {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := gqltest.Quiet()
 	reg := NewRegistry()
 	answer := func(context.Context) ([]GaugeValue, error) {
 		return []GaugeValue{{Value: 3, Labels: []string{"paid"}}, {Value: 0, Labels: []string{"pending"}}}, nil

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 )
 
 // A service port bounds what one client may take: slow headers and bodies
@@ -28,7 +29,7 @@ func TestServerBoundsSlowAndLargeRequests(t *testing.T) {
 		got <- outcome{err, r.Context().Err()}
 		_, _ = io.WriteString(w, "done")
 	})
-	hs := (&Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).httpServer(context.Background(), h)
+	hs := (&Server{Logger: gqltest.Quiet()}).httpServer(context.Background(), h)
 	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.IdleTimeout <= 0 || hs.MaxHeaderBytes <= 0 || hs.MaxHeaderBytes >= http.DefaultMaxHeaderBytes {
 		t.Fatalf("server bounds: header timeout %v, read timeout %v, idle %v, max header bytes %d",
 			hs.ReadHeaderTimeout, hs.ReadTimeout, hs.IdleTimeout, hs.MaxHeaderBytes)

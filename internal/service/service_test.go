@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
 )
@@ -78,7 +78,7 @@ func TestServerDrainsInFlightRequestsOnShutdown(t *testing.T) {
 	})
 	addr := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{Addr: "127.0.0.1:0", Handler: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s := &Server{Addr: "127.0.0.1:0", Handler: h, Logger: gqltest.Quiet(),
 		ShutdownTimeout: 5 * time.Second, OnListen: func(a net.Addr) { addr <- a }}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -109,7 +109,7 @@ func TestServerDrainsInFlightRequestsOnShutdown(t *testing.T) {
 }
 
 func TestBackgroundFailureStopsServer(t *testing.T) {
-	s := &Server{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s := &Server{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(), Logger: gqltest.Quiet(),
 		Background: []func(context.Context) error{func(context.Context) error { return errors.New("sweeper broke") }}}
 	if err := s.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "sweeper broke") {
 		t.Fatalf("Run = %v, want the background error", err)
@@ -160,7 +160,7 @@ func TestH2C(t *testing.T) {
 	addr := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := &Server{Addr: "127.0.0.1:0", H2C: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s := &Server{Addr: "127.0.0.1:0", H2C: true, Logger: gqltest.Quiet(),
 		Handler:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) }),
 		OnListen: func(a net.Addr) { addr <- a }}
 	go func() { _ = s.Run(ctx) }()
@@ -193,7 +193,7 @@ func TestServerServesMutualTLSAndAdminApart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := &Server{Addr: "127.0.0.1:0", Handler: r, TLS: kit.Source(t, pki.Product), AdminAddr: adminAddr, Admin: Admin(reg),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnListen: func(a net.Addr) { addr <- a }}
+		Logger: gqltest.Quiet(), OnListen: func(a net.Addr) { addr <- a }}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	port := (<-addr).(*net.TCPAddr).Port

@@ -1,4 +1,5 @@
-// Package authz enforces the Federation 2.5 access directives at the router,
+// Package authz enforces the Federation 2.5 access directives at the router
+// (read and decided by internal/access, as every subgraph decides them again),
 // before any fetch: @authenticated and @requiresScopes on fields, and on
 // types (guarding every field that returns the type and every field of it).
 // Fields the caller may not see are cut from the operation that is planned,
@@ -7,46 +8,34 @@
 package authz
 
 import (
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/virtual-store/virtual-store/internal/access"
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/router/normalize"
 )
 
-// Codes of the errors: no (valid) credentials, or credentials without the
-// needed scopes.
-const (
-	CodeUnauthorized = "UNAUTHORIZED"
-	CodeForbidden    = "FORBIDDEN"
-)
-
-// rule is one element's requirement.
-type rule struct {
-	authenticated bool
-	anyOf         [][]string // one of these scope sets, all of its scopes
-}
-
 // Policy knows the requirements of a supergraph's fields and types.
 type Policy struct {
-	types  map[string]rule
-	fields map[string]rule // "Type.field"
+	types  map[string]access.Rule
+	fields map[string]access.Rule // "Type.field"
 	api    *ast.Schema
 }
 
 // New reads the access directives of a supergraph schema; api is the public
 // schema operations are validated against.
 func New(supergraph, api *ast.Schema) *Policy {
-	p := &Policy{types: map[string]rule{}, fields: map[string]rule{}, api: api}
+	p := &Policy{types: map[string]access.Rule{}, fields: map[string]access.Rule{}, api: api}
 	for name, def := range supergraph.Types {
-		if r, ok := read(def.Directives); ok {
+		if r, ok := access.Read(def.Directives); ok {
 			p.types[name] = r
 		}
 		for _, f := range def.Fields {
-			if r, ok := read(f.Directives); ok {
+			if r, ok := access.Read(f.Directives); ok {
 				p.fields[name+"."+f.Name] = r
 			}
 		}
@@ -57,33 +46,12 @@ func New(supergraph, api *ast.Schema) *Policy {
 // Empty reports a supergraph without access directives (nothing to check).
 func (p *Policy) Empty() bool { return len(p.types) == 0 && len(p.fields) == 0 }
 
-func read(ds ast.DirectiveList) (rule, bool) {
-	var r rule
-	found := false
-	if ds.ForName("authenticated") != nil {
-		r.authenticated, found = true, true
-	}
-	if d := ds.ForName("requiresScopes"); d != nil {
-		if a := d.Arguments.ForName("scopes"); a != nil && a.Value != nil {
-			found = true
-			for _, or := range a.Value.Children {
-				var set []string
-				for _, s := range or.Value.Children {
-					set = append(set, s.Value.Raw)
-				}
-				r.anyOf = append(r.anyOf, set)
-			}
-		}
-	}
-	return r, found
-}
-
 // rules are the requirements of field f selected on parent: its own, its
 // parent type's, its return type's, and (on an interface) those of the same
 // field on every implementation, since any of them may answer.
-func (p *Policy) rules(parent string, f *ast.Field) []rule {
-	var out []rule
-	add := func(r rule, ok bool) {
+func (p *Policy) rules(parent string, f *ast.Field) []access.Rule {
+	var out []access.Rule
+	add := func(r access.Rule, ok bool) {
 		if ok {
 			out = append(out, r)
 		}
@@ -171,21 +139,12 @@ func (p *Policy) fieldDef(parent, name string) *ast.FieldDefinition {
 	return nil
 }
 
-func (p *Policy) check(rules []rule, claims *auth.Claims) string {
-	for _, r := range rules {
-		if claims == nil {
-			return CodeUnauthorized
-		}
-		if len(r.anyOf) > 0 && !slices.ContainsFunc(r.anyOf, func(set []string) bool {
-			for _, s := range set {
-				if !slices.Contains(claims.Scopes, s) {
-					return false
-				}
-			}
-			return true
-		}) {
-			return CodeForbidden
-		}
+func (p *Policy) check(rules []access.Rule, claims *auth.Claims) string {
+	switch access.Check(rules, claims) {
+	case access.NotSignedIn:
+		return errcode.Unauthorized
+	case access.MissingScope:
+		return errcode.Forbidden
 	}
 	return ""
 }

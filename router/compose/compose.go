@@ -149,6 +149,20 @@ func enumValues(ti *typeInfo) (names []string, where map[string][]string) {
 	return names, where
 }
 
+// hiddenValues are the enum values some subgraph marks @inaccessible: kept
+// in the supergraph for the subgraphs, out of the API schema.
+func hiddenValues(ti *typeInfo) map[string]bool {
+	hidden := map[string]bool{}
+	for _, g := range ti.graphs {
+		for _, v := range ti.defs[g.enum].EnumValues {
+			if hasDirective(v.Directives, "inaccessible") {
+				hidden[v.Name] = true
+			}
+		}
+	}
+	return hidden
+}
+
 // inputFields are the fields of an input type in the supergraph: those every
 // subgraph defining it has (a subgraph must accept any field a client sends).
 func inputFields(ti *typeInfo) []string {

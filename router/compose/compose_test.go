@@ -170,6 +170,51 @@ func TestInputAndEnumMerging(t *testing.T) {
 	}
 }
 
+// Subgraphs Apollo composition accepts compose here to the same supergraph
+// facts (each found by a federation audit suite the plan goldens replay).
+func TestComposeAsApolloDoes(t *testing.T) {
+	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external", "@requires", "@inaccessible"])
+`
+	tests := []struct {
+		name string
+		a, b string
+		want []string
+	}{
+		{"@external on a type marks its fields (requires-with-argument-conflict)",
+			`type Query { p: P } type P @key(fields: "id") { id: ID! c: C } type C { avg: Int }`,
+			`type P @key(fields: "id") { id: ID! c: C @external x: Int @requires(fields: "c { avg }") } type C @external { avg: Int }`,
+			[]string{`avg: Int @join__field(graph: A) @join__field(graph: B, external: true)`}},
+		{"an extension's @external key field is resolved all the same (mysterious-external)",
+			`type Query { ps: [P] } type P @key(fields: "id") { id: ID! name: String }`,
+			`type Query { cheapest: P } extend type P @key(fields: "id") { id: ID! @external price: Int }`,
+			[]string{"  id: ID!\n"}},
+		{"output types merge to the most nullable, each subgraph's own type kept (child-type-mismatch)",
+			`type Query { u: U } type U { id: ID @shareable }`,
+			`type Query { v: U } type U @key(fields: "id") { id: ID! name: String }`,
+			[]string{`id: ID @join__field(graph: A) @join__field(graph: B, type: "ID!")`}},
+		{"an @inaccessible enum value need not be everywhere (enum-intersection)",
+			`type Query { a: Kind } enum Kind { REGULAR }`,
+			`type Query { b(k: Kind): Kind } enum Kind { HIDDEN @inaccessible REGULAR }`,
+			[]string{`HIDDEN @join__enumValue(graph: B) @inaccessible`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sdl, err := Compose([]Subgraph{{Name: "a", URL: "http://a", SDL: link + tt.a}, {Name: "b", URL: "http://b", SDL: link + tt.b}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(sdl, want) {
+					t.Errorf("supergraph lacks %q:\n%s", want, sdl)
+				}
+			}
+			if _, _, err := schema.Load(sdl); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 // A directive a subgraph composes survives into the supergraph and the API
 // schema: its spec link, its definition and its applications.
 func TestComposeDirective(t *testing.T) {

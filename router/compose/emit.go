@@ -142,6 +142,7 @@ func emitType(b *strings.Builder, ti *typeInfo, composed composedSet) {
 
 func emitEnumValues(b *strings.Builder, ti *typeInfo) {
 	names, where := enumValues(ti)
+	hidden := hiddenValues(ti)
 	descs := map[string]string{}
 	for _, g := range slices.Backward(ti.graphs) {
 		for _, v := range ti.defs[g.enum].EnumValues {
@@ -154,121 +155,11 @@ func emitEnumValues(b *strings.Builder, ti *typeInfo) {
 		for _, g := range where[n] {
 			fmt.Fprintf(b, " @join__enumValue(graph: %s)", g)
 		}
-		b.WriteString("\n")
-	}
-}
-
-func emitFields(b *strings.Builder, ti *typeInfo, composed composedSet) {
-	names := fieldNames(ti)
-	if ti.kind == ast.InputObject {
-		names = inputFields(ti)
-	}
-	for _, fname := range names {
-		var first *ast.FieldDefinition
-		var joins []string
-		plain := true
-		inaccessible, deprecated := false, ""
-		var access accessRules
-		overridden := overridesOf(ti, fname)
-		for _, g := range ti.graphs {
-			f := ti.defs[g.enum].Fields.ForName(fname)
-			if f == nil {
-				plain = false
-				continue
-			}
-			ov, isOverridden := overridden[g.Name]
-			access.add(f.Directives)
-			if first == nil {
-				first = f
-			}
-			if hasDirective(f.Directives, "inaccessible") {
-				inaccessible = true
-			}
-			if d := f.Directives.ForName("deprecated"); d != nil {
-				deprecated = directiveArg(d, "reason")
-			}
-			args := []string{"graph: " + g.enum}
-			for _, a := range []struct{ dir, arg string }{{"requires", "requires"}, {"provides", "provides"}, {"override", "override"}} {
-				if d := f.Directives.ForName(a.dir); d != nil {
-					plain = false
-					arg := "fields"
-					if a.dir == "override" {
-						arg = "from"
-					}
-					args = append(args, a.arg+": "+strconv.Quote(directiveArg(d, arg)))
-					if a.dir == "override" {
-						if label := directiveArg(d, "label"); label != "" {
-							args = append(args, "overrideLabel: "+strconv.Quote(label))
-						}
-					}
-				}
-			}
-			if isOverridden {
-				plain = false
-				switch {
-				case ov.label != "":
-					// Progressive override: both resolve it; the router
-					// picks per request by the label.
-					args = append(args, "overrideLabel: "+strconv.Quote(ov.label))
-				case keyField(ti.defs[g.enum], fname):
-					// Still part of this graph's key: kept for that alone.
-					args = append(args, "usedOverridden: true")
-				default:
-					continue // no longer resolved here
-				}
-			}
-			if hasDirective(f.Directives, "external") {
-				plain = false
-				args = append(args, "external: true")
-			}
-			joins = append(joins, "@join__field("+strings.Join(args, ", ")+")")
-		}
-		writeDescription(b, first.Description, "  ")
-		b.WriteString("  " + fname + formatArguments(first.Arguments))
-		b.WriteString(": " + first.Type.String())
-		if first.DefaultValue != nil {
-			b.WriteString(" = " + first.DefaultValue.String())
-		}
-		if !plain || ti.kind == ast.InputObject && len(joins) != len(ti.graphs) {
-			b.WriteString(" " + strings.Join(joins, " "))
-		}
-		if inaccessible {
+		if hidden[n] {
 			b.WriteString(" @inaccessible")
 		}
-		if deprecated != "" {
-			b.WriteString(" @deprecated(reason: " + strconv.Quote(deprecated) + ")")
-		}
-		access.write(b, " ")
-		composed.writeApplications(b, ti.graphs, func(g *graph) ast.DirectiveList {
-			if f := ti.defs[g.enum].Fields.ForName(fname); f != nil {
-				return f.Directives
-			}
-			return nil
-		}, " ", "")
 		b.WriteString("\n")
 	}
-}
-
-// override is a field's @override taken by another graph.
-type override struct {
-	by    string // the graph that took it
-	label string // progressive override label, if any
-}
-
-// overridesOf maps a subgraph name to the @override that took field fname
-// from it.
-func overridesOf(ti *typeInfo, fname string) map[string]override {
-	out := map[string]override{}
-	for _, g := range ti.graphs {
-		f := ti.defs[g.enum].Fields.ForName(fname)
-		if f == nil {
-			continue
-		}
-		if d := f.Directives.ForName("override"); d != nil {
-			out[directiveArg(d, "from")] = override{by: g.Name, label: directiveArg(d, "label")}
-		}
-	}
-	return out
 }
 
 // writeSchemaDirectives keeps @inaccessible, @tag, @authenticated and
@@ -299,78 +190,6 @@ func writeSchemaDirectives(b *strings.Builder, ti *typeInfo, of func(*ast.Defini
 		b.WriteString(indent)
 		access.write(b, "")
 		b.WriteString("\n")
-	}
-}
-
-// accessRules merges @authenticated and @requiresScopes of one element
-// across subgraphs the way Apollo composition does: authenticated if any
-// subgraph says so, and scopes that satisfy every subgraph's requirement
-// (each subgraph's list is OR of AND-sets; merging ANDs them, i.e. the
-// pairwise unions of their sets).
-type accessRules struct {
-	authenticated bool
-	scopes        [][]string
-}
-
-func (a *accessRules) add(ds ast.DirectiveList) {
-	if hasDirective(ds, "authenticated") {
-		a.authenticated = true
-	}
-	d := ds.ForName("requiresScopes")
-	if d == nil {
-		d = ds.ForName("federation__requiresScopes")
-	}
-	if d == nil {
-		return
-	}
-	arg := d.Arguments.ForName("scopes")
-	if arg == nil || arg.Value == nil {
-		return
-	}
-	var sets [][]string
-	for _, or := range arg.Value.Children {
-		var set []string
-		for _, s := range or.Value.Children {
-			if !slices.Contains(set, s.Value.Raw) {
-				set = append(set, s.Value.Raw)
-			}
-		}
-		slices.Sort(set)
-		sets = append(sets, set)
-	}
-	if a.scopes == nil {
-		a.scopes = sets
-		return
-	}
-	var merged [][]string
-	for _, x := range a.scopes {
-		for _, y := range sets {
-			u := append(append([]string(nil), x...), y...)
-			slices.Sort(u)
-			u = slices.Compact(u)
-			if !slices.ContainsFunc(merged, func(m []string) bool { return slices.Equal(m, u) }) {
-				merged = append(merged, u)
-			}
-		}
-	}
-	a.scopes = merged
-}
-
-func (a *accessRules) write(b *strings.Builder, sep string) {
-	if a.authenticated {
-		b.WriteString(sep + "@authenticated")
-		sep = " "
-	}
-	if a.scopes != nil {
-		var ors []string
-		for _, set := range a.scopes {
-			q := make([]string, len(set))
-			for i, s := range set {
-				q[i] = strconv.Quote(s)
-			}
-			ors = append(ors, "["+strings.Join(q, ", ")+"]")
-		}
-		b.WriteString(sep + "@requiresScopes(scopes: [" + strings.Join(ors, ", ") + "])")
 	}
 }
 

@@ -52,7 +52,7 @@ func validate(types map[string]*typeInfo) Errors {
 				if n := f.Type.Name(); !builtinScalars[n] && types[n] == nil {
 					errs = append(errs, fmt.Sprintf("field %s.%s in %s has unknown type %s", name, fname, g.Name, n))
 				}
-				if hasDirective(f.Directives, "external") || hasDirective(f.Directives, "override") {
+				if g.external(def, f) || hasDirective(f.Directives, "override") {
 					continue
 				}
 				if ti.kind == ast.Object && !shareable(def, f) && !keyField(def, fname) {
@@ -95,7 +95,7 @@ func reenterableThroughParents(types map[string]*typeInfo, typeName string, g *g
 				continue
 			}
 			for _, f := range parent.defs[h.enum].Fields {
-				if f.Type.Name() != typeName || hasDirective(f.Directives, "external") {
+				if f.Type.Name() != typeName || h.external(parent.defs[h.enum], f) {
 					continue
 				}
 				inG := parent.defs[g.enum]
@@ -104,7 +104,7 @@ func reenterableThroughParents(types map[string]*typeInfo, typeName string, g *g
 				}
 				gf := inG.Fields.ForName(f.Name)
 				root := pname == "Query" || pname == "Mutation" || pname == "Subscription"
-				if gf == nil || hasDirective(gf.Directives, "external") || !root && !hasResolvableKey(inG) {
+				if gf == nil || g.external(inG, gf) || !root && !hasResolvableKey(inG) {
 					return false
 				}
 			}
@@ -131,13 +131,16 @@ func validateInput(ti *typeInfo) Errors {
 
 // validateEnum refuses an enum used both as input and output whose values
 // differ across subgraphs: neither the union nor the intersection is safe.
+// A value some subgraph marks @inaccessible may be missing elsewhere: it is
+// not in the API schema, so no client can send it.
 func validateEnum(ti *typeInfo) Errors {
 	if !ti.inInput || !ti.inOutput {
 		return nil
 	}
 	names, where := enumValues(ti)
+	hidden := hiddenValues(ti)
 	for _, n := range names {
-		if len(where[n]) != len(ti.graphs) {
+		if len(where[n]) != len(ti.graphs) && !hidden[n] {
 			return Errors{fmt.Sprintf("enum %s is both an input and an output type, so every subgraph must define the same values; %s is not in all of them", ti.name, n)}
 		}
 	}
@@ -159,6 +162,16 @@ func nonNullStripped(t *ast.Type) string {
 
 func shareable(def *ast.Definition, f *ast.FieldDefinition) bool {
 	return hasDirective(f.Directives, "shareable") || hasDirective(def.Directives, "shareable")
+}
+
+// external reports whether f is @external in g: marked itself, or on a
+// type marked @external as a whole (Federation 2 allows both). A key field
+// of a type extension marked @external is not: Federation 1 required the
+// mark there, and g resolves the field all the same (Apollo composition
+// calls these "fake" externals).
+func (g *graph) external(def *ast.Definition, f *ast.FieldDefinition) bool {
+	marked := hasDirective(f.Directives, "external") || hasDirective(def.Directives, "external")
+	return marked && !(g.ext[def.Name] && keyField(def, f.Name))
 }
 
 func keyField(def *ast.Definition, name string) bool {

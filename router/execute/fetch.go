@@ -28,7 +28,8 @@ type Transport struct {
 	// everyone is the same caller).
 	Caller func(ctx context.Context) string
 	// Timeout bounds one subgraph request; SetTimeouts overrides it per
-	// subgraph URL.
+	// subgraph URL. It is all that bounds a round trip shared by identical
+	// queries, which no one caller's cancellation ends.
 	Timeout  time.Duration
 	timeouts atomic.Pointer[map[string]time.Duration]
 	// Observe, when set, is told of every subgraph round trip: the URL, how
@@ -81,16 +82,28 @@ func (t *Transport) post(ctx context.Context, url, query string, vars map[string
 		return t.send(ctx, url, body, false)
 	}
 	key := url + "\x00" + string(body) + "\x00" + t.callerKey(ctx)
-	v, err, shared := t.inflight.Do(key, func() (any, error) { return t.send(ctx, url, body, true) })
-	if err != nil {
-		return nil, err
+	calls := t.inflight.DoChan(key, func() (any, error) {
+		// The round trip is every waiter's, not the first one's: a client
+		// that leaves must not fail the others waiting on it. Detached from
+		// its cancellation (its values, the identity statement among them,
+		// stay), it is bounded by the subgraph timeout instead.
+		return t.send(context.WithoutCancel(ctx), url, body, true)
+	})
+	select {
+	case <-ctx.Done():
+		// This waiter leaves; the round trip goes on for the others.
+		return nil, ctx.Err()
+	case c := <-calls:
+		if c.Err != nil {
+			return nil, c.Err
+		}
+		if !c.Shared {
+			return c.Val.(*subgraphResponse), nil
+		}
+		// Every waiter copies: the original stays unmerged, so copies made
+		// while another waiter merges read nothing that changes.
+		return c.Val.(*subgraphResponse).clone(), nil
 	}
-	if !shared {
-		return v.(*subgraphResponse), nil
-	}
-	// Every waiter copies: the original stays unmerged, so copies made
-	// while another waiter merges read nothing that changes.
-	return v.(*subgraphResponse).clone(), nil
 }
 
 func (t *Transport) callerKey(ctx context.Context) string {

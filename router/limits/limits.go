@@ -14,21 +14,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/lexer"
 
+	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/internal/gqlshape"
 	"github.com/virtual-store/virtual-store/router/config"
-)
-
-// Codes of the errors, in extensions.code.
-const (
-	CodeDocumentTooLarge  = "DOCUMENT_TOO_LARGE"
-	CodeTooManyTokens     = "MAX_TOKENS_EXCEEDED"
-	CodeTooDeep           = "MAX_DEPTH_EXCEEDED"
-	CodeTooManyAliases    = "MAX_ALIASES_EXCEEDED"
-	CodeTooManyRootFields = "MAX_ROOT_FIELDS_EXCEEDED"
-	CodeTooCostly         = "COST_LIMIT_EXCEEDED"
-	// CodeValidationFailed is the validator's code, for what it would refuse
-	// anyway but only after costly work (fragment cycles).
-	CodeValidationFailed = "GRAPHQL_VALIDATION_FAILED"
 )
 
 // Error is a refused operation.
@@ -49,7 +37,7 @@ type Checker struct {
 // CheckSource counts bytes and lexer tokens, stopping at the limit.
 func (c Checker) CheckSource(query string) *Error {
 	if c.MaxDocumentBytes > 0 && len(query) > c.MaxDocumentBytes {
-		return &Error{CodeDocumentTooLarge, fmt.Sprintf("the document has %d bytes; the limit is %d", len(query), c.MaxDocumentBytes)}
+		return &Error{errcode.DocumentTooLarge, fmt.Sprintf("the document has %d bytes; the limit is %d", len(query), c.MaxDocumentBytes)}
 	}
 	if c.MaxTokens <= 0 {
 		return nil
@@ -61,7 +49,7 @@ func (c Checker) CheckSource(query string) *Error {
 			return nil // syntax errors are the parser's to report
 		}
 		if n >= c.MaxTokens {
-			return &Error{CodeTooManyTokens, fmt.Sprintf("the document has more than %d tokens", c.MaxTokens)}
+			return &Error{errcode.TooManyTokens, fmt.Sprintf("the document has more than %d tokens", c.MaxTokens)}
 		}
 	}
 }
@@ -78,19 +66,19 @@ func (c Checker) CheckShape(doc *ast.QueryDocument, op *ast.OperationDefinition)
 	sh := gqlshape.Measure(doc, op)
 	switch {
 	case c.MaxRootFields > 0 && sh.RootFields > c.MaxRootFields:
-		return &Error{CodeTooManyRootFields, fmt.Sprintf("the operation selects %d root fields; the limit is %d", sh.RootFields, c.MaxRootFields)}
+		return &Error{errcode.TooManyRootFields, fmt.Sprintf("the operation selects %d root fields; the limit is %d", sh.RootFields, c.MaxRootFields)}
 	case sh.Cycle != "":
 		// The validator would refuse it too, after walking the cycle from
 		// every fragment on it.
-		return &Error{CodeValidationFailed, fmt.Sprintf("fragment %s spreads itself", sh.Cycle)}
+		return &Error{errcode.ValidationFailed, fmt.Sprintf("fragment %s spreads itself", sh.Cycle)}
 	case sh.Fields > expansionBudget:
-		return &Error{CodeTooCostly, "the operation expands to too many fields"}
+		return &Error{errcode.TooCostly, "the operation expands to too many fields"}
 	case sh.FragmentWork > expansionBudget:
-		return &Error{CodeTooCostly, "the document's fragments expand to too many fields"}
+		return &Error{errcode.TooCostly, "the document's fragments expand to too many fields"}
 	case c.MaxDepth > 0 && sh.Depth > c.MaxDepth:
-		return &Error{CodeTooDeep, fmt.Sprintf("the operation is deeper than %d levels", c.MaxDepth)}
+		return &Error{errcode.TooDeep, fmt.Sprintf("the operation is deeper than %d levels", c.MaxDepth)}
 	case c.MaxAliases > 0 && sh.Aliases > c.MaxAliases:
-		return &Error{CodeTooManyAliases, fmt.Sprintf("the operation uses more than %d aliases", c.MaxAliases)}
+		return &Error{errcode.TooManyAliases, fmt.Sprintf("the operation uses more than %d aliases", c.MaxAliases)}
 	}
 	return nil
 }
@@ -110,7 +98,7 @@ func (c Checker) CheckCost(op *ast.OperationDefinition, vars map[string]any) *Er
 		return nil
 	}
 	if cost := c.Cost(op, vars); cost > c.MaxCost {
-		return &Error{CodeTooCostly, fmt.Sprintf("the operation's estimated cost is %d; the limit is %d", cost, c.MaxCost)}
+		return &Error{errcode.TooCostly, fmt.Sprintf("the operation's estimated cost is %d; the limit is %d", cost, c.MaxCost)}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/router/config"
 	"github.com/virtual-store/virtual-store/router/limits"
 )
@@ -31,14 +32,14 @@ func TestShapeAndSource(t *testing.T) {
 		name, query, code string
 	}{
 		{"fine", `{ product(id: 1) { name related(limit: 2) { name } } }`, ""},
-		{"too large", `{ product(id: 1) { name } }` + strings.Repeat(" ", 600), limits.CodeDocumentTooLarge},
-		{"too many tokens", `{ product(id: 1) { ` + strings.Repeat("name ", 60) + `} }`, limits.CodeTooManyTokens},
-		{"too deep", `{ product(id: 1) { related { related { related { related { name } } } } } }`, limits.CodeTooDeep},
-		{"too deep through fragments", `{ product(id: 1) { ...A } } fragment A on Product { related { related { ...B } } } fragment B on Product { related { related { name } } }`, limits.CodeTooDeep},
-		{"too many aliases", `{ a: product(id: 1) { n1: name n2: name n3: name } }`, limits.CodeTooManyAliases},
-		{"too many root fields", `{ categories { name } product(id: 1) { name } ... on Query { categories { name } } ...R } fragment R on Query { categories { name } }`, limits.CodeTooManyRootFields},
+		{"too large", `{ product(id: 1) { name } }` + strings.Repeat(" ", 600), errcode.DocumentTooLarge},
+		{"too many tokens", `{ product(id: 1) { ` + strings.Repeat("name ", 60) + `} }`, errcode.TooManyTokens},
+		{"too deep", `{ product(id: 1) { related { related { related { related { name } } } } } }`, errcode.TooDeep},
+		{"too deep through fragments", `{ product(id: 1) { ...A } } fragment A on Product { related { related { ...B } } } fragment B on Product { related { related { name } } }`, errcode.TooDeep},
+		{"too many aliases", `{ a: product(id: 1) { n1: name n2: name n3: name } }`, errcode.TooManyAliases},
+		{"too many root fields", `{ categories { name } product(id: 1) { name } ... on Query { categories { name } } ...R } fragment R on Query { categories { name } }`, errcode.TooManyRootFields},
 		// Refused before the validator walks the cycle from every fragment on it.
-		{"cyclic fragments", `{ product(id: 1) { ...A } } fragment A on Product { related { ...A } }`, limits.CodeValidationFailed},
+		{"cyclic fragments", `{ product(id: 1) { ...A } } fragment A on Product { related { ...A } }`, errcode.ValidationFailed},
 		{"introspection depth is not counted", `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`, ""},
 	}
 	for _, tt := range tests {
@@ -71,8 +72,8 @@ func TestFragmentBombIsRefusedQuickly(t *testing.T) {
 	}
 	c := checker()
 	c.MaxAliases = 0
-	if e := c.CheckShape(doc, doc.Operations[0]); e == nil || e.Code != limits.CodeTooCostly {
-		t.Fatalf("err = %v, want %s", e, limits.CodeTooCostly)
+	if e := c.CheckShape(doc, doc.Operations[0]); e == nil || e.Code != errcode.TooCostly {
+		t.Fatalf("err = %v, want %s", e, errcode.TooCostly)
 	}
 }
 
@@ -117,8 +118,8 @@ func TestCost(t *testing.T) {
 		}
 	}
 	doc, _ := gqlparser.LoadQuery(schema, `{ categories { products(first: 100) { edges { node { related(limit: 100) { id } } } } } }`)
-	if e := checker().CheckCost(doc.Operations[0], nil); e == nil || e.Code != limits.CodeTooCostly {
-		t.Fatalf("err = %v, want %s", e, limits.CodeTooCostly)
+	if e := checker().CheckCost(doc.Operations[0], nil); e == nil || e.Code != errcode.TooCostly {
+		t.Fatalf("err = %v, want %s", e, errcode.TooCostly)
 	}
 }
 
@@ -158,8 +159,8 @@ func TestRootFragmentBomb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := checker().CheckShape(doc, doc.Operations[0]); e == nil || e.Code != limits.CodeTooManyRootFields {
-		t.Fatalf("err = %v, want %s", e, limits.CodeTooManyRootFields)
+	if e := checker().CheckShape(doc, doc.Operations[0]); e == nil || e.Code != errcode.TooManyRootFields {
+		t.Fatalf("err = %v, want %s", e, errcode.TooManyRootFields)
 	}
 }
 
@@ -193,8 +194,8 @@ func TestFragmentChainIsRefusedBeforeValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lerr := c.CheckShape(doc, doc.Operations[0]); lerr == nil || lerr.Code != limits.CodeTooCostly {
-		t.Fatalf("a chain of 3,000 fragments: %v, want %s", lerr, limits.CodeTooCostly)
+	if lerr := c.CheckShape(doc, doc.Operations[0]); lerr == nil || lerr.Code != errcode.TooCostly {
+		t.Fatalf("a chain of 3,000 fragments: %v, want %s", lerr, errcode.TooCostly)
 	}
 }
 

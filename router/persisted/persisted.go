@@ -14,17 +14,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/router/config"
-)
-
-// Codes of the errors. PERSISTED_QUERY_NOT_FOUND is what APQ clients
-// (Apollo Client, urql, graphql-request) react to by resending the document.
-const (
-	CodeNotFound     = "PERSISTED_QUERY_NOT_FOUND"
-	CodeNotSupported = "PERSISTED_QUERY_NOT_SUPPORTED"
-	CodeHashMismatch = "PERSISTED_QUERY_HASH_MISMATCH"
-	CodeNotInList    = "PERSISTED_QUERY_NOT_IN_LIST"
-	CodeBadRequest   = "BAD_REQUEST"
 )
 
 // Error is a refused persisted query.
@@ -115,10 +106,10 @@ func (q *Queries) Resolve(ctx context.Context, query string, extensions map[stri
 	}
 	switch {
 	case hash == "" && query == "":
-		return "", &Error{CodeBadRequest, "the request has no query"}
+		return "", &Error{errcode.BadRequest, "the request has no query"}
 	case hash == "":
 		if q.safelist && !q.trusted[Hash(query)] {
-			return "", &Error{CodeNotInList, "this operation is not in the router's list of trusted operations"}
+			return "", &Error{errcode.PersistedQueryNotInList, "this operation is not in the router's list of trusted operations"}
 		}
 		return query, nil
 	case query == "":
@@ -126,28 +117,28 @@ func (q *Queries) Resolve(ctx context.Context, query string, extensions map[stri
 			return doc, nil
 		}
 		if q.safelist {
-			return "", &Error{CodeNotInList, "no trusted operation has this id"}
+			return "", &Error{errcode.PersistedQueryNotInList, "no trusted operation has this id"}
 		}
 		if !q.apq {
-			return "", &Error{CodeNotSupported, "PersistedQueryNotSupported"}
+			return "", &Error{errcode.PersistedQueryNotSupported, "PersistedQueryNotSupported"}
 		}
 		if doc, ok := q.cache.Get(strings.ToLower(hash)); ok {
 			return doc, nil
 		}
-		return "", &Error{CodeNotFound, "PersistedQueryNotFound"}
+		return "", &Error{errcode.PersistedQueryNotFound, "PersistedQueryNotFound"}
 	}
 	// Both: the client registers the document under its hash.
 	if Hash(query) != strings.ToLower(hash) {
-		return "", &Error{CodeHashMismatch, "provided sha256Hash does not match the query"}
+		return "", &Error{errcode.PersistedQueryHashMismatch, "provided sha256Hash does not match the query"}
 	}
 	if q.safelist {
 		if !q.trusted[Hash(query)] {
-			return "", &Error{CodeNotInList, "this operation is not in the router's list of trusted operations"}
+			return "", &Error{errcode.PersistedQueryNotInList, "this operation is not in the router's list of trusted operations"}
 		}
 		return query, nil
 	}
 	if !q.apq {
-		return "", &Error{CodeNotSupported, "PersistedQueryNotSupported"}
+		return "", &Error{errcode.PersistedQueryNotSupported, "PersistedQueryNotSupported"}
 	}
 	return query, nil
 }
@@ -182,14 +173,14 @@ func requestedHash(ext map[string]any) (string, *Error) {
 	}
 	m, ok := pq.(map[string]any)
 	if !ok {
-		return "", &Error{CodeBadRequest, "extensions.persistedQuery must be an object"}
+		return "", &Error{errcode.BadRequest, "extensions.persistedQuery must be an object"}
 	}
 	if v := fmt.Sprint(m["version"]); v != "1" {
-		return "", &Error{CodeBadRequest, "unsupported persistedQuery version " + v}
+		return "", &Error{errcode.BadRequest, "unsupported persistedQuery version " + v}
 	}
 	h, _ := m["sha256Hash"].(string)
 	if h == "" {
-		return "", &Error{CodeBadRequest, "extensions.persistedQuery.sha256Hash is required"}
+		return "", &Error{errcode.BadRequest, "extensions.persistedQuery.sha256Hash is required"}
 	}
 	return h, nil
 }

@@ -6,9 +6,7 @@
 package plan
 
 import (
-	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -81,6 +79,8 @@ func (s *Selection) key() string {
 	return s.ResponseKey
 }
 
+var typenameSel = &Selection{ResponseKey: "__typename", Name: "__typename"}
+
 // merge adds sel to list, merging with an existing selection of the same key.
 func merge(list []*Selection, sel *Selection) []*Selection {
 	for _, existing := range list {
@@ -92,6 +92,17 @@ func merge(list []*Selection, sel *Selection) []*Selection {
 		}
 	}
 	return append(list, sel)
+}
+
+func mergeAll(list, more []*Selection) []*Selection {
+	for _, s := range more {
+		list = merge(list, s)
+	}
+	return list
+}
+
+func appendPath(path []string, key string) []string {
+	return append(append([]string(nil), path...), key)
 }
 
 // Planner plans operations against one supergraph.
@@ -155,50 +166,12 @@ func (p *planning) newFetch(graph, typeName string, entity bool, path []string) 
 	return f
 }
 
+// plan plans the root fields in order, then checks and renders the fetches.
 func (p *planning) plan() (*Plan, error) {
-	root := p.op.RootType.Name
-	out := &Plan{Sequential: p.op.Kind == ast.Mutation}
-	p.out = out
-	var current *Fetch
+	p.out = &Plan{Sequential: p.op.Kind == ast.Mutation}
 	for _, s := range p.op.SelectionSet {
-		field, ok := s.(*ast.Field)
-		if !ok {
-			return nil, fmt.Errorf("unexpected fragment at the root after normalization")
-		}
-		if strings.HasPrefix(field.Name, "__") {
-			continue // introspection and __typename are answered by the router
-		}
-		graph, err := p.rootGraph(root, field)
-		if err != nil {
+		if err := p.planRootField(s); err != nil {
 			return nil, err
-		}
-		// Queries: one fetch per subgraph. Mutations: consecutive fields of
-		// one subgraph share a fetch; the order across subgraphs is kept.
-		if out.Sequential {
-			if current == nil || current.graph != graph {
-				current = p.newFetch(graph, root, false, nil)
-				current.OpKind = ast.Mutation
-				out.Roots = append(out.Roots, current)
-			}
-		} else {
-			current = nil
-			for _, f := range out.Roots {
-				if f.graph == graph {
-					current = f
-				}
-			}
-			if current == nil {
-				current = p.newFetch(graph, root, false, nil)
-				current.OpKind = p.op.Kind
-				out.Roots = append(out.Roots, current)
-			}
-		}
-		sels, err := p.planSelections(current, root, nil, ast.SelectionSet{field}, nil)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range sels {
-			current.Selection = merge(current.Selection, s)
 		}
 	}
 	if err := checkAcyclic(p.fetchs); err != nil {
@@ -209,88 +182,7 @@ func (p *planning) plan() (*Plan, error) {
 			return nil, err
 		}
 	}
-	return out, nil
-}
-
-// checkAcyclic makes sure no fetch waits, through parents and After, on
-// itself: the executor would wait forever. Such a plan is an error.
-func checkAcyclic(fetches []*Fetch) error {
-	deps := map[int][]int{}
-	for _, f := range fetches {
-		deps[f.ID] = append(deps[f.ID], f.After...)
-		for _, c := range f.Children {
-			deps[c.ID] = append(deps[c.ID], f.ID)
-		}
-	}
-	const (
-		visiting = 1
-		done     = 2
-	)
-	state := map[int]int{}
-	var visit func(id int) bool
-	visit = func(id int) bool {
-		switch state[id] {
-		case visiting:
-			return false
-		case done:
-			return true
-		}
-		state[id] = visiting
-		for _, d := range deps[id] {
-			if !visit(d) {
-				return false
-			}
-		}
-		state[id] = done
-		return true
-	}
-	for _, f := range fetches {
-		if !visit(f.ID) {
-			return fmt.Errorf("fetch %d (%s) would wait on itself", f.ID, f.Graph)
-		}
-	}
-	return nil
-}
-
-// rootGraph picks the subgraph for a root field: among those resolving it,
-// the one that can answer most of the field's subtree itself.
-func (p *planning) rootGraph(root string, field *ast.Field) (string, error) {
-	t := p.sg.Type(root)
-	f := t.Fields[field.Name]
-	if f == nil {
-		return "", fmt.Errorf("no subgraph resolves %s.%s", root, field.Name)
-	}
-	graphs := f.ResolvingGraphs()
-	if len(graphs) == 0 {
-		return "", fmt.Errorf("no subgraph resolves %s.%s", root, field.Name)
-	}
-	best, bestScore := graphs[0], -1
-	for _, g := range graphs {
-		if score := p.coverage(g, f.Def.Type.Name(), field.SelectionSet); score > bestScore {
-			best, bestScore = g, score
-		}
-	}
-	return best, nil
-}
-
-// coverage counts the fields of ss (recursively) graph g resolves itself.
-func (p *planning) coverage(g, typeName string, ss ast.SelectionSet) int {
-	n := 0
-	t := p.sg.Type(typeName)
-	if t == nil {
-		return 0
-	}
-	for _, s := range ss {
-		switch s := s.(type) {
-		case *ast.Field:
-			if f := t.Fields[s.Name]; f != nil && f.ResolvableIn(g) {
-				n += 1 + p.coverage(g, f.Def.Type.Name(), s.SelectionSet)
-			}
-		case *ast.InlineFragment:
-			n += p.coverage(g, s.TypeCondition, s.SelectionSet)
-		}
-	}
-	return n
+	return p.out, nil
 }
 
 // sortedGraphs returns graph enums sorted by name for determinism.

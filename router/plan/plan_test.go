@@ -2,14 +2,12 @@ package plan_test
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/virtual-store/virtual-store/router/compose"
 	"github.com/virtual-store/virtual-store/router/internal/storegraph"
 	"github.com/virtual-store/virtual-store/router/normalize"
 	"github.com/virtual-store/virtual-store/router/plan"
@@ -22,12 +20,6 @@ func planner(t testing.TB) (*plan.Planner, *ast.Schema) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plannerOf(t, sdl)
-}
-
-// plannerOf returns a planner for a supergraph and its API schema.
-func plannerOf(t testing.TB, sdl string) (*plan.Planner, *ast.Schema) {
-	t.Helper()
 	sg, api, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
@@ -150,124 +142,6 @@ func BenchmarkPlan(b *testing.B) {
 		if _, err := p.Plan(op); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// A key whose fields come from an entity fetch planned earlier for the
-// client's own selection: the dependent fetch must wait for it.
-func TestKeyFieldsFromAnEarlierEntityFetchAreWaitedFor(t *testing.T) {
-	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
-`
-	pl := planComposed(t, []compose.Subgraph{
-		{Name: "catalog", URL: "http://catalog", SDL: link + `type Query { featured: [Item!]! } type Item @key(fields: "sku") { sku: ID! }`},
-		{Name: "codes", URL: "http://codes", SDL: link + `type Item @key(fields: "sku") { sku: ID! code: String! @shareable }`},
-		{Name: "prices", URL: "http://prices", SDL: link + `type Item @key(fields: "sku code") { sku: ID! code: String! price: Int! }`},
-	}, `{ featured { code price } }`)
-	root := pl.Roots[0]
-	var codes, prices *plan.Fetch
-	for _, c := range root.Children {
-		switch c.Graph {
-		case "codes":
-			codes = c
-		case "prices":
-			prices = c
-		}
-	}
-	if codes == nil || prices == nil {
-		t.Fatalf("plan:\n%s", describe(pl))
-	}
-	if !slices.Contains(prices.After, codes.ID) {
-		t.Fatalf("the prices fetch (key sku code) does not wait for the codes fetch:\n%s", describe(pl))
-	}
-}
-
-// planComposed composes subgraphs and plans query over them.
-func planComposed(t *testing.T, subgraphs []compose.Subgraph, query string) *plan.Plan {
-	t.Helper()
-	sdl, err := compose.Compose(subgraphs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, api := plannerOf(t, sdl)
-	return planQuery(t, p, api, query)
-}
-
-// A value type's key field is only reachable through its parent entity in
-// a third subgraph: the key comes from there, then the jump.
-func TestKeyOfAValueTypeThroughItsParent(t *testing.T) {
-	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
-`
-	pl := planComposed(t, []compose.Subgraph{
-		{Name: "orders", URL: "http://orders", SDL: link + `type Query { order: Order } type Order @key(fields: "id") { id: ID }`},
-		{Name: "notes", URL: "http://notes", SDL: link + `type Order @key(fields: "id") { id: ID customer: Customer @shareable } type Customer { note: String }`},
-		{Name: "refs", URL: "http://refs", SDL: link + `type Order @key(fields: "id") { id: ID customer: Customer @shareable } type Customer { id: ID @shareable }`},
-		{Name: "people", URL: "http://people", SDL: link + `type Customer @key(fields: "id") { id: ID @shareable name: String }`},
-	}, `{ order { customer { note name } } }`)
-	got := describe(pl)
-	for _, want := range []string{"[refs] @order", "customer{id}", "[people] @order.customer"} {
-		if !strings.Contains(got, want) {
-			t.Fatalf("plan lacks %q:\n%s", want, got)
-		}
-	}
-}
-
-// A union member only some of the subgraphs that may answer a path know is
-// not asked for there; where one subgraph alone answers, all its members are.
-func TestPartialUnionMembers(t *testing.T) {
-	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
-`
-	subgraphs := []compose.Subgraph{
-		{Name: "a", URL: "http://a", SDL: link + `type Query { box: Box @shareable onlyA: Box }
-type Box @shareable { items: [Item!]! } union Item = Pen | Cup
-type Pen @shareable { ink: String } type Cup { size: Int }`},
-		{Name: "b", URL: "http://b", SDL: link + `type Query { box: Box @shareable }
-type Box @shareable { items: [Item!]! } union Item = Pen
-type Pen @shareable { ink: String }`},
-	}
-	shared := describe(planComposed(t, subgraphs, `{ box { items { ... on Pen { ink } ... on Cup { size } } } }`))
-	if strings.Contains(shared, "Cup") || !strings.Contains(shared, "...on Pen{ink}") {
-		t.Errorf("shared path:\n%s", shared)
-	}
-	own := describe(planComposed(t, subgraphs, `{ onlyA { items { ... on Pen { ink } ... on Cup { size } } } }`))
-	if !strings.Contains(own, "...on Cup{size}") {
-		t.Errorf("a path only a answers:\n%s", own)
-	}
-}
-
-// Each subgraph answers one implementation's id only (the other's key is
-// @external there): no plan can answer node { id } from one place, and
-// mixing two subgraphs' answers to node (each may pick another object) is
-// refused; asking for one implementation goes to the subgraph that has it.
-func TestExternalKeysAreNotProducedAndSharedAbstractRootsAreNotMixed(t *testing.T) {
-	link := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external"])
-`
-	subgraphs := []compose.Subgraph{
-		{Name: "a", URL: "http://a", SDL: link + `type Query { node(id: ID!): Node @shareable } interface Node { id: ID! }
-type Account implements Node @key(fields: "id") { id: ID! name: String! }
-type Chat implements Node @key(fields: "id") { id: ID! @external }`},
-		{Name: "b", URL: "http://b", SDL: link + `type Query { node(id: ID!): Node @shareable } interface Node { id: ID! }
-type Account implements Node @key(fields: "id") { id: ID! @external }
-type Chat implements Node @key(fields: "id") { id: ID! text: String! }`},
-	}
-	sdl, err := compose.Compose(subgraphs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg, api, err := schema.Load(sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, errs := gqlparser.LoadQuery(api.Schema, `{ node(id: "1") { id } }`)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	op, _ := normalize.Normalize(api.Schema, doc, doc.Operations[0], nil)
-	if pl, err := plan.New(sg, api.Schema).Plan(op); err == nil {
-		t.Fatalf("planned node { id }:\n%s", describe(pl))
-	}
-	got := describe(planComposed(t, subgraphs, `{ node(id: "1") { ... on Chat { id text } } }`))
-	if !strings.HasPrefix(got, "[b]") || strings.Contains(got, "[a]") {
-		t.Fatalf("Chat fields:\n%s", got)
 	}
 }
 

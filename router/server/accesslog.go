@@ -27,7 +27,7 @@ func info(ctx context.Context) *requestInfo {
 // accessLog writes one structured line per GraphQL request: operation,
 // outcome, status, duration, request id. It logs no tokens, variables,
 // documents, addresses or user ids: nothing personal and nothing secret.
-func (g *Gateway) accessLog(next http.Handler) http.Handler {
+func (g *gateway) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &requestInfo{}

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/virtual-store/virtual-store/router/compose"
 	"github.com/virtual-store/virtual-store/router/config"
-	"github.com/virtual-store/virtual-store/router/execute"
 	"github.com/virtual-store/virtual-store/router/server"
 )
 
@@ -42,9 +40,9 @@ func newGraph(t *testing.T, sdls map[string]string) (*store, map[string]*fakeSub
 	return serveComposed(t, subgraphs), fakes
 }
 
-// serveComposed serves the composition of subgraphs through a gateway with
-// default settings (no auth, no rate limit).
-func serveComposed(t *testing.T, subgraphs []compose.Subgraph) *store {
+// serveComposed serves the composition of subgraphs through a router with
+// default settings (no auth, no rate limit) that configure may change.
+func serveComposed(t *testing.T, subgraphs []compose.Subgraph, configure ...func(*config.Config)) *store {
 	t.Helper()
 	sdl, err := compose.Compose(subgraphs)
 	if err != nil {
@@ -52,8 +50,11 @@ func serveComposed(t *testing.T, subgraphs []compose.Subgraph) *store {
 	}
 	cfg := config.Default()
 	cfg.Auth.JWKSURL, cfg.RateLimit.Enabled, cfg.AccessLog = "", false, false
+	for _, c := range configure {
+		c(&cfg)
+	}
 	s := &store{}
-	s.engine, s.gateway, s.router = serveGateway(t, sdl, cfg, server.Deps{})
+	s.server, s.router = serve(t, sdl, cfg, server.Deps{})
 	return s
 }
 
@@ -63,7 +64,7 @@ func TestObjectsOfInaccessibleTypesAreNull(t *testing.T) {
 type Hidden implements Item @inaccessible { name: String! } type Shown implements Item { name: String! }`,
 	})
 	fakes["a"].responses[`query{item{__typename}}`] = `{"data":{"item":{"__typename":"Hidden"}}}`
-	if got := s.queryAs(t, "", `{ item { __typename } }`, nil); got != `{"data":{"item":null}}` {
+	if got := text(s.anon().Do(t, `{ item { __typename } }`, nil)); got != `{"data":{"item":null}}` {
 		t.Fatalf("got %s", got)
 	}
 }
@@ -79,7 +80,7 @@ interface Part { label: String! } type Wheel implements Part @shareable { label:
 	fakes["a"].responses[`query{thing{__typename id part{__typename ...on Part{label}}}}`] = `{"data":{"thing":{"__typename":"Thing","id":"t1","part":{"__typename":"Wheel","label":"front"}}}}`
 	fakes["a"].responses[`query{thing{__typename id part{__typename label}}}`] = `{"data":{"thing":{"__typename":"Thing","id":"t1","part":{"__typename":"Wheel","label":"front"}}}}`
 	fakes["b"].responses[`query($representations:[_Any!]!){_entities(representations:$representations){...on Thing{summary}}}`] = `{"data":{"_entities":[{"summary":"ok"}]}}`
-	if got := s.queryAs(t, "", `{ thing { summary } }`, nil); got != `{"data":{"thing":{"summary":"ok"}}}` {
+	if got := text(s.anon().Do(t, `{ thing { summary } }`, nil)); got != `{"data":{"thing":{"summary":"ok"}}}` {
 		t.Fatalf("got %s", got)
 	}
 	reps := fakes["b"].got[0]["variables"].(map[string]any)["representations"].([]any)
@@ -99,7 +100,7 @@ func TestOverrideAndProgressiveOverride(t *testing.T) {
 		"new": link + `type Item @key(fields: "id") { id: ID! name: String @override(from: "old")
   price: Int @override(from: "old", label: "percent(100)") stock: Int @override(from: "old", label: "percent(0)") }`,
 	})
-	sdl := s.engine.Supergraph.SDL
+	sdl := s.server.Engine().Supergraph.SDL
 	if !strings.Contains(sdl, `price: Int @join__field(graph: NEW, override: "old", overrideLabel: "percent(100)") @join__field(graph: OLD, overrideLabel: "percent(100)")`) {
 		t.Fatalf("supergraph:\n%s", sdl)
 	}
@@ -109,7 +110,7 @@ func TestOverrideAndProgressiveOverride(t *testing.T) {
 	fakes["old"].responses[`query{item{__typename id stock}}`] = `{"data":{"item":{"__typename":"Item","id":"1","stock":7}}}`
 	fakes["new"].responses[`query($representations:[_Any!]!){_entities(representations:$representations){...on Item{name price}}}`] = `{"data":{"_entities":[{"name":"New","price":5}]}}`
 	for range 5 {
-		if got := s.queryAs(t, "", `{ item { name price stock } }`, nil); got != `{"data":{"item":{"name":"New","price":5,"stock":7}}}` {
+		if got := text(s.anon().Do(t, `{ item { name price stock } }`, nil)); got != `{"data":{"item":{"name":"New","price":5,"stock":7}}}` {
 			t.Fatalf("got %s", got)
 		}
 	}
@@ -145,13 +146,13 @@ func TestUnreachableSubgraphQueriesAreRetriedOnce(t *testing.T) {
 	s := serveComposed(t, []compose.Subgraph{{Name: "a", URL: srv.URL, SDL: fed25 + `type Query { n: Int } type Mutation { bump: Int }`}})
 
 	f.drops.Store(1)
-	if got := s.queryAs(t, "", `{ n }`, nil); got != `{"data":{"n":1}}` || f.attempts.Load() != 2 {
+	if got := text(s.anon().Do(t, `{ n }`, nil)); got != `{"data":{"n":1}}` || f.attempts.Load() != 2 {
 		t.Fatalf("query: %s after %d attempts, want data after 2", got, f.attempts.Load())
 	}
 	f.drops.Store(1)
 	f.attempts.Store(0)
 	f.answer = `{"data":{"bump":2}}`
-	if got := s.queryAs(t, "", `mutation { bump }`, nil); !strings.Contains(got, "SUBREQUEST_HTTP_ERROR") || f.attempts.Load() != 1 {
+	if got := text(s.anon().Do(t, `mutation { bump }`, nil)); !strings.Contains(got, "SUBREQUEST_HTTP_ERROR") || f.attempts.Load() != 1 {
 		t.Fatalf("mutation: %s after %d attempts, want an error after 1", got, f.attempts.Load())
 	}
 }
@@ -163,30 +164,13 @@ func TestPerSubgraphTimeout(t *testing.T) {
 	slowSrv, fastSrv := httptest.NewServer(slow), httptest.NewServer(fast)
 	defer slowSrv.Close()
 	defer fastSrv.Close()
-	sdl, err := compose.Compose([]compose.Subgraph{
+	s := serveComposed(t, []compose.Subgraph{
 		{Name: "slow", URL: slowSrv.URL, SDL: fed25 + `type Query { slow: Int }`},
 		{Name: "fast", URL: fastSrv.URL, SDL: fed25 + `type Query { fast: Int }`},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	transport := execute.NewTransport(5*time.Second, nil)
-	transport.SetTimeouts(map[string]time.Duration{slowSrv.URL: 50 * time.Millisecond})
-	e, err := server.NewEngine(sdl, server.Options{Transport: transport})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := server.NewHandler(e, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"query":"{ slow fast }"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	}, func(c *config.Config) { c.SubgraphTimeouts = map[string]time.Duration{"slow": 50 * time.Millisecond} })
+	got := text(s.anon().Do(t, `{ slow fast }`, nil))
 	// With the 5 s default the slow subgraph's answer (after 0.5 s) would be here.
-	if !strings.Contains(string(b), `"slow":null`) || !strings.Contains(string(b), `"fast":2`) {
-		t.Fatalf("got %s", b)
+	if !strings.Contains(got, `"slow":null`) || !strings.Contains(got, `"fast":2`) {
+		t.Fatalf("got %s", got)
 	}
 }

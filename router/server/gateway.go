@@ -19,6 +19,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/internal/auth"
 	"github.com/virtual-store/virtual-store/internal/clientip"
+	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/router/config"
 	"github.com/virtual-store/virtual-store/router/persisted"
@@ -26,12 +27,12 @@ import (
 	"github.com/virtual-store/virtual-store/router/ratelimit"
 )
 
-// Gateway is the router's HTTP surface: the GraphQL handler behind the edge
+// gateway is the router's HTTP surface: the GraphQL handler behind the edge
 // middleware (CORS, IP allow-lists, authentication, rate limits, access
 // logs, metrics), the playground, health and metrics endpoints.
-type Gateway struct {
-	GraphQL *Handler
-	Metrics *Metrics
+type gateway struct {
+	graphQL *graphQLHandler
+	metrics *Metrics
 
 	cfg      config.Config
 	log      *slog.Logger
@@ -46,20 +47,9 @@ type Gateway struct {
 	audiences atomic.Pointer[map[string]string]
 }
 
-// Deps are what a gateway is built from besides its configuration.
-type Deps struct {
-	Log      *slog.Logger
-	Registry *prometheus.Registry
-	// Authenticator verifies credentials (nil: everyone is anonymous and
-	// requests with credentials are refused, since nothing can check them).
-	Authenticator auth.Authenticator
-	// RateStore shares rate limit buckets (nil: in memory).
-	RateStore ratelimit.Store
-}
-
-// NewGateway wires a gateway; the engine is set later with GraphQL.Swap
-// (the router is not ready until then).
-func NewGateway(cfg config.Config, d Deps) (*Gateway, error) {
+// newGateway wires a gateway; the engine is set later with graphQL.swap
+// (the router is not ready until then). d is complete (New fills it in).
+func newGateway(cfg config.Config, d Deps) (*gateway, error) {
 	ips, err := clientip.New(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -76,9 +66,9 @@ func NewGateway(cfg config.Config, d Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{
+	g := &gateway{
 		cfg: cfg, log: d.Log, reg: d.Registry, authn: d.Authenticator, ips: ips, allowAll: allowAll, rules: rules,
-		Metrics: NewMetrics(d.Registry),
+		metrics: NewMetrics(d.Registry),
 	}
 	if cfg.RateLimit.Enabled {
 		g.limiter = ratelimit.New(cfg.RateLimit, d.RateStore)
@@ -86,24 +76,20 @@ func NewGateway(cfg config.Config, d Deps) (*Gateway, error) {
 			g.log.Warn("shared rate limit store failed; using in-memory buckets for a while", "err", err)
 		}
 	}
-	g.GraphQL = NewHandler(nil, d.Log)
-	g.GraphQL.MaxBody = cfg.Limits.MaxBodyBytes
-	g.GraphQL.DedupInbound = cfg.DedupInbound
-	g.GraphQL.persisted = pq
-	g.GraphQL.metrics = g.Metrics
-	g.GraphQL.guard = g.guardOperation
+	g.graphQL = &graphQLHandler{log: d.Log, maxBody: cfg.Limits.MaxBodyBytes, dedupInbound: cfg.DedupInbound,
+		persisted: pq, metrics: g.metrics, guard: g.guardOperation}
 	if cfg.Playground {
-		g.GraphQL.playgroundPage = playground.Handler("/playground", "/graphql")
+		g.graphQL.playgroundPage = playground.Handler("/playground", "/graphql")
 	}
 	return g, nil
 }
 
-// Admin is the handler of the router's admin port: /healthz, /readyz and
+// admin is the handler of the router's admin port: /healthz, /readyz and
 // /metrics. Both probes wait for a supergraph: before one is loaded the
 // router can answer nothing, and restarting it would not help either.
-func (g *Gateway) Admin() http.Handler {
+func (g *gateway) admin() http.Handler {
 	ready := service.Readiness(service.Check{Name: "supergraph", Func: func(context.Context) error {
-		if g.GraphQL.Engine() == nil {
+		if g.graphQL.current() == nil {
 			return fmt.Errorf("no supergraph loaded yet")
 		}
 		return nil
@@ -111,8 +97,8 @@ func (g *Gateway) Admin() http.Handler {
 	return service.AdminWith(ready, ready, g.reg)
 }
 
-// Routes is the gateway's public HTTP handler.
-func (g *Gateway) Routes() http.Handler {
+// routes is the gateway's public HTTP handler.
+func (g *gateway) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recoverer, service.NewHTTPMetrics(g.reg).Middleware)
 
@@ -126,8 +112,8 @@ func (g *Gateway) Routes() http.Handler {
 	})
 	// Per-client rate limit before authentication, per-user and global after.
 	edge := chi.Chain(c.Handler, g.accessLog, g.trace, g.allowIPs, g.limitClient, g.authenticate, g.limitCaller)
-	r.With(edge...).Handle("/graphql", g.GraphQL)
-	if pg := g.GraphQL.playgroundPage; pg != nil {
+	r.With(edge...).Handle("/graphql", g.graphQL)
+	if pg := g.graphQL.playgroundPage; pg != nil {
 		r.Method(http.MethodGet, "/", pg)
 		r.Method(http.MethodGet, "/playground/assets/*", pg)
 	}
@@ -135,15 +121,15 @@ func (g *Gateway) Routes() http.Handler {
 }
 
 // refuse writes a GraphQL error response for a request stopped at the edge.
-func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	g.GraphQL.refuse(w, info(r.Context()), status, code, msg)
+func (g *gateway) refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	g.graphQL.refuse(w, info(r.Context()), status, code, msg)
 }
 
 // authenticate verifies the bearer token; what the router then knows of the
 // caller (claims, client address) goes to the subgraphs as its statement
-// (SubgraphHeaders). Whatever identity header a client sends is never
+// (subgraphHeaders). Whatever identity header a client sends is never
 // forwarded.
-func (g *Gateway) authenticate(next http.Handler) http.Handler {
+func (g *gateway) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		st := &auth.Statement{Claims: auth.Claims{Expires: now.Add(g.cfg.Auth.IdentityTTL).Unix()}}
@@ -173,22 +159,31 @@ func (g *Gateway) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-func (g *Gateway) authFailed(w http.ResponseWriter, r *http.Request, reason, msg string) {
-	g.Metrics.authFail.WithLabelValues(reason).Inc()
+func (g *gateway) authFailed(w http.ResponseWriter, r *http.Request, reason, msg string) {
+	g.metrics.authFail.WithLabelValues(reason).Inc()
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	g.refuse(w, r, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
+	g.refuse(w, r, http.StatusUnauthorized, errcode.Unauthenticated, msg)
 }
 
 type statementKey struct{}
 
-// SetSubgraphs names the subgraph behind each URL (from a new supergraph):
-// the audience of the statements sent to it.
-func (g *Gateway) SetSubgraphs(nameByURL map[string]string) { g.audiences.Store(&nameByURL) }
+// setSubgraphs names the subgraph behind each URL (from a new supergraph):
+// the audience of the statements sent to it, and the subgraph label of its
+// fetch metrics.
+func (g *gateway) setSubgraphs(nameByURL map[string]string) { g.audiences.Store(&nameByURL) }
 
-// SubgraphHeaders is the executor transport's Header hook: the router's
+// observeFetch is the executor transport's Observe hook: the fetch metrics
+// of the subgraph at url (none before the first supergraph names it).
+func (g *gateway) observeFetch(url string, d time.Duration, outcome string) {
+	if names := g.audiences.Load(); names != nil {
+		g.metrics.Fetch((*names)[url], d, outcome)
+	}
+}
+
+// subgraphHeaders is the executor transport's Header hook: the router's
 // statement about the caller, addressed to the subgraph at url, and the
 // trace context travel with every subgraph request.
-func (g *Gateway) SubgraphHeaders(ctx context.Context, url string, h http.Header) {
+func (g *gateway) subgraphHeaders(ctx context.Context, url string, h http.Header) {
 	if st, ok := ctx.Value(statementKey{}).(*auth.Statement); ok {
 		s := *st
 		if names := g.audiences.Load(); names != nil {
@@ -201,10 +196,10 @@ func (g *Gateway) SubgraphHeaders(ctx context.Context, url string, h http.Header
 	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(h))
 }
 
-// Caller is the executor transport's Caller hook: who is asking, for
+// caller is the executor transport's Caller hook: who is asking, for
 // sharing identical in-flight subgraph queries only between requests whose
 // answers cannot differ (the same claims; client addresses do not matter).
-func Caller(ctx context.Context) string {
+func caller(ctx context.Context) string {
 	c, ok := auth.FromContext(ctx)
 	if !ok {
 		return ""
@@ -215,7 +210,7 @@ func Caller(ctx context.Context) string {
 // limitClient draws from the client address's bucket, before any token is
 // verified: a flood of requests (with credentials or garbage) from one
 // client is refused before it costs a signature check.
-func (g *Gateway) limitClient(next http.Handler) http.Handler {
+func (g *gateway) limitClient(next http.Handler) http.Handler {
 	if g.limiter == nil {
 		return next
 	}
@@ -230,7 +225,7 @@ func (g *Gateway) limitClient(next http.Handler) http.Handler {
 
 // limitCaller draws from the signed-in user's bucket, then the global one:
 // what a per-client bucket refused never spends the global bucket.
-func (g *Gateway) limitCaller(next http.Handler) http.Handler {
+func (g *gateway) limitCaller(next http.Handler) http.Handler {
 	if g.limiter == nil {
 		return next
 	}
@@ -247,14 +242,14 @@ func (g *Gateway) limitCaller(next http.Handler) http.Handler {
 	})
 }
 
-func (g *Gateway) rateLimited(w http.ResponseWriter, r *http.Request, ref *ratelimit.Refusal) {
-	g.Metrics.rateLimited.WithLabelValues(ref.Scope).Inc()
+func (g *gateway) rateLimited(w http.ResponseWriter, r *http.Request, ref *ratelimit.Refusal) {
+	g.metrics.rateLimited.WithLabelValues(ref.Scope).Inc()
 	w.Header().Set("Retry-After", strconv.Itoa(ref.RetryAfterSeconds()))
-	g.refuse(w, r, http.StatusTooManyRequests, "RATE_LIMITED", fmt.Sprintf("too many requests (%s limit); retry in %d s", ref.Scope, ref.RetryAfterSeconds()))
+	g.refuse(w, r, http.StatusTooManyRequests, errcode.RateLimited, fmt.Sprintf("too many requests (%s limit); retry in %d s", ref.Scope, ref.RetryAfterSeconds()))
 }
 
-// StartBackground runs the gateway's periodic jobs until ctx ends.
-func (g *Gateway) StartBackground(ctx context.Context) error {
+// background runs the gateway's periodic jobs until ctx ends.
+func (g *gateway) background(ctx context.Context) error {
 	if g.limiter == nil {
 		<-ctx.Done()
 		return nil

@@ -16,48 +16,39 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/errcode"
+	"github.com/virtual-store/virtual-store/router/engine"
 	"github.com/virtual-store/virtual-store/router/execute"
 	"github.com/virtual-store/virtual-store/router/persisted"
 	"github.com/virtual-store/virtual-store/router/playground"
 )
 
-// Handler serves GraphQL over HTTP (POST JSON, and GET for queries).
-type Handler struct {
-	engine  atomic.Pointer[Engine]
-	Log     *slog.Logger
-	MaxBody int64
-	// DedupInbound makes identical concurrent queries (same document,
+// graphQLHandler serves GraphQL over HTTP (POST JSON, and GET for queries)
+// with the engine of the current supergraph.
+type graphQLHandler struct {
+	engine  atomic.Pointer[engine.Engine]
+	log     *slog.Logger
+	maxBody int64
+	// dedupInbound makes identical concurrent queries (same document,
 	// variables and caller) share one execution. Mutations always run on
 	// their own.
-	DedupInbound bool
+	dedupInbound bool
 	inbound      singleflight.Group
 
 	persisted *persisted.Queries
 	metrics   *Metrics
-	guard     func(r *http.Request, opName string, rootFields []string) *RequestError
+	guard     func(r *http.Request, opName string, rootFields []string) *engine.RequestError
 	// playgroundPage answers browsers at the GraphQL URL (nil: off).
 	playgroundPage http.Handler
 }
 
-// NewHandler returns a handler serving e (nil: not ready until Swap).
-func NewHandler(e *Engine, log *slog.Logger) *Handler {
-	h := &Handler{Log: log, MaxBody: 2 << 20}
-	if e != nil {
-		h.engine.Store(e)
-	}
-	return h
-}
+// swap replaces the engine (a new supergraph) without dropping requests.
+func (h *graphQLHandler) swap(e *engine.Engine) { h.engine.Store(e) }
 
-// Swap replaces the engine (a new supergraph) without dropping requests.
-func (h *Handler) Swap(e *Engine) { h.engine.Store(e) }
+// current is the engine in use, nil before the first supergraph.
+func (h *graphQLHandler) current() *engine.Engine { return h.engine.Load() }
 
-// Engine is the engine in use, nil before the first supergraph.
-func (h *Handler) Engine() *Engine { return h.engine.Load() }
-
-// CodeRequestTooLarge refuses a body over the limit (HTTP 413).
-const CodeRequestTooLarge = "REQUEST_TOO_LARGE"
-
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *graphQLHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.playgroundPage != nil && playground.WantsHTML(r) {
 		h.playgroundPage.ServeHTTP(w, r)
 		return
@@ -72,17 +63,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, ri, status, code, msg)
 		return
 	}
-	e := h.Engine()
+	e := h.current()
 	if e == nil {
 		w.Header().Set("Retry-After", "1")
-		h.refuse(w, ri, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "the router has no supergraph yet")
+		h.refuse(w, ri, http.StatusServiceUnavailable, errcode.ServiceUnavailable, "the router has no supergraph yet")
 		return
 	}
 	if h.persisted != nil {
 		q, perr := h.persisted.Resolve(r.Context(), req.Query, req.Extensions)
 		if perr != nil {
 			status := http.StatusOK
-			if perr.Code == persisted.CodeBadRequest {
+			if perr.Code == errcode.BadRequest {
 				status = http.StatusBadRequest
 			}
 			h.refuse(w, ri, status, perr.Code, perr.Message)
@@ -90,15 +81,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Query = q
 	} else if req.Query == "" {
-		h.refuse(w, ri, http.StatusBadRequest, "BAD_REQUEST", "the request has no query")
+		h.refuse(w, ri, http.StatusBadRequest, errcode.BadRequest, "the request has no query")
 		return
 	}
 	if h.guard != nil {
-		req.Guard = func(opName string, roots []string) *RequestError { return h.guard(r, opName, roots) }
+		req.Guard = func(opName string, roots []string) *engine.RequestError { return h.guard(r, opName, roots) }
 	}
 	req.Observe = func(name, kind string) { ri.operation, ri.opType = name, kind }
 	resp, err := h.execute(r.Context(), e, req)
-	var reqErr *RequestError
+	var reqErr *engine.RequestError
 	switch {
 	case errors.As(err, &reqErr):
 		out := make([]execute.Error, len(reqErr.Errors))
@@ -117,8 +108,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, &execute.Response{Errors: out})
 		return
 	case err != nil:
-		h.Log.ErrorContext(r.Context(), "request failed", "err", err)
-		h.refuse(w, ri, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
+		h.log.ErrorContext(r.Context(), "request failed", "err", err)
+		h.refuse(w, ri, http.StatusOK, errcode.Internal, "internal server error")
 		return
 	}
 	if h.persisted != nil {
@@ -127,8 +118,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := execute.AppendJSON(make([]byte, 0, 4096), resp)
 	if err != nil {
-		h.Log.ErrorContext(r.Context(), "encode response", "err", err)
-		h.refuse(w, ri, http.StatusOK, "INTERNAL_SERVER_ERROR", "internal server error")
+		h.log.ErrorContext(r.Context(), "encode response", "err", err)
+		h.refuse(w, ri, http.StatusOK, errcode.Internal, "internal server error")
 		return
 	}
 	ri.outcome = "success"
@@ -147,22 +138,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // read decodes the GraphQL request of a POST (JSON body) or GET (URL).
-func (h *Handler) read(w http.ResponseWriter, r *http.Request) (req *Request, status int, code, msg string) {
-	req = &Request{}
+func (h *graphQLHandler) read(w http.ResponseWriter, r *http.Request) (req *engine.Request, status int, code, msg string) {
+	req = &engine.Request{}
 	switch r.Method {
 	case http.MethodPost:
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if ct != "application/json" && ct != "application/graphql-response+json" && ct != "" {
-			return nil, http.StatusUnsupportedMediaType, "BAD_REQUEST", "Content-Type must be application/json"
+			return nil, http.StatusUnsupportedMediaType, errcode.BadRequest, "Content-Type must be application/json"
 		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.MaxBody))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.maxBody))
 		dec.UseNumber()
 		if err := dec.Decode(req); err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				return nil, http.StatusRequestEntityTooLarge, CodeRequestTooLarge, fmt.Sprintf("the request body is over %d bytes", h.MaxBody)
+				return nil, http.StatusRequestEntityTooLarge, errcode.RequestTooLarge, fmt.Sprintf("the request body is over %d bytes", h.maxBody)
 			}
-			return nil, http.StatusBadRequest, "BAD_REQUEST", "the body must be a JSON GraphQL request"
+			return nil, http.StatusBadRequest, errcode.BadRequest, "the body must be a JSON GraphQL request"
 		}
 	case http.MethodGet:
 		req.ReadOnly = true
@@ -171,18 +162,18 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request) (req *Request, st
 		for name, dst := range map[string]*map[string]any{"variables": &req.Variables, "extensions": &req.Extensions} {
 			if v := q.Get(name); v != "" {
 				if err := json.Unmarshal([]byte(v), dst); err != nil {
-					return nil, http.StatusBadRequest, "BAD_REQUEST", name + " must be a JSON object"
+					return nil, http.StatusBadRequest, errcode.BadRequest, name + " must be a JSON object"
 				}
 			}
 		}
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		return nil, http.StatusMethodNotAllowed, "BAD_REQUEST", "use GET or POST"
+		return nil, http.StatusMethodNotAllowed, errcode.BadRequest, "use GET or POST"
 	}
 	return req, 0, "", ""
 }
 
-func (h *Handler) refuse(w http.ResponseWriter, ri *requestInfo, status int, code, msg string) {
+func (h *graphQLHandler) refuse(w http.ResponseWriter, ri *requestInfo, status int, code, msg string) {
 	h.metrics.reject(code)
 	ri.outcome, ri.code = "rejected", code
 	writeErrors(w, status, code, msg)
@@ -218,9 +209,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // execute runs a request, sharing the execution of identical concurrent
-// queries of the same caller when DedupInbound is on.
-func (h *Handler) execute(ctx context.Context, e *Engine, req *Request) (*execute.Response, error) {
-	if !h.DedupInbound || !strings.HasPrefix(strings.TrimSpace(req.Query), "{") && !strings.HasPrefix(strings.TrimSpace(req.Query), "query") {
+// queries of the same caller when dedupInbound is on.
+func (h *graphQLHandler) execute(ctx context.Context, e *engine.Engine, req *engine.Request) (*execute.Response, error) {
+	if !h.dedupInbound || !strings.HasPrefix(strings.TrimSpace(req.Query), "{") && !strings.HasPrefix(strings.TrimSpace(req.Query), "query") {
 		return e.Execute(ctx, req)
 	}
 	vars, _ := json.Marshal(req.Variables)

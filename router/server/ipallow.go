@@ -7,11 +7,10 @@ import (
 	"strings"
 
 	"github.com/virtual-store/virtual-store/internal/clientip"
+	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/router/config"
+	"github.com/virtual-store/virtual-store/router/engine"
 )
-
-// CodeIPNotAllowed refuses callers outside an allow-list.
-const CodeIPNotAllowed = "IP_NOT_ALLOWED"
 
 // ipRule allows some root fields or operation names only from networks.
 type ipRule struct {
@@ -50,13 +49,13 @@ func (r ipRule) covers(opName string, rootFields []string) bool {
 }
 
 // allowIPs refuses callers outside ip_allow.router (when set).
-func (g *Gateway) allowIPs(next http.Handler) http.Handler {
+func (g *gateway) allowIPs(next http.Handler) http.Handler {
 	if len(g.allowAll) == 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.allowAll.Contains(g.ips.Of(r)) {
-			g.refuse(w, r, http.StatusForbidden, CodeIPNotAllowed, "this address may not call the router")
+			g.refuse(w, r, http.StatusForbidden, errcode.IPNotAllowed, "this address may not call the router")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -64,14 +63,14 @@ func (g *Gateway) allowIPs(next http.Handler) http.Handler {
 }
 
 // guardOperation applies the per-operation rules once the operation is known.
-func (g *Gateway) guardOperation(r *http.Request, opName string, rootFields []string) *RequestError {
+func (g *gateway) guardOperation(r *http.Request, opName string, rootFields []string) *engine.RequestError {
 	if len(g.rules) == 0 {
 		return nil
 	}
 	ip := g.ips.Of(r)
 	for _, rule := range g.rules {
 		if rule.covers(opName, rootFields) && !rule.networks.Contains(ip) {
-			return requestError(CodeIPNotAllowed, "this operation may not be called from this address")
+			return engine.Refuse(errcode.IPNotAllowed, "this operation may not be called from this address")
 		}
 	}
 	return nil

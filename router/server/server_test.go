@@ -2,12 +2,16 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,9 +19,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/router/authn"
 	"github.com/virtual-store/virtual-store/router/config"
-	"github.com/virtual-store/virtual-store/router/execute"
 	"github.com/virtual-store/virtual-store/router/internal/storegraph"
 	"github.com/virtual-store/virtual-store/router/internal/testjwt"
 	"github.com/virtual-store/virtual-store/router/server"
@@ -52,13 +56,12 @@ func (f *fakeSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type store struct {
-	engine               *server.Engine
-	gateway              *server.Gateway
+	server               *server.Server
 	router               *httptest.Server
 	user, product, order *fakeSubgraph
 	productSrv           *httptest.Server
 	issuer               *testjwt.Issuer
-	// token is a customer's access token, sent by query.
+	// token is a customer's access token: s.as(s.token).
 	token string
 }
 
@@ -96,84 +99,64 @@ func newStore(t testing.TB, configure ...func(*config.Config)) *store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.engine, s.gateway, s.router = serveGateway(t, sdl, cfg, server.Deps{Authenticator: verifier})
+	s.server, s.router = serve(t, sdl, cfg, server.Deps{Authenticator: verifier})
 	s.token = s.issuer.Token(t, "dana", customerScopes, nil)
 	return s
 }
 
-// serveGateway serves sdl through a gateway configured by cfg and deps
-// (quiet log and a fresh registry filled in), as cmd/router wires it.
-func serveGateway(t testing.TB, sdl string, cfg config.Config, deps server.Deps) (*server.Engine, *server.Gateway, *httptest.Server) {
+// serve serves sdl (as the supergraph file of cfg) through a router that
+// server.New builds from cfg and deps (quiet log and a fresh registry
+// filled in) and server.Load loads, as cmd/router runs it; the public port
+// is an httptest server.
+func serve(t testing.TB, sdl string, cfg config.Config, deps server.Deps) (*server.Server, *httptest.Server) {
 	t.Helper()
-	deps.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	deps.Log = gqltest.Quiet()
 	deps.Registry = prometheus.NewRegistry()
-	gw, err := server.NewGateway(cfg, deps)
+	cfg.Supergraph = filepath.Join(t.TempDir(), "supergraph.graphql")
+	if err := os.WriteFile(cfg.Supergraph, []byte(sdl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.SubgraphTimeout = 5 * time.Second
+	srv, err := server.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	transport := execute.NewTransport(5*time.Second, nil)
-	transport.Header = gw.SubgraphHeaders
-	transport.Caller = server.Caller
-	e, err := server.NewEngine(sdl, server.Options{Transport: transport, Limits: cfg.Limits, NoIntrospection: !cfg.Introspection})
+	if err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	public := httptest.NewServer(srv.Handler())
+	t.Cleanup(public.Close)
+	return srv, public
+}
+
+// anon is a client of the router's GraphQL endpoint that sends no
+// credentials. It follows s.router, which a test may replace.
+func (s *store) anon() gqltest.Client { return gqltest.Client{URL: s.router.URL + "/graphql"} }
+
+// as is anon sending token as a bearer token; s.as(s.token) is the store's
+// customer.
+func (s *store) as(token string) gqltest.Client {
+	return s.anon().With("Authorization", "Bearer "+token)
+}
+
+// send sends method path (with its query string) to the router with c's
+// headers. The answer need not be GraphQL: a page, a 404, a preflight's.
+func (s *store) send(t testing.TB, c gqltest.Client, method, path string) gqltest.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.router.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := map[string]string{}
-	for _, g := range e.Supergraph.Graphs {
-		names[g.URL] = g.Name
-	}
-	gw.SetSubgraphs(names)
-	e.OnPlanCache = gw.Metrics.PlanCache
-	gw.GraphQL.Swap(e)
-	srv := httptest.NewServer(gw.Routes())
-	t.Cleanup(srv.Close)
-	return e, gw, srv
-}
-
-// post sends a GraphQL request with the given headers and returns the
-// status and body.
-func (s *store) post(t testing.TB, body string, header map[string]string) (int, string, http.Header) {
-	t.Helper()
-	h := map[string]string{"Content-Type": "application/json"}
-	for k, v := range header {
-		h[k] = v
-	}
-	return s.do(t, http.MethodPost, "/graphql", body, h)
-}
-
-// do sends any request to the router.
-func (s *store) do(t testing.TB, method, path, body string, header map[string]string) (int, string, http.Header) {
-	t.Helper()
-	req, _ := http.NewRequest(method, s.router.URL+path, strings.NewReader(body))
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	r, err := c.Send(req)
+	if err != nil && !errors.Is(err, gqltest.ErrNotGraphQL) {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(b)), resp.Header
+	return r
 }
 
-// query runs an operation as the store's customer.
-func (s *store) query(t testing.TB, q string, vars map[string]any) string {
-	t.Helper()
-	return s.queryAs(t, s.token, q, vars)
-}
-
-// queryAs runs an operation with a bearer token ("" for anonymous).
-func (s *store) queryAs(t testing.TB, token, q string, vars map[string]any) string {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	h := map[string]string{}
-	if token != "" {
-		h["Authorization"] = "Bearer " + token
-	}
-	_, got, _ := s.post(t, string(body), h)
-	return got
-}
+// text is an answer's body as the router wrote it, less the newline that
+// ends it: what the tests compare.
+func text(r gqltest.Response) string { return strings.TrimSpace(string(r.Raw)) }
 
 const orderQuery = `query{order(id:"o1"){status lines{product{__typename id}}}}`
 const productEntities = `query($representations:[_Any!]!){_entities(representations:$representations){...on Product{name}}}`
@@ -185,7 +168,7 @@ func TestFederatedQueryMergesInSelectionOrder(t *testing.T) {
 		{"quantity":2,"product":{"__typename":"Product","id":"p2"}},
 		{"quantity":3,"product":{"__typename":"Product","id":"p1"}}]}}}`
 	s.product.responses[productEntities] = `{"data":{"_entities":[{"name":"Lamp"},{"name":"Desk"}]}}`
-	got := s.query(t, `{ order(id: "o1") { lines { product { name } quantity } status } }`, nil)
+	got := text(s.as(s.token).Do(t, `{ order(id: "o1") { lines { product { name } quantity } status } }`, nil))
 	want := `{"data":{"order":{"lines":[{"product":{"name":"Lamp"},"quantity":1},{"product":{"name":"Desk"},"quantity":2},{"product":{"name":"Lamp"},"quantity":3}],"status":"PAID"}}}`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
@@ -204,7 +187,7 @@ func TestNullPropagationAndRepathedErrors(t *testing.T) {
 	s := newStore(t)
 	s.order.responses[orderQuery] = `{"data":{"order":{"status":"PAID","lines":[{"product":{"__typename":"Product","id":"p1"}}]}}}`
 	s.product.responses[productEntities] = `{"data":{"_entities":[null]},"errors":[{"message":"product p1 is gone","path":["_entities",0]}]}`
-	got := s.query(t, `{ order(id: "o1") { status lines { product { name } } } }`, nil)
+	got := text(s.as(s.token).Do(t, `{ order(id: "o1") { status lines { product { name } } } }`, nil))
 	// OrderLine.product is non-null: the null goes up to the nullable list item... which is non-null too, up to order.lines (non-null) and order (nullable).
 	if !strings.Contains(got, `"data":{"order":null}`) || !strings.Contains(got, `"message":"product p1 is gone"`) || !strings.Contains(got, `"path":["order","lines",0,"product"]`) {
 		t.Fatalf("got %s", got)
@@ -215,7 +198,7 @@ func TestSubgraphDownGivesPartialData(t *testing.T) {
 	s := newStore(t)
 	s.productSrv.Close()
 	s.order.responses[`query{cart{itemCount}}`] = `{"data":{"cart":{"itemCount":3}}}`
-	got := s.query(t, `{ cart { itemCount } product(sku: "X") { name } }`, nil)
+	got := text(s.as(s.token).Do(t, `{ cart { itemCount } product(sku: "X") { name } }`, nil))
 	if !strings.Contains(got, `"cart":{"itemCount":3}`) || !strings.Contains(got, `"SUBREQUEST_HTTP_ERROR"`) || !strings.Contains(got, `"product":null`) {
 		t.Fatalf("got %s", got)
 	}
@@ -234,7 +217,7 @@ func TestRequestErrors(t *testing.T) {
 		`{ _entities(representations: []) { __typename } }`:      "GRAPHQL_VALIDATION_FAILED",
 		`query($n: Int!) { products(first: $n) { totalCount } }`: "BAD_USER_INPUT",
 	} {
-		if got := s.query(t, q, nil); !strings.Contains(got, `"code":"`+code+`"`) {
+		if got := text(s.as(s.token).Do(t, q, nil)); !strings.Contains(got, `"code":"`+code+`"`) {
 			t.Errorf("%s: got %s, want %s", q, got, code)
 		}
 	}
@@ -242,7 +225,7 @@ func TestRequestErrors(t *testing.T) {
 
 func TestIntrospectionShowsOnlyThePublicSchema(t *testing.T) {
 	s := newStore(t)
-	got := s.query(t, `{ __schema { queryType { name } types { name } } __type(name: "Order") { fields { name } } }`, nil)
+	got := text(s.as(s.token).Do(t, `{ __schema { queryType { name } types { name } } __type(name: "Order") { fields { name } } }`, nil))
 	for _, want := range []string{`"queryType":{"name":"Query"}`, `{"name":"Product"}`, `{"name":"history"}`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("introspection lacks %s", want)
@@ -258,7 +241,7 @@ func TestIntrospectionShowsOnlyThePublicSchema(t *testing.T) {
 func TestTypenameAndVariables(t *testing.T) {
 	s := newStore(t)
 	s.product.responses[`query($n:Int){products(first:$n){__typename totalCount}}`] = `{"data":{"products":{"totalCount":68}}}`
-	got := s.query(t, `query($n: Int) { __typename products(first: $n) { __typename totalCount } }`, map[string]any{"n": 3})
+	got := text(s.as(s.token).Do(t, `query($n: Int) { __typename products(first: $n) { __typename totalCount } }`, map[string]any{"n": 3}))
 	if got != `{"data":{"__typename":"Query","products":{"__typename":"ProductConnection","totalCount":68}}}` {
 		t.Fatalf("got %s", got)
 	}
@@ -277,6 +260,8 @@ func BenchmarkFederatedQuery(b *testing.B) {
 	s.product.responses[`query($representations:[_Any!]!){_entities(representations:$representations){...on Product{name sku}}}`] = `{"data":{"_entities":[{"name":"Lamp","sku":"L-1"},{"name":"Desk","sku":"D-1"}]}}`
 	body := []byte(`{"query":"{ order(id: \"o1\") { status lines { quantity product { name sku } } } }"}`)
 	b.ReportAllocs()
+	// Plain net/http rather than gqltest: decoding each answer would count
+	// as the router's cost.
 	for b.Loop() {
 		req, _ := http.NewRequest(http.MethodPost, s.router.URL+"/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -297,8 +282,9 @@ func TestIdenticalConcurrentQueriesShareOneSubgraphRequest(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
-			if got := s.query(t, `{ cart { itemCount } }`, nil); got != `{"data":{"cart":{"itemCount":1}}}` {
-				t.Errorf("got %s", got)
+			r, err := s.as(s.token).Post(context.Background(), `{ cart { itemCount } }`, nil)
+			if got := text(r); err != nil || got != `{"data":{"cart":{"itemCount":1}}}` {
+				t.Errorf("got %s (%v)", got, err)
 			}
 		})
 	}
@@ -311,7 +297,11 @@ func TestIdenticalConcurrentQueriesShareOneSubgraphRequest(t *testing.T) {
 	s.order.responses[`mutation{clearCart{cart{itemCount}}}`] = `{"data":{"clearCart":{"cart":{"itemCount":0}}}}`
 	before := len(s.order.got)
 	for range 3 {
-		wg.Go(func() { s.query(t, `mutation { clearCart { cart { itemCount } } }`, nil) })
+		wg.Go(func() {
+			if _, err := s.as(s.token).Post(context.Background(), `mutation { clearCart { cart { itemCount } } }`, nil); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	wg.Wait()
 	if n := len(s.order.got) - before; n != 3 {
@@ -320,16 +310,15 @@ func TestIdenticalConcurrentQueriesShareOneSubgraphRequest(t *testing.T) {
 }
 
 func TestInboundDeduplication(t *testing.T) {
-	s := newStore(t)
+	s := newStore(t, func(c *config.Config) { c.DedupInbound = true })
 	s.order.delay = 200 * time.Millisecond
 	s.order.responses[`query{cart{itemCount}}`] = `{"data":{"cart":{"itemCount":7}}}`
-	// The store's gateway is built without inbound dedup; a second one with it.
-	s.gateway.GraphQL.DedupInbound = true
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			if got := s.query(t, `{ cart { itemCount } }`, nil); got != `{"data":{"cart":{"itemCount":7}}}` {
-				t.Errorf("got %s", got)
+			r, err := s.as(s.token).Post(context.Background(), `{ cart { itemCount } }`, nil)
+			if got := text(r); err != nil || got != `{"data":{"cart":{"itemCount":7}}}` {
+				t.Errorf("got %s (%v)", got, err)
 			}
 		})
 	}
@@ -343,27 +332,15 @@ func TestMutationsOverGETAreRefusedBeforeRunning(t *testing.T) {
 	s := newStore(t)
 	for _, q := range []string{`mutation { clearCart { cart { itemCount } } }`, `  mutation M { clearCart { cart { itemCount } } }`, `# comment
 mutation { clearCart { cart { itemCount } } }`} {
-		resp, err := http.Get(s.router.URL + "/graphql?query=" + url.QueryEscape(q))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(b), `"code":"BAD_REQUEST"`) {
-			t.Errorf("%q over GET: %s", q, b)
+		if got := text(s.send(t, s.anon(), http.MethodGet, "/graphql?query="+url.QueryEscape(q))); !strings.Contains(got, `"code":"BAD_REQUEST"`) {
+			t.Errorf("%q over GET: %s", q, got)
 		}
 	}
 	if len(s.order.got) != 0 {
 		t.Fatalf("a mutation sent over GET reached the subgraph %d times", len(s.order.got))
 	}
 	s.product.responses[`query{product(sku:"X"){name}}`] = `{"data":{"product":{"name":"Lamp"}}}`
-	resp, err := http.Get(s.router.URL + "/graphql?query=" + url.QueryEscape(`{ product(sku: "X") { name } }`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if strings.TrimSpace(string(b)) != `{"data":{"product":{"name":"Lamp"}}}` {
-		t.Fatalf("query over GET: %s", b)
+	if got := text(s.send(t, s.anon(), http.MethodGet, "/graphql?query="+url.QueryEscape(`{ product(sku: "X") { name } }`))); got != `{"data":{"product":{"name":"Lamp"}}}` {
+		t.Fatalf("query over GET: %s", got)
 	}
 }

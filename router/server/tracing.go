@@ -10,10 +10,10 @@ import (
 )
 
 // trace continues the client's W3C trace context (traceparent/tracestate)
-// in a server span; SubgraphHeaders passes it on to every subgraph, so one
+// in a server span; subgraphHeaders passes it on to every subgraph, so one
 // trace spans client, router and subgraphs. Without an exporter configured
 // the span records nothing but still carries the trace id along.
-func (g *Gateway) trace(next http.Handler) http.Handler {
+func (g *gateway) trace(next http.Handler) http.Handler {
 	tracer := otel.Tracer("github.com/virtual-store/virtual-store/router")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))

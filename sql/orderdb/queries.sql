@@ -84,15 +84,19 @@ SELECT id FROM orders WHERE saga_step <> 'DONE' AND saga_next_at <= now()
 ORDER BY saga_next_at LIMIT @row_limit;
 
 -- name: UserOrders :many
--- A user's orders, newest first, after a keyset cursor.
+-- A user's orders, optionally of one status, newest first, after a keyset
+-- cursor. Kept apart from AllOrders so that it always uses orders_user_idx
+-- (an optional user_id in one query would not, under a generic plan).
 SELECT * FROM orders
 WHERE user_id = @user_id
+  AND (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
   AND (NOT @after::boolean OR (created_at, id) < (@after_time::timestamptz, @after_id::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT @row_limit;
 
 -- name: CountUserOrders :one
-SELECT count(*) FROM orders WHERE user_id = @user_id;
+SELECT count(*) FROM orders
+WHERE user_id = @user_id AND (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text);
 
 -- name: AllOrders :many
 -- Every order (admins), optionally of one status, newest first.
@@ -115,8 +119,9 @@ SELECT status, count(*) AS orders FROM orders GROUP BY status;
 INSERT INTO order_status_history (order_id, from_status, to_status, payment_status, actor, note)
 VALUES (@order_id, @from_status, @to_status, @payment_status, @actor, @note);
 
--- name: History :many
-SELECT * FROM order_status_history WHERE order_id = @order_id ORDER BY id;
+-- name: HistoryForOrders :many
+-- The status histories of a batch of orders (a page, an entity request).
+SELECT * FROM order_status_history WHERE order_id = ANY(@order_ids::uuid[]) ORDER BY order_id, id;
 
 -- name: InsertEvent :one
 INSERT INTO outbox (topic, aggregate_id, payload) VALUES (@topic, @aggregate_id, @payload) RETURNING id;

@@ -119,7 +119,7 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Service: svc}})
 	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit, Limits: cfg.Limits})
 	r := service.Router(reg)
-	r.With(pki.Only(graph.RefuseCaller, pki.Router), auth.FromRouter(pki.Order), resolvers.WithRequestCache).Handle("/graphql", gql)
+	r.With(pki.Only(graph.RefuseCaller, pki.Router), auth.FromRouter(pki.Order)).Handle("/graphql", gql)
 	return &Service{
 		Handler: r, Admin: service.Admin(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)}),
 		Pool: pool, Orders: svc,

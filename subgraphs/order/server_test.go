@@ -2,14 +2,13 @@ package order_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/metricstest"
 	"github.com/virtual-store/virtual-store/internal/pki"
 	"github.com/virtual-store/virtual-store/internal/pki/pkitest"
@@ -27,7 +26,7 @@ func TestAdminPortServesTheOrderMetrics(t *testing.T) {
 		DatabaseURL: testdb.New(t), DBMaxConns: 7,
 		ProductURL: "https://localhost:1", PaymentURL: "https://localhost:1", // not called here
 		CheckoutWait: time.Second, WorkerInterval: time.Second, WorkerParallel: 1, ComplexityLimit: 3000,
-	}, service.Common{Environment: service.EnvDevelopment}, slog.New(slog.NewTextHandler(io.Discard, nil)), service.NewRegistry(), kit.Source(t, pki.Order))
+	}, service.Common{Environment: service.EnvDevelopment}, gqltest.Quiet(), service.NewRegistry(), kit.Source(t, pki.Order))
 	if err != nil {
 		t.Fatal(err)
 	}

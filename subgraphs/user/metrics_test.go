@@ -3,6 +3,7 @@ package user_test
 import (
 	"testing"
 
+	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/metricstest"
 )
 
@@ -46,7 +47,7 @@ func TestAccountOutcomesAreCounted(t *testing.T) {
 	d := delta(t, func() {
 		a = register(t, "metrics")
 		r := anon.do(t, `mutation { register(input: {email: "not-an-email", password: "short", name: ""}) { userErrors { code } } }`, nil)
-		if len(r.userErrorCodes("register")) == 0 {
+		if len(r.UserErrorCodes("register")) == 0 {
 			t.Fatal("an invalid registration was accepted")
 		}
 	}, registration("ok"), registration("rejected"))
@@ -55,14 +56,14 @@ func TestAccountOutcomesAreCounted(t *testing.T) {
 	}
 
 	d = delta(t, func() {
-		if r := login(t, a.email, a.password, uniqueIP()); dig(r.Data, "login", "accessToken") == nil {
+		if r := login(t, a.email, a.password, uniqueIP()); r.Dig("login", "accessToken") == nil {
 			t.Fatalf("login: %v", r.Data)
 		}
 		guesser := uniqueIP()
 		for range 5 {
 			login(t, a.email, "wrong passphrase!", guesser)
 		}
-		if got := login(t, a.email, a.password, guesser).userErrorCodes("login"); len(got) != 1 || got[0] != "RATE_LIMITED" {
+		if got := login(t, a.email, a.password, guesser).UserErrorCodes("login"); !codesAre(got, graph.CodeRateLimited) {
 			t.Fatalf("6th attempt: %v", got)
 		}
 	}, signIn("ok"), signIn("failed"), signIn("throttled"))
@@ -71,7 +72,7 @@ func TestAccountOutcomesAreCounted(t *testing.T) {
 	}
 
 	d = delta(t, func() {
-		if r := anon.do(t, refreshMutation, map[string]any{"t": a.refresh}); dig(r.Data, "refreshToken", "refreshToken") == nil {
+		if r := anon.do(t, refreshMutation, map[string]any{"t": a.refresh}); r.Dig("refreshToken", "refreshToken") == nil {
 			t.Fatalf("refresh: %v", r.Data)
 		}
 		anon.do(t, refreshMutation, map[string]any{"t": a.refresh}) // reused

@@ -63,13 +63,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Broken    func(childComplexity int) int
-		Forbidden func(childComplexity int) int
-		Items     func(childComplexity int, first *int) int
-		Page      func(childComplexity int) int
-		Panics    func(childComplexity int) int
-		Price     func(childComplexity int, amount int, currency string) int
-		When      func(childComplexity int) int
+		Broken     func(childComplexity int) int
+		Forbidden  func(childComplexity int) int
+		Items      func(childComplexity int, first *int) int
+		Mine       func(childComplexity int) int
+		Page       func(childComplexity int) int
+		Panics     func(childComplexity int) int
+		Price      func(childComplexity int, amount int, currency string) int
+		Restricted func(childComplexity int) int
+		Vault      func(childComplexity int) int
+		When       func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -81,6 +84,10 @@ type ComplexityRoot struct {
 	ValidatePayload struct {
 		Ok         func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Vault struct {
+		Gold func(childComplexity int) int
 	}
 }
 
@@ -102,6 +109,9 @@ type QueryResolver interface {
 	Panics(ctx context.Context) (*string, error)
 	When(ctx context.Context) (*time.Time, error)
 	Items(ctx context.Context, first *int) ([]*Item, error)
+	Mine(ctx context.Context) (*string, error)
+	Restricted(ctx context.Context) (*string, error)
+	Vault(ctx context.Context) (*Vault, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -225,6 +235,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Items(childComplexity, args["first"].(*int)), true
+	case "Query.mine":
+		if e.ComplexityRoot.Query.Mine == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Mine(childComplexity), true
 	case "Query.page":
 		if e.ComplexityRoot.Query.Page == nil {
 			break
@@ -248,6 +264,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Price(childComplexity, args["amount"].(int), args["currency"].(string)), true
+	case "Query.restricted":
+		if e.ComplexityRoot.Query.Restricted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Restricted(childComplexity), true
+	case "Query.vault":
+		if e.ComplexityRoot.Query.Vault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Vault(childComplexity), true
 	case "Query.when":
 		if e.ComplexityRoot.Query.When == nil {
 			break
@@ -286,6 +314,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ValidatePayload.UserErrors(childComplexity), true
+
+	case "Vault.gold":
+		if e.ComplexityRoot.Vault.Gold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vault.Gold(childComplexity), true
 
 	}
 	return 0, false
@@ -545,6 +580,14 @@ func (ec *executionContext) childFields_ValidatePayload(ctx context.Context, fie
 		return ec.fieldContext_ValidatePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ValidatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Vault(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "gold":
+		return ec.fieldContext_Vault_gold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Vault", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1334,6 +1377,84 @@ func (ec *executionContext) fieldContext_Query_items(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_mine(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mine(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Mine(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_restricted(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_restricted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Restricted(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_restricted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_vault(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_vault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Vault(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Vault) graphql.Marshaler {
+			return ec.marshalOVault2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚋinternalᚋgraphtestᚐVault(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_vault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vault(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1532,6 +1653,29 @@ func (ec *executionContext) fieldContext_ValidatePayload_userErrors(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Vault_gold(ctx context.Context, field graphql.CollectedField, obj *Vault) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vault_gold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vault_gold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vault", field, false, false, "Int")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -2898,6 +3042,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_items(ctx, field)
 				})
+		case "mine":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mine(ctx, field)
+				})
+		case "restricted":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_restricted(ctx, field)
+				})
+		case "vault":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_vault(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -2990,6 +3152,39 @@ func (ec *executionContext) _ValidatePayload(ctx context.Context, sel ast.Select
 			}
 		case "userErrors":
 			out.Values[i] = ec._ValidatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var vaultImplementors = []string{"Vault"}
+
+func (ec *executionContext) _Vault(ctx context.Context, sel ast.SelectionSet, obj *Vault) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, vaultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Vault")
+		case "gold":
+			out.Values[i] = ec._Vault_gold(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3486,6 +3681,64 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNString2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2ᚕstringᚄ(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*graph.UserError) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -3769,6 +4022,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOVault2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋgraphᚋinternalᚋgraphtestᚐVault(ctx context.Context, sel ast.SelectionSet, v *Vault) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Vault(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

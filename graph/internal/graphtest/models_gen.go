@@ -21,3 +21,7 @@ type ValidatePayload struct {
 	Ok         bool               `json:"ok"`
 	UserErrors []*graph.UserError `json:"userErrors"`
 }
+
+type Vault struct {
+	Gold int `json:"gold"`
+}

@@ -47,6 +47,14 @@ func (query) When(context.Context) (*time.Time, error) {
 	return &t, nil
 }
 
+func (query) Mine(context.Context) (*string, error) { return ptr("mine"), nil }
+
+func (query) Restricted(context.Context) (*string, error) { return ptr("restricted"), nil }
+
+func (query) Vault(context.Context) (*Vault, error) { return &Vault{Gold: 7}, nil }
+
+func ptr[T any](v T) *T { return &v }
+
 func (query) Items(_ context.Context, first *int) ([]*Item, error) { return items(first), nil }
 
 // Item implements ResolverRoot.

@@ -7,8 +7,6 @@ package pkitest
 
 import (
 	"crypto/tls"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/virtual-store/virtual-store/internal/auth"
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/pki"
 )
 
@@ -48,10 +47,12 @@ func Make(dir string) (*Kit, error) {
 }
 
 // Says is the identity statement the router would send to subgraph
-// audience for a caller (sub empty: anonymous), from client address
-// 192.0.2.1, valid for a minute.
+// audience for a caller (sub empty: anonymous) signed in with a token for
+// roles (so with their scopes), from client address 192.0.2.1, valid for a
+// minute.
 func Says(audience, sub string, roles ...string) string {
-	v, err := auth.Statement{Claims: auth.Claims{Subject: sub, Roles: roles, Expires: time.Now().Add(time.Minute).Unix()},
+	c := auth.Claims{Subject: sub, Roles: roles, Scopes: auth.ScopesFor(roles), Expires: time.Now().Add(time.Minute).Unix()}
+	v, err := auth.Statement{Claims: c,
 		Audience: audience, ClientAddr: "192.0.2.1"}.Encode()
 	if err != nil {
 		panic(err)
@@ -79,7 +80,7 @@ func (k *Kit) Source(t testing.TB, name string) *pki.Source {
 
 // Load is Source for a TestMain.
 func (k *Kit) Load(name string) (*pki.Source, error) {
-	return pki.Load(k.Files(name), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return pki.Load(k.Files(name), gqltest.Quiet())
 }
 
 // Listen runs h over mutual TLS with src's certificate, for a TestMain

@@ -20,9 +20,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/money"
+	"github.com/virtual-store/virtual-store/subgraphs/order/lifecycle"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
-	"github.com/virtual-store/virtual-store/subgraphs/order/store"
 )
 
 // region    ***************************** api!.gotpl *****************************
@@ -35,10 +35,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Cart() CartResolver
+	CartLine() CartLineResolver
 	Entity() EntityResolver
 	Mutation() MutationResolver
 	Order() OrderResolver
+	OrderLine() OrderLineResolver
 	Query() QueryResolver
 	User() UserResolver
 }
@@ -158,7 +159,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Cart               func(childComplexity int, currency *string) int
 		Order              func(childComplexity int, id string) int
-		Orders             func(childComplexity int, first *int, after *string, status *model.OrderStatus) int
+		Orders             func(childComplexity int, first *int, after *string, status *lifecycle.Status) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
@@ -194,12 +195,11 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type CartResolver interface {
-	Lines(ctx context.Context, obj *orders.Cart) ([]*model.CartLine, error)
-	ItemCount(ctx context.Context, obj *orders.Cart) (int, error)
+type CartLineResolver interface {
+	Product(ctx context.Context, obj *orders.CartLine) (*model.Product, error)
 }
 type EntityResolver interface {
-	FindManyOrderByIDs(ctx context.Context, reps []*model.OrderByIDsInput) ([]*store.Order, error)
+	FindManyOrderByIDs(ctx context.Context, reps []*model.OrderByIDsInput) ([]*orders.Order, error)
 	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error)
 }
 type MutationResolver interface {
@@ -214,22 +214,21 @@ type MutationResolver interface {
 	MarkDelivered(ctx context.Context, id string) (*model.OrderPayload, error)
 }
 type OrderResolver interface {
-	User(ctx context.Context, obj *store.Order) (*model.User, error)
-	Status(ctx context.Context, obj *store.Order) (model.OrderStatus, error)
-	PaymentStatus(ctx context.Context, obj *store.Order) (model.PaymentStatus, error)
-	Lines(ctx context.Context, obj *store.Order) ([]*model.OrderLine, error)
+	User(ctx context.Context, obj *orders.Order) (*model.User, error)
 
-	Subtotal(ctx context.Context, obj *store.Order) (*money.Money, error)
-	Total(ctx context.Context, obj *store.Order) (*money.Money, error)
-	ShippingAddress(ctx context.Context, obj *store.Order) (*orders.Address, error)
-	TrackingNumber(ctx context.Context, obj *store.Order) (*string, error)
-	FailureReason(ctx context.Context, obj *store.Order) (*string, error)
-	History(ctx context.Context, obj *store.Order) ([]*model.OrderStatusChange, error)
+	Lines(ctx context.Context, obj *orders.Order) ([]*orders.Line, error)
+
+	TrackingNumber(ctx context.Context, obj *orders.Order) (*string, error)
+	FailureReason(ctx context.Context, obj *orders.Order) (*string, error)
+	History(ctx context.Context, obj *orders.Order) ([]*orders.StatusChange, error)
+}
+type OrderLineResolver interface {
+	Product(ctx context.Context, obj *orders.Line) (*model.Product, error)
 }
 type QueryResolver interface {
 	Cart(ctx context.Context, currency *string) (*orders.Cart, error)
-	Order(ctx context.Context, id string) (*store.Order, error)
-	Orders(ctx context.Context, first *int, after *string, status *model.OrderStatus) (*model.OrderConnection, error)
+	Order(ctx context.Context, id string) (*orders.Order, error)
+	Orders(ctx context.Context, first *int, after *string, status *lifecycle.Status) (*model.OrderConnection, error)
 }
 type UserResolver interface {
 	Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.OrderConnection, error)
@@ -734,7 +733,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Orders(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*model.OrderStatus)), true
+		return e.ComplexityRoot.Query.Orders(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*lifecycle.Status)), true
 	case "Query._service":
 		if e.ComplexityRoot.Query.__resolve__service == nil {
 			break
@@ -1917,8 +1916,8 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*model.OrderStatus, error) {
-			return ec.unmarshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatus(ctx, v)
+		func(ctx context.Context, v any) (*lifecycle.Status, error) {
+			return ec.unmarshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2055,11 +2054,11 @@ func (ec *executionContext) _Cart_lines(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Cart_lines(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Cart().Lines(ctx, obj)
+			return obj.Lines, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartLine) graphql.Marshaler {
-			return ec.marshalNCartLine2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐCartLineᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []orders.CartLine) graphql.Marshaler {
+			return ec.marshalNCartLine2ᚕgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐCartLineᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2069,8 +2068,8 @@ func (ec *executionContext) fieldContext_Cart_lines(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Cart",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CartLine(ctx, field)
 		},
@@ -2087,7 +2086,7 @@ func (ec *executionContext) _Cart_itemCount(ctx context.Context, field graphql.C
 			return ec.fieldContext_Cart_itemCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Cart().ItemCount(ctx, obj)
+			return obj.ItemCount(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2098,7 +2097,7 @@ func (ec *executionContext) _Cart_itemCount(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Cart_itemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Cart", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("Cart", field, true, false, "Int")
 }
 
 func (ec *executionContext) _Cart_subtotal(ctx context.Context, field graphql.CollectedField, obj *orders.Cart) (ret graphql.Marshaler) {
@@ -2133,7 +2132,7 @@ func (ec *executionContext) fieldContext_Cart_subtotal(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _CartLine_product(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _CartLine_product(ctx context.Context, field graphql.CollectedField, obj *orders.CartLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2142,7 +2141,7 @@ func (ec *executionContext) _CartLine_product(ctx context.Context, field graphql
 			return ec.fieldContext_CartLine_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Product, nil
+			return ec.Resolvers.CartLine().Product(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
@@ -2156,8 +2155,8 @@ func (ec *executionContext) fieldContext_CartLine_product(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "CartLine",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -2165,7 +2164,7 @@ func (ec *executionContext) fieldContext_CartLine_product(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _CartLine_quantity(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _CartLine_quantity(ctx context.Context, field graphql.CollectedField, obj *orders.CartLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2188,7 +2187,7 @@ func (ec *executionContext) fieldContext_CartLine_quantity(_ context.Context, fi
 	return graphql.NewScalarFieldContext("CartLine", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CartLine_unitPrice(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _CartLine_unitPrice(ctx context.Context, field graphql.CollectedField, obj *orders.CartLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2220,7 +2219,7 @@ func (ec *executionContext) fieldContext_CartLine_unitPrice(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _CartLine_lineTotal(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _CartLine_lineTotal(ctx context.Context, field graphql.CollectedField, obj *orders.CartLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2229,7 +2228,7 @@ func (ec *executionContext) _CartLine_lineTotal(ctx context.Context, field graph
 			return ec.fieldContext_CartLine_lineTotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LineTotal, nil
+			return obj.LineTotal(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
@@ -2243,7 +2242,7 @@ func (ec *executionContext) fieldContext_CartLine_lineTotal(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "CartLine",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
@@ -2252,7 +2251,7 @@ func (ec *executionContext) fieldContext_CartLine_lineTotal(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _CartLine_available(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _CartLine_available(ctx context.Context, field graphql.CollectedField, obj *orders.CartLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2351,8 +2350,8 @@ func (ec *executionContext) _CheckoutPayload_order(ctx context.Context, field gr
 			return obj.Order, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2416,8 +2415,8 @@ func (ec *executionContext) _Entity_findManyOrderByIDs(ctx context.Context, fiel
 			return ec.Resolvers.Entity().FindManyOrderByIDs(ctx, fc.Args["reps"].([]*model.OrderByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*store.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*orders.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2965,7 +2964,7 @@ func (ec *executionContext) fieldContext_Mutation_markDelivered(ctx context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2988,7 +2987,7 @@ func (ec *executionContext) fieldContext_Order_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Order", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Order_user(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_user(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3020,7 +3019,7 @@ func (ec *executionContext) fieldContext_Order_user(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Order_status(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_status(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3029,21 +3028,21 @@ func (ec *executionContext) _Order_status(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Order_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.OrderStatus) graphql.Marshaler {
-			return ec.marshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v lifecycle.Status) graphql.Marshaler {
+			return ec.marshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Order_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, true, true, "OrderStatus")
+	return graphql.NewScalarFieldContext("Order", field, false, false, "OrderStatus")
 }
 
-func (ec *executionContext) _Order_paymentStatus(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_paymentStatus(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3052,21 +3051,21 @@ func (ec *executionContext) _Order_paymentStatus(ctx context.Context, field grap
 			return ec.fieldContext_Order_paymentStatus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().PaymentStatus(ctx, obj)
+			return obj.PaymentStatus, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.PaymentStatus) graphql.Marshaler {
-			return ec.marshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐPaymentStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v lifecycle.PaymentStatus) graphql.Marshaler {
+			return ec.marshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐPaymentStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Order_paymentStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, true, true, "PaymentStatus")
+	return graphql.NewScalarFieldContext("Order", field, false, false, "PaymentStatus")
 }
 
-func (ec *executionContext) _Order_lines(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_lines(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3078,8 +3077,8 @@ func (ec *executionContext) _Order_lines(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Order().Lines(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderLine) graphql.Marshaler {
-			return ec.marshalNOrderLine2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderLineᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*orders.Line) graphql.Marshaler {
+			return ec.marshalNOrderLine2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐLineᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3098,7 +3097,7 @@ func (ec *executionContext) fieldContext_Order_lines(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Order_currency(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_currency(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3121,7 +3120,7 @@ func (ec *executionContext) fieldContext_Order_currency(_ context.Context, field
 	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
 }
 
-func (ec *executionContext) _Order_subtotal(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_subtotal(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3130,11 +3129,11 @@ func (ec *executionContext) _Order_subtotal(ctx context.Context, field graphql.C
 			return ec.fieldContext_Order_subtotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().Subtotal(ctx, obj)
+			return obj.Subtotal, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
-			return ec.marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3144,8 +3143,8 @@ func (ec *executionContext) fieldContext_Order_subtotal(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Order",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -3153,7 +3152,7 @@ func (ec *executionContext) fieldContext_Order_subtotal(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Order_total(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_total(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3162,11 +3161,11 @@ func (ec *executionContext) _Order_total(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Order_total(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().Total(ctx, obj)
+			return obj.Total, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
-			return ec.marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3176,8 +3175,8 @@ func (ec *executionContext) fieldContext_Order_total(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Order",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -3185,7 +3184,7 @@ func (ec *executionContext) fieldContext_Order_total(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Order_shippingAddress(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_shippingAddress(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3194,11 +3193,11 @@ func (ec *executionContext) _Order_shippingAddress(ctx context.Context, field gr
 			return ec.fieldContext_Order_shippingAddress(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().ShippingAddress(ctx, obj)
+			return obj.ShippingAddress, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orders.Address) graphql.Marshaler {
-			return ec.marshalNShippingAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐAddress(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orders.Address) graphql.Marshaler {
+			return ec.marshalNShippingAddress2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐAddress(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3208,8 +3207,8 @@ func (ec *executionContext) fieldContext_Order_shippingAddress(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "Order",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ShippingAddress(ctx, field)
 		},
@@ -3217,7 +3216,7 @@ func (ec *executionContext) fieldContext_Order_shippingAddress(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Order_trackingNumber(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_trackingNumber(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3240,7 +3239,7 @@ func (ec *executionContext) fieldContext_Order_trackingNumber(_ context.Context,
 	return graphql.NewScalarFieldContext("Order", field, true, true, "String")
 }
 
-func (ec *executionContext) _Order_failureReason(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_failureReason(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3263,7 +3262,7 @@ func (ec *executionContext) fieldContext_Order_failureReason(_ context.Context, 
 	return graphql.NewScalarFieldContext("Order", field, true, true, "String")
 }
 
-func (ec *executionContext) _Order_history(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_history(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3275,8 +3274,8 @@ func (ec *executionContext) _Order_history(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Order().History(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderStatusChange) graphql.Marshaler {
-			return ec.marshalNOrderStatusChange2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatusChangeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*orders.StatusChange) graphql.Marshaler {
+			return ec.marshalNOrderStatusChange2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐStatusChangeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3295,7 +3294,7 @@ func (ec *executionContext) fieldContext_Order_history(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3318,7 +3317,7 @@ func (ec *executionContext) fieldContext_Order_createdAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Order", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Order_updatedAt(ctx context.Context, field graphql.CollectedField, obj *store.Order) (ret graphql.Marshaler) {
+func (ec *executionContext) _Order_updatedAt(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3463,8 +3462,8 @@ func (ec *executionContext) _OrderEdge_node(ctx context.Context, field graphql.C
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Order) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3483,7 +3482,7 @@ func (ec *executionContext) fieldContext_OrderEdge_node(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _OrderLine_product(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderLine_product(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3492,7 +3491,7 @@ func (ec *executionContext) _OrderLine_product(ctx context.Context, field graphq
 			return ec.fieldContext_OrderLine_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Product, nil
+			return ec.Resolvers.OrderLine().Product(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
@@ -3506,8 +3505,8 @@ func (ec *executionContext) fieldContext_OrderLine_product(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "OrderLine",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -3515,7 +3514,7 @@ func (ec *executionContext) fieldContext_OrderLine_product(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _OrderLine_quantity(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderLine_quantity(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3538,7 +3537,7 @@ func (ec *executionContext) fieldContext_OrderLine_quantity(_ context.Context, f
 	return graphql.NewScalarFieldContext("OrderLine", field, false, false, "Int")
 }
 
-func (ec *executionContext) _OrderLine_unitPrice(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderLine_unitPrice(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3570,7 +3569,7 @@ func (ec *executionContext) fieldContext_OrderLine_unitPrice(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _OrderLine_lineTotal(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderLine_lineTotal(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3579,7 +3578,7 @@ func (ec *executionContext) _OrderLine_lineTotal(ctx context.Context, field grap
 			return ec.fieldContext_OrderLine_lineTotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LineTotal, nil
+			return obj.LineTotal(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
@@ -3593,7 +3592,7 @@ func (ec *executionContext) fieldContext_OrderLine_lineTotal(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "OrderLine",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
@@ -3614,8 +3613,8 @@ func (ec *executionContext) _OrderPayload_order(ctx context.Context, field graph
 			return obj.Order, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3666,7 +3665,7 @@ func (ec *executionContext) fieldContext_OrderPayload_userErrors(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _OrderStatusChange_from(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderStatusChange_from(ctx context.Context, field graphql.CollectedField, obj *orders.StatusChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3678,8 +3677,8 @@ func (ec *executionContext) _OrderStatusChange_from(ctx context.Context, field g
 			return obj.From, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderStatus) graphql.Marshaler {
-			return ec.marshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *lifecycle.Status) graphql.Marshaler {
+			return ec.marshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3689,7 +3688,7 @@ func (ec *executionContext) fieldContext_OrderStatusChange_from(_ context.Contex
 	return graphql.NewScalarFieldContext("OrderStatusChange", field, false, false, "OrderStatus")
 }
 
-func (ec *executionContext) _OrderStatusChange_to(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderStatusChange_to(ctx context.Context, field graphql.CollectedField, obj *orders.StatusChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3701,8 +3700,8 @@ func (ec *executionContext) _OrderStatusChange_to(ctx context.Context, field gra
 			return obj.To, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.OrderStatus) graphql.Marshaler {
-			return ec.marshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v lifecycle.Status) graphql.Marshaler {
+			return ec.marshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3712,7 +3711,7 @@ func (ec *executionContext) fieldContext_OrderStatusChange_to(_ context.Context,
 	return graphql.NewScalarFieldContext("OrderStatusChange", field, false, false, "OrderStatus")
 }
 
-func (ec *executionContext) _OrderStatusChange_paymentStatus(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderStatusChange_paymentStatus(ctx context.Context, field graphql.CollectedField, obj *orders.StatusChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3724,8 +3723,8 @@ func (ec *executionContext) _OrderStatusChange_paymentStatus(ctx context.Context
 			return obj.PaymentStatus, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.PaymentStatus) graphql.Marshaler {
-			return ec.marshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐPaymentStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v lifecycle.PaymentStatus) graphql.Marshaler {
+			return ec.marshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐPaymentStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3735,7 +3734,7 @@ func (ec *executionContext) fieldContext_OrderStatusChange_paymentStatus(_ conte
 	return graphql.NewScalarFieldContext("OrderStatusChange", field, false, false, "PaymentStatus")
 }
 
-func (ec *executionContext) _OrderStatusChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderStatusChange_actor(ctx context.Context, field graphql.CollectedField, obj *orders.StatusChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3758,7 +3757,7 @@ func (ec *executionContext) fieldContext_OrderStatusChange_actor(_ context.Conte
 	return graphql.NewScalarFieldContext("OrderStatusChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _OrderStatusChange_note(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderStatusChange_note(ctx context.Context, field graphql.CollectedField, obj *orders.StatusChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3781,7 +3780,7 @@ func (ec *executionContext) fieldContext_OrderStatusChange_note(_ context.Contex
 	return graphql.NewScalarFieldContext("OrderStatusChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _OrderStatusChange_at(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _OrderStatusChange_at(ctx context.Context, field graphql.CollectedField, obj *orders.StatusChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3976,8 +3975,8 @@ func (ec *executionContext) _Query_order(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Order(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4017,7 +4016,7 @@ func (ec *executionContext) _Query_orders(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Orders(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*model.OrderStatus))
+			return ec.Resolvers.Query().Orders(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*lifecycle.Status))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
@@ -6054,9 +6053,9 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._Product(ctx, sel, obj)
-	case store.Order:
+	case orders.Order:
 		return ec._Order(ctx, sel, &obj)
-	case *store.Order:
+	case *orders.Order:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -6088,24 +6087,22 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 		case "currency":
 			out.Values[i] = ec._Cart_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lines":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Cart_lines(ctx, field, obj)
-				})
+			out.Values[i] = ec._Cart_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "itemCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Cart_itemCount(ctx, field, obj)
-				})
+			out.Values[i] = ec._Cart_itemCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "subtotal":
 			out.Values[i] = ec._Cart_subtotal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6126,7 +6123,7 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 
 var cartLineImplementors = []string{"CartLine"}
 
-func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet, obj *model.CartLine) graphql.Marshaler {
+func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet, obj *orders.CartLine) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cartLineImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6136,29 +6133,30 @@ func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CartLine")
 		case "product":
-			out.Values[i] = ec._CartLine_product(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CartLine_product(ctx, field, obj)
+				})
 		case "quantity":
 			out.Values[i] = ec._CartLine_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "unitPrice":
 			out.Values[i] = ec._CartLine_unitPrice(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lineTotal":
 			out.Values[i] = ec._CartLine_lineTotal(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "available":
 			out.Values[i] = ec._CartLine_available(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6445,7 +6443,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 var orderImplementors = []string{"Order", "_Entity"}
 
-func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *store.Order) graphql.Marshaler {
+func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *orders.Order) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6466,17 +6464,15 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 					return ec._Order_user(ctx, field, obj)
 				})
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Order_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Order_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "paymentStatus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Order_paymentStatus(ctx, field, obj)
-				})
+			out.Values[i] = ec._Order_paymentStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "lines":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -6489,23 +6485,20 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subtotal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Order_subtotal(ctx, field, obj)
-				})
+			out.Values[i] = ec._Order_subtotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "total":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Order_total(ctx, field, obj)
-				})
+			out.Values[i] = ec._Order_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "shippingAddress":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Order_shippingAddress(ctx, field, obj)
-				})
+			out.Values[i] = ec._Order_shippingAddress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "trackingNumber":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -6634,7 +6627,7 @@ func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet
 
 var orderLineImplementors = []string{"OrderLine"}
 
-func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet, obj *model.OrderLine) graphql.Marshaler {
+func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet, obj *orders.Line) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderLineImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6644,24 +6637,25 @@ func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("OrderLine")
 		case "product":
-			out.Values[i] = ec._OrderLine_product(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderLine_product(ctx, field, obj)
+				})
 		case "quantity":
 			out.Values[i] = ec._OrderLine_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "unitPrice":
 			out.Values[i] = ec._OrderLine_unitPrice(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lineTotal":
 			out.Values[i] = ec._OrderLine_lineTotal(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6720,7 +6714,7 @@ func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.Selection
 
 var orderStatusChangeImplementors = []string{"OrderStatusChange"}
 
-func (ec *executionContext) _OrderStatusChange(ctx context.Context, sel ast.SelectionSet, obj *model.OrderStatusChange) graphql.Marshaler {
+func (ec *executionContext) _OrderStatusChange(ctx context.Context, sel ast.SelectionSet, obj *orders.StatusChange) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderStatusChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7509,11 +7503,15 @@ func (ec *executionContext) marshalNCart2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvir
 	return ec._Cart(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCartLine2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐCartLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartLine) graphql.Marshaler {
+func (ec *executionContext) marshalNCartLine2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐCartLine(ctx context.Context, sel ast.SelectionSet, v orders.CartLine) graphql.Marshaler {
+	return ec._CartLine(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCartLine2ᚕgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐCartLineᚄ(ctx context.Context, sel ast.SelectionSet, v []orders.CartLine) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCartLine2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐCartLine(ctx, sel, v[i])
+		return ec.marshalNCartLine2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐCartLine(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7523,14 +7521,6 @@ func (ec *executionContext) marshalNCartLine2ᚕᚖgithubᚗcomᚋvirtualᚑstor
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNCartLine2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐCartLine(ctx context.Context, sel ast.SelectionSet, v *model.CartLine) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CartLine!")
-		return graphql.Null
-	}
-	return ec._CartLine(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCartPayload2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐCartPayload(ctx context.Context, sel ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
@@ -7642,15 +7632,7 @@ func (ec *executionContext) marshalNMoney2githubᚗcomᚋvirtualᚑstoreᚋvirtu
 	return ec._Money(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Money!")
-		return graphql.Null
-	}
-	return ec._Money(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx context.Context, sel ast.SelectionSet, v *store.Order) graphql.Marshaler {
+func (ec *executionContext) marshalNOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx context.Context, sel ast.SelectionSet, v *orders.Order) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Order!")
 		return graphql.Null
@@ -7704,11 +7686,11 @@ func (ec *executionContext) marshalNOrderEdge2ᚖgithubᚗcomᚋvirtualᚑstore�
 	return ec._OrderEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNOrderLine2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderLine) graphql.Marshaler {
+func (ec *executionContext) marshalNOrderLine2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*orders.Line) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNOrderLine2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderLine(ctx, sel, v[i])
+		return ec.marshalNOrderLine2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐLine(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7720,7 +7702,7 @@ func (ec *executionContext) marshalNOrderLine2ᚕᚖgithubᚗcomᚋvirtualᚑsto
 	return ret
 }
 
-func (ec *executionContext) marshalNOrderLine2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderLine(ctx context.Context, sel ast.SelectionSet, v *model.OrderLine) graphql.Marshaler {
+func (ec *executionContext) marshalNOrderLine2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐLine(ctx context.Context, sel ast.SelectionSet, v *orders.Line) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OrderLine!")
 		return graphql.Null
@@ -7736,21 +7718,51 @@ func (ec *executionContext) marshalNOrderPayload2ᚖgithubᚗcomᚋvirtualᚑsto
 	return ec._OrderPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatus(ctx context.Context, v any) (model.OrderStatus, error) {
-	var res model.OrderStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus(ctx context.Context, v any) (lifecycle.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatus(ctx context.Context, sel ast.SelectionSet, v model.OrderStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus(ctx context.Context, sel ast.SelectionSet, v lifecycle.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNOrderStatusChange2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatusChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderStatusChange) graphql.Marshaler {
+var (
+	unmarshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus = map[string]lifecycle.Status{
+		"PENDING":          lifecycle.Pending,
+		"AWAITING_PAYMENT": lifecycle.AwaitingPayment,
+		"PAID":             lifecycle.Paid,
+		"FULFILLING":       lifecycle.Fulfilling,
+		"SHIPPED":          lifecycle.Shipped,
+		"DELIVERED":        lifecycle.Delivered,
+		"CANCELLED":        lifecycle.Cancelled,
+		"PAYMENT_FAILED":   lifecycle.PaymentFailed,
+		"REFUNDED":         lifecycle.Refunded,
+	}
+	marshalNOrderStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus = map[lifecycle.Status]string{
+		lifecycle.Pending:         "PENDING",
+		lifecycle.AwaitingPayment: "AWAITING_PAYMENT",
+		lifecycle.Paid:            "PAID",
+		lifecycle.Fulfilling:      "FULFILLING",
+		lifecycle.Shipped:         "SHIPPED",
+		lifecycle.Delivered:       "DELIVERED",
+		lifecycle.Cancelled:       "CANCELLED",
+		lifecycle.PaymentFailed:   "PAYMENT_FAILED",
+		lifecycle.Refunded:        "REFUNDED",
+	}
+)
+
+func (ec *executionContext) marshalNOrderStatusChange2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐStatusChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*orders.StatusChange) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNOrderStatusChange2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatusChange(ctx, sel, v[i])
+		return ec.marshalNOrderStatusChange2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐStatusChange(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7762,7 +7774,7 @@ func (ec *executionContext) marshalNOrderStatusChange2ᚕᚖgithubᚗcomᚋvirtu
 	return ret
 }
 
-func (ec *executionContext) marshalNOrderStatusChange2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatusChange(ctx context.Context, sel ast.SelectionSet, v *model.OrderStatusChange) graphql.Marshaler {
+func (ec *executionContext) marshalNOrderStatusChange2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐStatusChange(ctx context.Context, sel ast.SelectionSet, v *orders.StatusChange) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OrderStatusChange!")
 		return graphql.Null
@@ -7778,15 +7790,39 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋvirtualᚑstore�
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐPaymentStatus(ctx context.Context, v any) (model.PaymentStatus, error) {
-	var res model.PaymentStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐPaymentStatus(ctx context.Context, v any) (lifecycle.PaymentStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐPaymentStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐPaymentStatus(ctx context.Context, sel ast.SelectionSet, v model.PaymentStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐPaymentStatus(ctx context.Context, sel ast.SelectionSet, v lifecycle.PaymentStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐPaymentStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PaymentStatus!")
+	}
+	return res
 }
+
+var (
+	unmarshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐPaymentStatus = map[string]lifecycle.PaymentStatus{
+		"NONE":     lifecycle.PaymentNone,
+		"PENDING":  lifecycle.PaymentPending,
+		"CAPTURED": lifecycle.PaymentCaptured,
+		"DECLINED": lifecycle.PaymentDeclined,
+		"FAILED":   lifecycle.PaymentError,
+		"REFUNDED": lifecycle.PaymentRefunded,
+	}
+	marshalNPaymentStatus2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐPaymentStatus = map[lifecycle.PaymentStatus]string{
+		lifecycle.PaymentNone:     "NONE",
+		lifecycle.PaymentPending:  "PENDING",
+		lifecycle.PaymentCaptured: "CAPTURED",
+		lifecycle.PaymentDeclined: "DECLINED",
+		lifecycle.PaymentError:    "FAILED",
+		lifecycle.PaymentRefunded: "REFUNDED",
+	}
+)
 
 func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v *model.Product) graphql.Marshaler {
 	if v == nil {
@@ -7796,12 +7832,8 @@ func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋvirtualᚑstoreᚋ
 	return ec._Product(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNShippingAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐAddress(ctx context.Context, sel ast.SelectionSet, v *orders.Address) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ShippingAddress!")
-		return graphql.Null
-	}
-	return ec._ShippingAddress(ctx, sel, v)
+func (ec *executionContext) marshalNShippingAddress2githubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐAddress(ctx context.Context, sel ast.SelectionSet, v orders.Address) graphql.Marshaler {
+	return ec._ShippingAddress(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNShippingAddressInput2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐShippingAddressInput(ctx context.Context, v any) (*model.ShippingAddressInput, error) {
@@ -8293,20 +8325,20 @@ func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvi
 	return ec._Money(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOOrder2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx context.Context, sel ast.SelectionSet, v []*store.Order) graphql.Marshaler {
+func (ec *executionContext) marshalOOrder2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx context.Context, sel ast.SelectionSet, v []*orders.Order) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx, sel, v[i])
+		return ec.marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋstoreᚐOrder(ctx context.Context, sel ast.SelectionSet, v *store.Order) graphql.Marshaler {
+func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋordersᚐOrder(ctx context.Context, sel ast.SelectionSet, v *orders.Order) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -8321,21 +8353,49 @@ func (ec *executionContext) unmarshalOOrderByIDsInput2ᚖgithubᚗcomᚋvirtual�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatus(ctx context.Context, v any) (*model.OrderStatus, error) {
+func (ec *executionContext) unmarshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus(ctx context.Context, v any) (*lifecycle.Status, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.OrderStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋmodelᚐOrderStatus(ctx context.Context, sel ast.SelectionSet, v *model.OrderStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus[*v])
+	return res
 }
+
+var (
+	unmarshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus = map[string]lifecycle.Status{
+		"PENDING":          lifecycle.Pending,
+		"AWAITING_PAYMENT": lifecycle.AwaitingPayment,
+		"PAID":             lifecycle.Paid,
+		"FULFILLING":       lifecycle.Fulfilling,
+		"SHIPPED":          lifecycle.Shipped,
+		"DELIVERED":        lifecycle.Delivered,
+		"CANCELLED":        lifecycle.Cancelled,
+		"PAYMENT_FAILED":   lifecycle.PaymentFailed,
+		"REFUNDED":         lifecycle.Refunded,
+	}
+	marshalOOrderStatus2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋorderᚋlifecycleᚐStatus = map[lifecycle.Status]string{
+		lifecycle.Pending:         "PENDING",
+		lifecycle.AwaitingPayment: "AWAITING_PAYMENT",
+		lifecycle.Paid:            "PAID",
+		lifecycle.Fulfilling:      "FULFILLING",
+		lifecycle.Shipped:         "SHIPPED",
+		lifecycle.Delivered:       "DELIVERED",
+		lifecycle.Cancelled:       "CANCELLED",
+		lifecycle.PaymentFailed:   "PAYMENT_FAILED",
+		lifecycle.Refunded:        "REFUNDED",
+	}
+)
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)

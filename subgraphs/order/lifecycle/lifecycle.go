@@ -68,3 +68,20 @@ func Terminal(s Status) bool { return len(transitions[s]) == 0 }
 // CustomerCancellable reports whether the customer may still cancel: until
 // the order ships, once no checkout step is in flight.
 func CustomerCancellable(s Status) bool { return s == Paid || s == Fulfilling }
+
+// Failure reasons: why an order failed or was cancelled (its failureReason),
+// stable words clients may act on.
+const (
+	ReasonOutOfStock          = "OUT_OF_STOCK"             // the stock could not be reserved
+	ReasonProductUnavailable  = "PRODUCT_UNAVAILABLE"      // a product is gone or not for sale
+	ReasonCardDeclined        = "CARD_DECLINED"            // declined or expired card
+	ReasonInsufficientFunds   = "INSUFFICIENT_FUNDS"       // the card's account could not pay
+	ReasonProcessingError     = "PAYMENT_PROCESSING_ERROR" // the processor failed for good
+	ReasonRejected            = "REJECTED"                 // any other refusal upstream
+	ReasonPaymentRefused      = "PAYMENT_REFUSED"          // refused unprocessed (e.g. an unknown card token)
+	ReasonPaymentKeyConflict  = "PAYMENT_KEY_CONFLICT"     // the gateway holds another request under the order's key
+	ReasonPaymentMismatch     = "PAYMENT_MISMATCH"         // the gateway answered with a payment not the order's
+	ReasonReservationLapsed   = "RESERVATION_LAPSED"       // the stock reservation expired during payment
+	ReasonCancelledByCustomer = "CANCELLED_BY_CUSTOMER"
+	ReasonCancelledByAdmin    = "CANCELLED_BY_ADMIN"
+)

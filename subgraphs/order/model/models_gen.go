@@ -3,16 +3,8 @@
 package model
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
-	"time"
-
 	"github.com/virtual-store/virtual-store/graph"
-	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
-	"github.com/virtual-store/virtual-store/subgraphs/order/store"
 )
 
 type AddToCartInput struct {
@@ -20,16 +12,6 @@ type AddToCartInput struct {
 	Quantity  *int   `json:"quantity,omitempty"`
 	// The currency the product must be sold in.
 	Currency *string `json:"currency,omitempty"`
-}
-
-type CartLine struct {
-	Product  *Product `json:"product"`
-	Quantity int      `json:"quantity"`
-	// Null when the product is not sold in the cart's currency any more.
-	UnitPrice *money.Money `json:"unitPrice,omitempty"`
-	LineTotal *money.Money `json:"lineTotal,omitempty"`
-	// Whether enough stock is available right now for the quantity.
-	Available bool `json:"available"`
 }
 
 type CartPayload struct {
@@ -47,7 +29,7 @@ type CheckoutInput struct {
 }
 
 type CheckoutPayload struct {
-	Order      *store.Order       `json:"order,omitempty"`
+	Order      *orders.Order      `json:"order,omitempty"`
 	UserErrors []*graph.UserError `json:"userErrors"`
 }
 
@@ -65,31 +47,13 @@ type OrderConnection struct {
 }
 
 type OrderEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *store.Order `json:"node"`
-}
-
-type OrderLine struct {
-	Product  *Product `json:"product"`
-	Quantity int      `json:"quantity"`
-	// The price when the stock was reserved; null before that.
-	UnitPrice *money.Money `json:"unitPrice,omitempty"`
-	LineTotal *money.Money `json:"lineTotal,omitempty"`
+	Cursor string        `json:"cursor"`
+	Node   *orders.Order `json:"node"`
 }
 
 type OrderPayload struct {
-	Order      *store.Order       `json:"order,omitempty"`
+	Order      *orders.Order      `json:"order,omitempty"`
 	UserErrors []*graph.UserError `json:"userErrors"`
-}
-
-type OrderStatusChange struct {
-	From          *OrderStatus  `json:"from,omitempty"`
-	To            OrderStatus   `json:"to"`
-	PaymentStatus PaymentStatus `json:"paymentStatus"`
-	// Who made the change: customer:<id>, admin:<id> or system:checkout.
-	Actor string    `json:"actor"`
-	Note  string    `json:"note"`
-	At    time.Time `json:"at"`
 }
 
 // Products are owned by the product subgraph; the router resolves their fields.
@@ -129,138 +93,4 @@ func (User) IsEntity() {}
 
 type UserByIDsInput struct {
 	ID string `json:"ID"`
-}
-
-type OrderStatus string
-
-const (
-	OrderStatusPending         OrderStatus = "PENDING"
-	OrderStatusAwaitingPayment OrderStatus = "AWAITING_PAYMENT"
-	OrderStatusPaid            OrderStatus = "PAID"
-	OrderStatusFulfilling      OrderStatus = "FULFILLING"
-	OrderStatusShipped         OrderStatus = "SHIPPED"
-	OrderStatusDelivered       OrderStatus = "DELIVERED"
-	OrderStatusCancelled       OrderStatus = "CANCELLED"
-	OrderStatusPaymentFailed   OrderStatus = "PAYMENT_FAILED"
-	OrderStatusRefunded        OrderStatus = "REFUNDED"
-)
-
-var AllOrderStatus = []OrderStatus{
-	OrderStatusPending,
-	OrderStatusAwaitingPayment,
-	OrderStatusPaid,
-	OrderStatusFulfilling,
-	OrderStatusShipped,
-	OrderStatusDelivered,
-	OrderStatusCancelled,
-	OrderStatusPaymentFailed,
-	OrderStatusRefunded,
-}
-
-func (e OrderStatus) IsValid() bool {
-	switch e {
-	case OrderStatusPending, OrderStatusAwaitingPayment, OrderStatusPaid, OrderStatusFulfilling, OrderStatusShipped, OrderStatusDelivered, OrderStatusCancelled, OrderStatusPaymentFailed, OrderStatusRefunded:
-		return true
-	}
-	return false
-}
-
-func (e OrderStatus) String() string {
-	return string(e)
-}
-
-func (e *OrderStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = OrderStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid OrderStatus", str)
-	}
-	return nil
-}
-
-func (e OrderStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *OrderStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e OrderStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type PaymentStatus string
-
-const (
-	// No charge was attempted.
-	PaymentStatusNone PaymentStatus = "NONE"
-	// A charge was requested and its outcome is not known yet.
-	PaymentStatusPending  PaymentStatus = "PENDING"
-	PaymentStatusCaptured PaymentStatus = "CAPTURED"
-	PaymentStatusDeclined PaymentStatus = "DECLINED"
-	PaymentStatusFailed   PaymentStatus = "FAILED"
-	PaymentStatusRefunded PaymentStatus = "REFUNDED"
-)
-
-var AllPaymentStatus = []PaymentStatus{
-	PaymentStatusNone,
-	PaymentStatusPending,
-	PaymentStatusCaptured,
-	PaymentStatusDeclined,
-	PaymentStatusFailed,
-	PaymentStatusRefunded,
-}
-
-func (e PaymentStatus) IsValid() bool {
-	switch e {
-	case PaymentStatusNone, PaymentStatusPending, PaymentStatusCaptured, PaymentStatusDeclined, PaymentStatusFailed, PaymentStatusRefunded:
-		return true
-	}
-	return false
-}
-
-func (e PaymentStatus) String() string {
-	return string(e)
-}
-
-func (e *PaymentStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = PaymentStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid PaymentStatus", str)
-	}
-	return nil
-}
-
-func (e PaymentStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *PaymentStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e PaymentStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }

@@ -9,37 +9,30 @@ import (
 	"context"
 
 	"github.com/google/uuid"
-
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
-	"github.com/virtual-store/virtual-store/subgraphs/order/store"
+	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 )
 
 // FindManyOrderByIDs resolves a batch of Order representations with one
-// query; orders the caller may not see resolve to null.
-func (r *entityResolver) FindManyOrderByIDs(ctx context.Context, reps []*model.OrderByIDsInput) ([]*store.Order, error) {
-	ids := make([]uuid.UUID, 0, len(reps))
-	for _, rep := range reps {
-		if id, err := uuid.Parse(rep.ID); err == nil {
-			ids = append(ids, id)
-		}
+// query; ids that are no ids, unknown orders and orders the caller may not
+// see resolve to null.
+func (r *entityResolver) FindManyOrderByIDs(ctx context.Context, reps []*model.OrderByIDsInput) ([]*orders.Order, error) {
+	ids := make([]uuid.UUID, len(reps))
+	for i, rep := range reps {
+		ids[i], _ = parseID(rep.ID, "id") // uuid.Nil when invalid: no order has it
 	}
-	rows, err := r.Service.Q.OrdersByIDs(ctx, ids)
+	os, err := r.Service.OrdersByIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]*store.Order, len(rows))
-	for i := range rows {
-		if graph.OwnerOrAdmin(ctx, rows[i].UserID) {
-			byID[rows[i].ID.String()] = &rows[i]
+	for i, o := range os {
+		if o != nil && !graph.OwnerOrAdmin(ctx, o.UserID) {
+			os[i] = nil
 		}
 	}
-	out := make([]*store.Order, len(reps))
-	for i, rep := range reps {
-		out[i] = byID[rep.ID]
-	}
-	return out, nil
+	return os, nil
 }
 
 // FindManyUserByIDs gives the order subgraph's part of User: just the key,

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/internal/errcode"
 )
 
 // FuzzParseID checks the order subgraph's ID arguments (productId, order
@@ -29,7 +30,7 @@ func FuzzParseID(f *testing.F) {
 		u, err := parseID(s, "productId")
 		if err != nil {
 			var ce *graph.CodedError
-			if !errors.As(err, &ce) || ce.Code != graph.ErrCodeBadUserInput || ce.Message != "productId is not a valid id" {
+			if !errors.As(err, &ce) || ce.Code != errcode.BadUserInput || ce.Message != "productId is not a valid id" {
 				t.Fatalf("parseID(%q) = %v, want BAD_USER_INPUT about productId", s, err)
 			}
 			return

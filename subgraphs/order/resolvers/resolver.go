@@ -1,19 +1,19 @@
 // Package resolvers implements the order subgraph's GraphQL schema over the
-// orders domain. Resolvers decide who may see and change which order.
+// orders domain. Resolvers translate and decide who may see and change
+// which order (with graph's access helpers); the rules of carts and orders,
+// and every query, are the domain's.
 package resolvers
 
 import (
 	"context"
-	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/money"
+	"github.com/virtual-store/virtual-store/subgraphs/order/lifecycle"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
-	"github.com/virtual-store/virtual-store/subgraphs/order/store"
 )
 
 // Resolver is the root resolver.
@@ -31,87 +31,96 @@ func parseID(id, what string) (uuid.UUID, error) {
 	return u, nil
 }
 
-func (r *Resolver) cartPayload(ctx context.Context, userID string, err error) (*model.CartPayload, error) {
+// cartChange runs a change of the signed-in caller's cart of productID and
+// answers with its outcome and the cart after it, priced in currency.
+func (r *Resolver) cartChange(ctx context.Context, productID, currency string, change func(userID string, productID uuid.UUID) error) (*model.CartPayload, error) {
+	userID, err := graph.CallerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := parseID(productID, "productId")
+	if err != nil {
+		return nil, err
+	}
+	return r.cartPayload(ctx, userID, currency, change(userID, pid))
+}
+
+// cartPayload answers a cart mutation with its outcome and the cart after
+// it, priced in the mutation's currency. A currency that is no ISO 4217
+// code cannot price a cart; the mutation refused it as a user error, and
+// the cart is shown in the default currency.
+func (r *Resolver) cartPayload(ctx context.Context, userID, currency string, err error) (*model.CartPayload, error) {
 	ues, err := graph.UserErrorsFrom(err)
 	if err != nil {
 		return nil, err
 	}
-	cart, err := r.Service.Cart(ctx, userID, "EUR")
+	if !money.ValidCurrency(currency) {
+		currency = money.DefaultCurrency
+	}
+	cart, err := r.Service.Cart(ctx, userID, currency)
 	if err != nil {
 		return nil, err
 	}
 	return &model.CartPayload{Cart: cart, UserErrors: ues}, nil
 }
 
-func orderPayload(o *store.Order, err error) (*model.OrderPayload, error) {
-	ues, err := graph.UserErrorsFrom(err)
+// orderChange runs a change of the order id by the signed-in caller, who
+// must be an admin when adminOnly (whose order a customer may change is the
+// domain's to decide).
+func (r *Resolver) orderChange(ctx context.Context, id string, adminOnly bool, change func(id uuid.UUID, by orders.Actor) (*orders.Order, error)) (*model.OrderPayload, error) {
+	caller := graph.Caller
+	if adminOnly {
+		caller = graph.RequireAdmin
+	}
+	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if len(ues) > 0 {
-		o = nil
+	oid, err := parseID(id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return orderPayload(change(oid, orders.Actor{UserID: c.Subject, Admin: graph.IsAdmin(ctx)}))
+}
+
+func orderPayload(o *orders.Order, err error) (*model.OrderPayload, error) {
+	o, ues, err := graph.Outcome(o, err)
+	if err != nil {
+		return nil, err
 	}
 	return &model.OrderPayload{Order: o, UserErrors: ues}, nil
 }
 
-// checkoutErrors explains a checkout that created an order which then failed.
-func checkoutErrors(o *store.Order) []*graph.UserError {
-	switch o.Status {
-	case "PAYMENT_FAILED":
-		return []*graph.UserError{graph.NewUserError(graph.CodePaymentDeclined, "the payment did not go through ("+o.FailureReason+"); your cart was restored", "input", "paymentToken")}
-	case "CANCELLED":
-		code := graph.CodeInsufficientStock
-		if o.FailureReason == "PRODUCT_UNAVAILABLE" {
-			code = graph.CodeProductUnavailable
-		}
-		return []*graph.UserError{graph.NewUserError(code, "some products could not be reserved ("+o.FailureReason+"); your cart was restored")}
+// list shapes a page of the domain's order listing as a Relay connection.
+func (r *Resolver) list(ctx context.Context, userID string, status *lifecycle.Status, first *int, after *string) (*model.OrderConnection, error) {
+	size, err := graph.PageSize(first)
+	if err != nil {
+		return nil, graph.BadUserInput("%v", err)
 	}
-	return []*graph.UserError{}
-}
-
-func amount(minor int64, currency string) *money.Money {
-	return &money.Money{Amount: minor, Currency: currency}
-}
-
-// position is an order list cursor.
-type position struct {
-	At time.Time `json:"t"`
-	ID uuid.UUID `json:"i"`
-}
-
-func decodeAfter(after *string) (bool, position, error) {
-	var p position
-	if after == nil {
-		return false, p, nil
-	}
-	if err := graph.DecodeCursor(*after, &p); err != nil {
-		return false, p, graph.BadUserInput("invalid cursor")
-	}
-	return true, p, nil
-}
-
-func connection(rows []store.Order, size int, afterGiven bool, total int64) *model.OrderConnection {
-	rows, cursors, pi := graph.Paginate(rows, size, afterGiven, func(o store.Order) string {
-		return graph.EncodeCursor(position{At: o.CreatedAt, ID: o.ID})
-	})
-	c := &model.OrderConnection{Edges: make([]*model.OrderEdge, len(rows)), PageInfo: &pi, TotalCount: int(total)}
-	for i := range rows {
-		c.Edges[i] = &model.OrderEdge{Cursor: cursors[i], Node: &rows[i]}
-	}
-	return c
-}
-
-func decodeAddress(b []byte) (*orders.Address, error) {
-	var a orders.Address
-	if err := json.Unmarshal(b, &a); err != nil {
+	page, err := r.Service.List(ctx, orders.ListParams{UserID: userID, Status: deref(status, ""), First: size, After: after})
+	if err != nil {
 		return nil, err
 	}
-	return &a, nil
+	c := &model.OrderConnection{Edges: make([]*model.OrderEdge, len(page.Orders)), PageInfo: &page.PageInfo, TotalCount: page.TotalCount}
+	for i, o := range page.Orders {
+		c.Edges[i] = &model.OrderEdge{Cursor: page.Cursors[i], Node: o}
+	}
+	return c, nil
 }
 
+func product(id uuid.UUID) *model.Product { return &model.Product{ID: id.String()} }
+
+// optional is GraphQL's null for the domain's "".
 func optional(s string) *string {
 	if s == "" {
 		return nil
 	}
 	return &s
+}
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }

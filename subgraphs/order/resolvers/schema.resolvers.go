@@ -8,117 +8,65 @@ package resolvers
 import (
 	"context"
 	"errors"
-	"fmt"
 
-	pgx "github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
-
+	"github.com/google/uuid"
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
+	"github.com/virtual-store/virtual-store/subgraphs/order/lifecycle"
 	"github.com/virtual-store/virtual-store/subgraphs/order/model"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
-	"github.com/virtual-store/virtual-store/subgraphs/order/store"
 )
 
-// Lines is the resolver for the lines field.
-func (r *cartResolver) Lines(ctx context.Context, obj *orders.Cart) ([]*model.CartLine, error) {
-	out := make([]*model.CartLine, len(obj.Lines))
-	for i, l := range obj.Lines {
-		cl := &model.CartLine{Product: &model.Product{ID: l.ProductID.String()}, Quantity: l.Quantity, UnitPrice: l.UnitPrice, Available: l.Available}
-		if l.UnitPrice != nil {
-			cl.LineTotal = amount(l.UnitPrice.Amount*int64(l.Quantity), l.UnitPrice.Currency)
-		}
-		out[i] = cl
-	}
-	return out, nil
-}
-
-// ItemCount is the resolver for the itemCount field.
-func (r *cartResolver) ItemCount(ctx context.Context, obj *orders.Cart) (int, error) {
-	n := 0
-	for _, l := range obj.Lines {
-		n += l.Quantity
-	}
-	return n, nil
+// Product is the resolver for the product field.
+func (r *cartLineResolver) Product(ctx context.Context, obj *orders.CartLine) (*model.Product, error) {
+	return product(obj.ProductID), nil
 }
 
 // AddToCart is the resolver for the addToCart field.
 func (r *mutationResolver) AddToCart(ctx context.Context, input model.AddToCartInput) (*model.CartPayload, error) {
-	c, err := graph.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pid, err := parseID(input.ProductID, "productId")
-	if err != nil {
-		return nil, err
-	}
-	qty, currency := 1, "EUR"
-	if input.Quantity != nil {
-		qty = *input.Quantity
-	}
-	if input.Currency != nil {
-		currency = *input.Currency
-	}
-	return r.cartPayload(ctx, c.Subject, r.Service.AddToCart(ctx, c.Subject, pid, qty, currency))
+	currency := deref(input.Currency, money.DefaultCurrency)
+	return r.cartChange(ctx, input.ProductID, currency, func(userID string, pid uuid.UUID) error {
+		return r.Service.AddToCart(ctx, userID, pid, deref(input.Quantity, 1), currency)
+	})
 }
 
 // UpdateCartLine is the resolver for the updateCartLine field.
 func (r *mutationResolver) UpdateCartLine(ctx context.Context, input model.UpdateCartLineInput) (*model.CartPayload, error) {
-	c, err := graph.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pid, err := parseID(input.ProductID, "productId")
-	if err != nil {
-		return nil, err
-	}
-	return r.cartPayload(ctx, c.Subject, r.Service.SetQuantity(ctx, c.Subject, pid, input.Quantity))
+	return r.cartChange(ctx, input.ProductID, money.DefaultCurrency, func(userID string, pid uuid.UUID) error {
+		return r.Service.SetQuantity(ctx, userID, pid, input.Quantity)
+	})
 }
 
 // RemoveFromCart is the resolver for the removeFromCart field.
 func (r *mutationResolver) RemoveFromCart(ctx context.Context, productID string) (*model.CartPayload, error) {
-	c, err := graph.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pid, err := parseID(productID, "productId")
-	if err != nil {
-		return nil, err
-	}
-	return r.cartPayload(ctx, c.Subject, r.Service.SetQuantity(ctx, c.Subject, pid, 0))
+	return r.cartChange(ctx, productID, money.DefaultCurrency, func(userID string, pid uuid.UUID) error {
+		return r.Service.SetQuantity(ctx, userID, pid, 0)
+	})
 }
 
 // ClearCart is the resolver for the clearCart field.
 func (r *mutationResolver) ClearCart(ctx context.Context) (*model.CartPayload, error) {
-	c, err := graph.Caller(ctx)
+	userID, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.cartPayload(ctx, c.Subject, r.Service.ClearCart(ctx, c.Subject))
+	return r.cartPayload(ctx, userID, money.DefaultCurrency, r.Service.ClearCart(ctx, userID))
 }
 
 // Checkout is the resolver for the checkout field.
 func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error) {
-	c, err := graph.Caller(ctx)
+	userID, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	in := orders.CheckoutInput{IdempotencyKey: input.IdempotencyKey, PaymentToken: input.PaymentToken, Currency: "EUR"}
-	if input.Currency != nil {
-		in.Currency = *input.Currency
-	}
+	in := orders.CheckoutInput{IdempotencyKey: input.IdempotencyKey, PaymentToken: input.PaymentToken,
+		Currency: deref(input.Currency, money.DefaultCurrency)}
 	if a := input.ShippingAddress; a != nil {
-		s := func(p *string) string {
-			if p == nil {
-				return ""
-			}
-			return *p
-		}
-		in.ShippingAddress = orders.Address{FullName: a.FullName, Line1: a.Line1, Line2: s(a.Line2), City: a.City,
-			PostalCode: a.PostalCode, Region: s(a.Region), Country: a.Country, Phone: s(a.Phone)}
+		in.ShippingAddress = orders.Address{FullName: a.FullName, Line1: a.Line1, Line2: deref(a.Line2, ""), City: a.City,
+			PostalCode: a.PostalCode, Region: deref(a.Region, ""), Country: a.Country, Phone: deref(a.Phone, "")}
 	}
-	o, _, err := r.Service.Checkout(ctx, c.Subject, in)
+	o, _, err := r.Service.Checkout(ctx, userID, in)
 	ues, err := graph.UserErrorsFrom(err)
 	if err != nil {
 		return nil, err
@@ -126,161 +74,78 @@ func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInp
 	if len(ues) > 0 {
 		return &model.CheckoutPayload{UserErrors: ues}, nil
 	}
-	return &model.CheckoutPayload{Order: o, UserErrors: checkoutErrors(o)}, nil
+	return &model.CheckoutPayload{Order: o, UserErrors: orders.CheckoutErrors(o)}, nil
 }
 
 // CancelOrder is the resolver for the cancelOrder field.
 func (r *mutationResolver) CancelOrder(ctx context.Context, id string, reason *string) (*model.OrderPayload, error) {
-	c, err := graph.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	oid, err := parseID(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	note := ""
-	if reason != nil {
-		note = *reason
-	}
-	admin := graph.IsAdmin(ctx)
-	actor := "customer:" + c.Subject
-	if admin {
-		actor = "admin:" + c.Subject
-	}
-	return orderPayload(r.Service.Cancel(ctx, oid, actor, note, admin, c.Subject))
+	return r.orderChange(ctx, id, false, func(oid uuid.UUID, by orders.Actor) (*orders.Order, error) {
+		return r.Service.Cancel(ctx, oid, by, deref(reason, ""))
+	})
 }
 
 // StartFulfillment is the resolver for the startFulfillment field.
 func (r *mutationResolver) StartFulfillment(ctx context.Context, id string) (*model.OrderPayload, error) {
-	c, err := graph.RequireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	oid, err := parseID(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return orderPayload(r.Service.StartFulfillment(ctx, oid, "admin:"+c.Subject))
+	return r.orderChange(ctx, id, true, func(oid uuid.UUID, by orders.Actor) (*orders.Order, error) {
+		return r.Service.StartFulfillment(ctx, oid, by)
+	})
 }
 
 // MarkShipped is the resolver for the markShipped field.
 func (r *mutationResolver) MarkShipped(ctx context.Context, id string, trackingNumber string) (*model.OrderPayload, error) {
-	c, err := graph.RequireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	oid, err := parseID(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return orderPayload(r.Service.MarkShipped(ctx, oid, trackingNumber, "admin:"+c.Subject))
+	return r.orderChange(ctx, id, true, func(oid uuid.UUID, by orders.Actor) (*orders.Order, error) {
+		return r.Service.MarkShipped(ctx, oid, trackingNumber, by)
+	})
 }
 
 // MarkDelivered is the resolver for the markDelivered field.
 func (r *mutationResolver) MarkDelivered(ctx context.Context, id string) (*model.OrderPayload, error) {
-	c, err := graph.RequireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	oid, err := parseID(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return orderPayload(r.Service.MarkDelivered(ctx, oid, "admin:"+c.Subject))
+	return r.orderChange(ctx, id, true, func(oid uuid.UUID, by orders.Actor) (*orders.Order, error) {
+		return r.Service.MarkDelivered(ctx, oid, by)
+	})
 }
 
 // User is the resolver for the user field.
-func (r *orderResolver) User(ctx context.Context, obj *store.Order) (*model.User, error) {
+func (r *orderResolver) User(ctx context.Context, obj *orders.Order) (*model.User, error) {
 	return &model.User{ID: obj.UserID}, nil
 }
 
-// Status is the resolver for the status field.
-func (r *orderResolver) Status(ctx context.Context, obj *store.Order) (model.OrderStatus, error) {
-	return model.OrderStatus(obj.Status), nil
-}
-
-// PaymentStatus is the resolver for the paymentStatus field.
-func (r *orderResolver) PaymentStatus(ctx context.Context, obj *store.Order) (model.PaymentStatus, error) {
-	return model.PaymentStatus(obj.PaymentStatus), nil
-}
-
 // Lines is the resolver for the lines field.
-func (r *orderResolver) Lines(ctx context.Context, obj *store.Order) ([]*model.OrderLine, error) {
-	rows, err := r.orderLines(ctx, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.OrderLine, len(rows))
-	for i, l := range rows {
-		ol := &model.OrderLine{Product: &model.Product{ID: l.ProductID.String()}, Quantity: int(l.Quantity)}
-		if l.UnitAmount.Valid {
-			ol.UnitPrice = amount(l.UnitAmount.Int64, obj.Currency)
-			ol.LineTotal = amount(l.UnitAmount.Int64*int64(l.Quantity), obj.Currency)
-		}
-		out[i] = ol
-	}
-	return out, nil
-}
-
-// Subtotal is the resolver for the subtotal field.
-func (r *orderResolver) Subtotal(ctx context.Context, obj *store.Order) (*money.Money, error) {
-	return amount(obj.Subtotal, obj.Currency), nil
-}
-
-// Total is the resolver for the total field.
-func (r *orderResolver) Total(ctx context.Context, obj *store.Order) (*money.Money, error) {
-	return amount(obj.Total, obj.Currency), nil
-}
-
-// ShippingAddress is the resolver for the shippingAddress field.
-func (r *orderResolver) ShippingAddress(ctx context.Context, obj *store.Order) (*orders.Address, error) {
-	return decodeAddress(obj.ShippingAddress)
+func (r *orderResolver) Lines(ctx context.Context, obj *orders.Order) ([]*orders.Line, error) {
+	return r.Service.Lines(ctx, obj)
 }
 
 // TrackingNumber is the resolver for the trackingNumber field.
-func (r *orderResolver) TrackingNumber(ctx context.Context, obj *store.Order) (*string, error) {
+func (r *orderResolver) TrackingNumber(ctx context.Context, obj *orders.Order) (*string, error) {
 	return optional(obj.TrackingNumber), nil
 }
 
 // FailureReason is the resolver for the failureReason field.
-func (r *orderResolver) FailureReason(ctx context.Context, obj *store.Order) (*string, error) {
+func (r *orderResolver) FailureReason(ctx context.Context, obj *orders.Order) (*string, error) {
 	return optional(obj.FailureReason), nil
 }
 
 // History is the resolver for the history field.
-func (r *orderResolver) History(ctx context.Context, obj *store.Order) ([]*model.OrderStatusChange, error) {
-	rows, err := r.Service.Q.History(ctx, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.OrderStatusChange, len(rows))
-	for i, h := range rows {
-		c := &model.OrderStatusChange{To: model.OrderStatus(h.ToStatus), PaymentStatus: model.PaymentStatus(h.PaymentStatus), Actor: h.Actor, Note: h.Note, At: h.At}
-		if h.FromStatus.Valid {
-			from := model.OrderStatus(h.FromStatus.String)
-			c.From = &from
-		}
-		out[i] = c
-	}
-	return out, nil
+func (r *orderResolver) History(ctx context.Context, obj *orders.Order) ([]*orders.StatusChange, error) {
+	return r.Service.History(ctx, obj)
+}
+
+// Product is the resolver for the product field.
+func (r *orderLineResolver) Product(ctx context.Context, obj *orders.Line) (*model.Product, error) {
+	return product(obj.ProductID), nil
 }
 
 // Cart is the resolver for the cart field.
 func (r *queryResolver) Cart(ctx context.Context, currency *string) (*orders.Cart, error) {
-	c, err := graph.Caller(ctx)
+	userID, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cur := "EUR"
-	if currency != nil {
-		cur = *currency
-	}
-	return r.Service.Cart(ctx, c.Subject, cur)
+	return r.Service.Cart(ctx, userID, deref(currency, money.DefaultCurrency))
 }
 
 // Order is the resolver for the order field.
-func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, error) {
+func (r *queryResolver) Order(ctx context.Context, id string) (*orders.Order, error) {
 	if _, err := graph.Caller(ctx); err != nil {
 		return nil, err
 	}
@@ -288,8 +153,8 @@ func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, err
 	if err != nil {
 		return nil, err
 	}
-	o, err := r.Service.Q.OrderByID(ctx, oid)
-	if errors.Is(err, pgx.ErrNoRows) {
+	o, err := r.Service.OrderByID(ctx, oid)
+	if errors.Is(err, orders.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -298,38 +163,15 @@ func (r *queryResolver) Order(ctx context.Context, id string) (*store.Order, err
 	if !graph.OwnerOrAdmin(ctx, o.UserID) {
 		return nil, nil // not yours: indistinguishable from not found
 	}
-	return &o, nil
+	return o, nil
 }
 
 // Orders is the resolver for the orders field.
-func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, status *model.OrderStatus) (*model.OrderConnection, error) {
+func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, status *lifecycle.Status) (*model.OrderConnection, error) {
 	if _, err := graph.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	size, err := graph.PageSize(first)
-	if err != nil {
-		return nil, graph.BadUserInput("%v", err)
-	}
-	hasAfter, pos, err := decodeAfter(after)
-	if err != nil {
-		return nil, err
-	}
-	var st pgtype.Text
-	if status != nil {
-		st = pgtype.Text{String: string(*status), Valid: true}
-	}
-	rows, err := r.Service.Q.AllOrders(ctx, store.AllOrdersParams{Status: st, After: hasAfter, AfterTime: pos.At, AfterID: pos.ID, RowLimit: int32(size + 1)})
-	if err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
-	}
-	total, err := r.Service.Q.CountOrders(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.preloadLines(ctx, rows); err != nil {
-		return nil, err
-	}
-	return connection(rows, size, hasAfter, total), nil
+	return r.list(ctx, "", status, first, after)
 }
 
 // Orders is the resolver for the orders field.
@@ -340,42 +182,26 @@ func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, 
 		}
 		return nil, graph.Forbidden("orders are private to their customer")
 	}
-	size, err := graph.PageSize(first)
-	if err != nil {
-		return nil, graph.BadUserInput("%v", err)
-	}
-	hasAfter, pos, err := decodeAfter(after)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := r.Service.Q.UserOrders(ctx, store.UserOrdersParams{UserID: obj.ID, After: hasAfter, AfterTime: pos.At, AfterID: pos.ID, RowLimit: int32(size + 1)})
-	if err != nil {
-		return nil, fmt.Errorf("list user orders: %w", err)
-	}
-	total, err := r.Service.Q.CountUserOrders(ctx, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.preloadLines(ctx, rows); err != nil {
-		return nil, err
-	}
-	return connection(rows, size, hasAfter, total), nil
+	return r.list(ctx, obj.ID, nil, first, after)
 }
 
-func (r *Resolver) Cart() generated.CartResolver { return &cartResolver{r} }
+func (r *Resolver) CartLine() generated.CartLineResolver { return &cartLineResolver{r} }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Order() generated.OrderResolver { return &orderResolver{r} }
+
+func (r *Resolver) OrderLine() generated.OrderLineResolver { return &orderLineResolver{r} }
 
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
-	cartResolver     struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	orderResolver    struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	userResolver     struct{ *Resolver }
+	cartLineResolver  struct{ *Resolver }
+	mutationResolver  struct{ *Resolver }
+	orderResolver     struct{ *Resolver }
+	orderLineResolver struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
+	userResolver      struct{ *Resolver }
 )

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/virtual-store/virtual-store/internal/metricstest"
+	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 )
 
 // withToken makes a placed order pay with another test card.
@@ -52,7 +53,7 @@ func TestPaidCheckoutIsCountedOnce(t *testing.T) {
 	e.want(t, map[string]float64{"paid": 1, "paid took": 1, "charge ok": 1}, series)
 
 	// Cancelling the paid order refunds it: a payment request, not another checkout.
-	if _, err := e.orders.Cancel(context.Background(), o.ID, "admin:test", "test", true, ""); err != nil {
+	if _, err := e.orders.Cancel(context.Background(), o.ID, orders.Actor{UserID: "test", Admin: true}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	series["refund ok"] = requests("refund", "ok")

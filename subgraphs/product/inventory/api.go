@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+
+	"github.com/virtual-store/virtual-store/internal/errcode"
 )
 
 // The internal HTTP API the order service uses to hold stock during checkout.
@@ -119,7 +121,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.Is(err, ErrConflict):
 		writeJSON(w, http.StatusConflict, APIError{Code: "CONFLICT", Message: err.Error()})
 	case errors.Is(err, ErrNotFound):
-		writeJSON(w, http.StatusNotFound, APIError{Code: "NOT_FOUND", Message: err.Error()})
+		writeJSON(w, http.StatusNotFound, APIError{Code: errcode.NotFound, Message: err.Error()})
 	case errors.Is(err, ErrInvalid):
 		writeJSON(w, http.StatusUnprocessableEntity, APIError{Code: "INVALID_REQUEST", Message: err.Error()})
 	case errors.Is(err, ErrProductNotFound):
@@ -134,7 +136,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 
 // RefuseCaller answers a service that may not call the API (pki.Only).
 func RefuseCaller(w http.ResponseWriter, _ *http.Request, msg string) {
-	writeJSON(w, http.StatusForbidden, APIError{Code: "CALLER_NOT_ALLOWED", Message: msg})
+	writeJSON(w, http.StatusForbidden, APIError{Code: errcode.CallerNotAllowed, Message: msg})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

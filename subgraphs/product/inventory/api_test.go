@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/virtual-store/virtual-store/internal/gqltest"
 )
 
 func TestInternalAPI(t *testing.T) {
-	srv := httptest.NewServer(inv.Handler(quiet))
+	srv := httptest.NewServer(inv.Handler(gqltest.Quiet()))
 	defer srv.Close()
 	a := newProduct(t, 2, 1250)
 	id := orderID()

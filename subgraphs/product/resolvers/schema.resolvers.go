@@ -10,7 +10,6 @@ import (
 	"errors"
 
 	"github.com/google/uuid"
-
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/money"
 	"github.com/virtual-store/virtual-store/subgraphs/product/catalog"

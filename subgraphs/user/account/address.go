@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 
@@ -49,7 +48,7 @@ func (in *AddressInput) normalize() error {
 		fe = append(fe, graph.NewUserError(graph.CodeInvalidInput, "country must be an ISO 3166-1 alpha-2 code such as DE or US", "input", "country"))
 	}
 	if !validPhone(in.Phone) {
-		fe = append(fe, graph.NewUserError(graph.CodeInvalidInput, "phone must be 6-20 digits, optionally with +, spaces, dashes", "input", "phone"))
+		fe = append(fe, invalidPhone())
 	}
 	if len(fe) > 0 {
 		return fe
@@ -65,12 +64,12 @@ func (in AddressInput) toStore(id string) store.Address {
 var errAddressNotFound = userErr(graph.CodeNotFound, "no such address", "id")
 
 // AddAddress adds an address; the first one becomes the default shipping address.
-func (s *Service) AddAddress(ctx context.Context, userID string, in AddressInput) (*store.User, error) {
+func (s *Service) AddAddress(ctx context.Context, userID string, in AddressInput) (*User, error) {
 	if err := in.normalize(); err != nil {
 		return nil, err
 	}
 	id := uuid.NewString()
-	return s.Store.ModifyUser(ctx, userID, func(u *store.User) error {
+	return changed(s.db.ModifyUser(ctx, userID, func(u *store.User) error {
 		if len(u.Addresses) >= MaxAddresses {
 			return userErr(graph.CodeConflict, "the address book is full ("+strconv.Itoa(MaxAddresses)+" addresses); remove one first")
 		}
@@ -79,15 +78,15 @@ func (s *Service) AddAddress(ctx context.Context, userID string, in AddressInput
 			u.DefaultShippingAddressID = id
 		}
 		return nil
-	})
+	}))
 }
 
 // UpdateAddress replaces an address's fields.
-func (s *Service) UpdateAddress(ctx context.Context, userID, id string, in AddressInput) (*store.User, error) {
+func (s *Service) UpdateAddress(ctx context.Context, userID, id string, in AddressInput) (*User, error) {
 	if err := in.normalize(); err != nil {
 		return nil, err
 	}
-	return s.Store.ModifyUser(ctx, userID, func(u *store.User) error {
+	return changed(s.db.ModifyUser(ctx, userID, func(u *store.User) error {
 		for i := range u.Addresses {
 			if u.Addresses[i].ID == id {
 				u.Addresses[i] = in.toStore(id)
@@ -98,13 +97,13 @@ func (s *Service) UpdateAddress(ctx context.Context, userID, id string, in Addre
 			}
 		}
 		return errAddressNotFound
-	})
+	}))
 }
 
 // RemoveAddress deletes an address; if it was the default, the first
 // remaining address becomes the default.
-func (s *Service) RemoveAddress(ctx context.Context, userID, id string) (*store.User, error) {
-	return s.Store.ModifyUser(ctx, userID, func(u *store.User) error {
+func (s *Service) RemoveAddress(ctx context.Context, userID, id string) (*User, error) {
+	return changed(s.db.ModifyUser(ctx, userID, func(u *store.User) error {
 		n := len(u.Addresses)
 		u.Addresses = deleteAddress(u.Addresses, id)
 		if len(u.Addresses) == n {
@@ -117,12 +116,12 @@ func (s *Service) RemoveAddress(ctx context.Context, userID, id string) (*store.
 			}
 		}
 		return nil
-	})
+	}))
 }
 
 // SetDefaultShippingAddress picks the address checkout proposes first.
-func (s *Service) SetDefaultShippingAddress(ctx context.Context, userID, id string) (*store.User, error) {
-	return s.Store.ModifyUser(ctx, userID, func(u *store.User) error {
+func (s *Service) SetDefaultShippingAddress(ctx context.Context, userID, id string) (*User, error) {
+	return changed(s.db.ModifyUser(ctx, userID, func(u *store.User) error {
 		for _, a := range u.Addresses {
 			if a.ID == id {
 				u.DefaultShippingAddressID = id
@@ -130,7 +129,7 @@ func (s *Service) SetDefaultShippingAddress(ctx context.Context, userID, id stri
 			}
 		}
 		return errAddressNotFound
-	})
+	}))
 }
 
 func deleteAddress(as []store.Address, id string) []store.Address {
@@ -142,6 +141,3 @@ func deleteAddress(as []store.Address, id string) []store.Address {
 	}
 	return out
 }
-
-// IsNotFound reports whether err means the user does not exist.
-func IsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -108,13 +108,13 @@ func bucket(client netip.Addr) string {
 func (s *Service) admitSignIn(ctx context.Context, email, ip string) (forget func(), err error) {
 	now := s.Now().UTC()
 	since := now.Add(-s.Throttle.Window)
-	id, err := s.Store.RecordAttempt(ctx, store.Attempt{Kind: store.AttemptSignInFailure, Email: email, IP: ip, At: now})
+	id, err := s.db.RecordAttempt(ctx, store.Attempt{Kind: store.AttemptSignInFailure, Email: email, IP: ip, At: now})
 	if err != nil {
 		return nil, err
 	}
 	forget = func() {
 		// Best effort: a leftover record only counts against the window.
-		if err := s.Store.DeleteAttempt(context.WithoutCancel(ctx), id); err != nil {
+		if err := s.db.DeleteAttempt(context.WithoutCancel(ctx), id); err != nil {
 			s.Log.WarnContext(ctx, "forget a sign-in attempt", "err", err)
 		}
 	}
@@ -127,21 +127,21 @@ func (s *Service) admitSignIn(ctx context.Context, email, ip string) (forget fun
 
 func (s *Service) admitSignInCounted(ctx context.Context, now, since time.Time, email, ip string) error {
 	kind := store.AttemptSignInFailure
-	n, oldest, err := s.Store.CountAttempts(ctx, store.Attempt{Kind: kind, IP: ip}, since)
+	n, oldest, err := s.db.CountAttempts(ctx, store.Attempt{Kind: kind, IP: ip}, since)
 	if err != nil {
 		return err
 	}
 	if n > int64(s.Throttle.PerClientIP) { // n counts this attempt
 		return rateLimited("too many failed sign-ins from your address", oldest.Add(s.Throttle.Window).Sub(now))
 	}
-	n, oldest, err = s.Store.CountAttempts(ctx, store.Attempt{Kind: kind, Email: email, IP: ip}, since)
+	n, oldest, err = s.db.CountAttempts(ctx, store.Attempt{Kind: kind, Email: email, IP: ip}, since)
 	if err != nil {
 		return err
 	}
 	if n > int64(s.Throttle.PerPair) {
 		return rateLimited("too many failed sign-ins to this account from your address", oldest.Add(s.Throttle.Window).Sub(now))
 	}
-	n, _, err = s.Store.CountAttempts(ctx, store.Attempt{Kind: kind, Email: email}, since)
+	n, _, err = s.db.CountAttempts(ctx, store.Attempt{Kind: kind, Email: email}, since)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (s *Service) admitSignInCounted(ctx context.Context, now, since time.Time, 
 	if gap == 0 {
 		return nil
 	}
-	known, err := s.Store.KnownSignIn(ctx, email, ip, now.Add(-s.Throttle.KnownFor))
+	known, err := s.db.KnownSignIn(ctx, email, ip, now.Add(-s.Throttle.KnownFor))
 	if err != nil || known {
 		return err
 	}
@@ -164,16 +164,16 @@ func (s *Service) admitSignInCounted(ctx context.Context, now, since time.Time, 
 func (s *Service) admitRegistration(ctx context.Context, ip string) error {
 	now := s.Now().UTC()
 	a := store.Attempt{Kind: store.AttemptRegistration, IP: ip, At: now}
-	id, err := s.Store.RecordAttempt(ctx, a)
+	id, err := s.db.RecordAttempt(ctx, a)
 	if err != nil {
 		return err
 	}
-	n, oldest, err := s.Store.CountAttempts(ctx, store.Attempt{Kind: a.Kind, IP: ip}, now.Add(-s.Throttle.RegisterWindow))
+	n, oldest, err := s.db.CountAttempts(ctx, store.Attempt{Kind: a.Kind, IP: ip}, now.Add(-s.Throttle.RegisterWindow))
 	if err != nil {
 		return err
 	}
 	if n > int64(s.Throttle.RegisterPerIP) {
-		if err := s.Store.DeleteAttempt(ctx, id); err != nil {
+		if err := s.db.DeleteAttempt(ctx, id); err != nil {
 			return err
 		}
 		return rateLimited("too many accounts registered from your address", oldest.Add(s.Throttle.RegisterWindow).Sub(now))

@@ -19,8 +19,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/money"
+	"github.com/virtual-store/virtual-store/subgraphs/user/account"
 	"github.com/virtual-store/virtual-store/subgraphs/user/model"
-	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 )
 
 // region    ***************************** api!.gotpl *****************************
@@ -141,7 +141,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type EntityResolver interface {
-	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*store.User, error)
+	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*account.User, error)
 }
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error)
@@ -158,15 +158,15 @@ type MutationResolver interface {
 	RevokeRole(ctx context.Context, userID string, role model.Role) (*model.UserPayload, error)
 }
 type QueryResolver interface {
-	Me(ctx context.Context) (*store.User, error)
-	User(ctx context.Context, id string) (*store.User, error)
+	Me(ctx context.Context) (*account.User, error)
+	User(ctx context.Context, id string) (*account.User, error)
 }
 type UserResolver interface {
-	Email(ctx context.Context, obj *store.User) (*string, error)
-	Phone(ctx context.Context, obj *store.User) (*string, error)
-	Roles(ctx context.Context, obj *store.User) ([]model.Role, error)
-	Addresses(ctx context.Context, obj *store.User) ([]*model.Address, error)
-	DefaultShippingAddress(ctx context.Context, obj *store.User) (*model.Address, error)
+	Email(ctx context.Context, obj *account.User) (*string, error)
+	Phone(ctx context.Context, obj *account.User) (*string, error)
+	Roles(ctx context.Context, obj *account.User) ([]model.Role, error)
+	Addresses(ctx context.Context, obj *account.User) ([]*account.Address, error)
+	DefaultShippingAddress(ctx context.Context, obj *account.User) (*account.Address, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1575,7 +1575,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Address_id(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_id(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1598,7 +1598,7 @@ func (ec *executionContext) fieldContext_Address_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Address", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Address_label(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_label(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1621,7 +1621,7 @@ func (ec *executionContext) fieldContext_Address_label(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_fullName(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_fullName(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1644,7 +1644,7 @@ func (ec *executionContext) fieldContext_Address_fullName(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_line1(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_line1(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1667,7 +1667,7 @@ func (ec *executionContext) fieldContext_Address_line1(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_line2(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_line2(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1690,7 +1690,7 @@ func (ec *executionContext) fieldContext_Address_line2(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_city(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_city(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1713,7 +1713,7 @@ func (ec *executionContext) fieldContext_Address_city(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_postalCode(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_postalCode(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1736,7 +1736,7 @@ func (ec *executionContext) fieldContext_Address_postalCode(_ context.Context, f
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_region(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_region(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1759,7 +1759,7 @@ func (ec *executionContext) fieldContext_Address_region(_ context.Context, field
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_country(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_country(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1782,7 +1782,7 @@ func (ec *executionContext) fieldContext_Address_country(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_phone(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_phone(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1805,7 +1805,7 @@ func (ec *executionContext) fieldContext_Address_phone(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_isDefaultShipping(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_isDefaultShipping(ctx context.Context, field graphql.CollectedField, obj *account.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1909,8 +1909,8 @@ func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql
 			return obj.User, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋstoreᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1974,8 +1974,8 @@ func (ec *executionContext) _Entity_findManyUserByIDs(ctx context.Context, field
 			return ec.Resolvers.Entity().FindManyUserByIDs(ctx, fc.Args["reps"].([]*model.UserByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*store.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋstoreᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2782,8 +2782,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return ec.Resolvers.Query().Me(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋstoreᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2815,8 +2815,8 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Query().User(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋstoreᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2998,7 +2998,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3021,7 +3021,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3044,7 +3044,7 @@ func (ec *executionContext) fieldContext_User_name(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3067,7 +3067,7 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("User", field, true, true, "String")
 }
 
-func (ec *executionContext) _User_phone(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_phone(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3090,7 +3090,7 @@ func (ec *executionContext) fieldContext_User_phone(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("User", field, true, true, "String")
 }
 
-func (ec *executionContext) _User_roles(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_roles(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3113,7 +3113,7 @@ func (ec *executionContext) fieldContext_User_roles(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("User", field, true, true, "Role")
 }
 
-func (ec *executionContext) _User_addresses(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_addresses(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3125,8 +3125,8 @@ func (ec *executionContext) _User_addresses(ctx context.Context, field graphql.C
 			return ec.Resolvers.User().Addresses(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Address) graphql.Marshaler {
-			return ec.marshalOAddress2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋmodelᚐAddressᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*account.Address) graphql.Marshaler {
+			return ec.marshalOAddress2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐAddressᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3145,7 +3145,7 @@ func (ec *executionContext) fieldContext_User_addresses(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _User_defaultShippingAddress(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_defaultShippingAddress(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3157,8 +3157,8 @@ func (ec *executionContext) _User_defaultShippingAddress(ctx context.Context, fi
 			return ec.Resolvers.User().DefaultShippingAddress(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Address) graphql.Marshaler {
-			return ec.marshalOAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋmodelᚐAddress(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *account.Address) graphql.Marshaler {
+			return ec.marshalOAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐAddress(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3177,7 +3177,7 @@ func (ec *executionContext) fieldContext_User_defaultShippingAddress(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3281,8 +3281,8 @@ func (ec *executionContext) _UserPayload_user(ctx context.Context, field graphql
 			return obj.User, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋstoreᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4852,9 +4852,9 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case store.User:
+	case account.User:
 		return ec._User(ctx, sel, &obj)
-	case *store.User:
+	case *account.User:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -4874,7 +4874,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 var addressImplementors = []string{"Address"}
 
-func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *model.Address) graphql.Marshaler {
+func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *account.Address) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5375,7 +5375,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var userImplementors = []string{"User", "_Entity"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *store.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *account.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5922,7 +5922,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋmodelᚐAddress(ctx context.Context, sel ast.SelectionSet, v *model.Address) graphql.Marshaler {
+func (ec *executionContext) marshalNAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐAddress(ctx context.Context, sel ast.SelectionSet, v *account.Address) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Address!")
 		return graphql.Null
@@ -6468,14 +6468,14 @@ func (ec *executionContext) marshalNfederation__Scope2ᚕᚕstringᚄ(ctx contex
 	return ret
 }
 
-func (ec *executionContext) marshalOAddress2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋmodelᚐAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Address) graphql.Marshaler {
+func (ec *executionContext) marshalOAddress2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*account.Address) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋmodelᚐAddress(ctx, sel, v[i])
+		return ec.marshalNAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐAddress(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -6487,7 +6487,7 @@ func (ec *executionContext) marshalOAddress2ᚕᚖgithubᚗcomᚋvirtualᚑstore
 	return ret
 }
 
-func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋmodelᚐAddress(ctx context.Context, sel ast.SelectionSet, v *model.Address) graphql.Marshaler {
+func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐAddress(ctx context.Context, sel ast.SelectionSet, v *account.Address) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -6643,20 +6643,20 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋstoreᚐUser(ctx context.Context, sel ast.SelectionSet, v []*store.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐUser(ctx context.Context, sel ast.SelectionSet, v []*account.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋstoreᚐUser(ctx, sel, v[i])
+		return ec.marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐUser(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋstoreᚐUser(ctx context.Context, sel ast.SelectionSet, v *store.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋvirtualᚑstoreᚋvirtualᚑstoreᚋsubgraphsᚋuserᚋaccountᚐUser(ctx context.Context, sel ast.SelectionSet, v *account.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -10,24 +10,8 @@ import (
 	"time"
 
 	"github.com/virtual-store/virtual-store/graph"
-	"github.com/virtual-store/virtual-store/subgraphs/user/store"
+	"github.com/virtual-store/virtual-store/subgraphs/user/account"
 )
-
-type Address struct {
-	ID string `json:"id"`
-	// A name for the address, e.g. Home or Office.
-	Label      string `json:"label"`
-	FullName   string `json:"fullName"`
-	Line1      string `json:"line1"`
-	Line2      string `json:"line2"`
-	City       string `json:"city"`
-	PostalCode string `json:"postalCode"`
-	Region     string `json:"region"`
-	// ISO 3166-1 alpha-2, e.g. DE.
-	Country           string `json:"country"`
-	Phone             string `json:"phone"`
-	IsDefaultShipping bool   `json:"isDefaultShipping"`
-}
 
 type AddressInput struct {
 	Label      *string `json:"label,omitempty"`
@@ -51,7 +35,7 @@ type AuthPayload struct {
 	// An opaque token for refreshToken, valid for 30 days, usable once.
 	RefreshToken *string            `json:"refreshToken,omitempty"`
 	ExpiresAt    *time.Time         `json:"expiresAt,omitempty"`
-	User         *store.User        `json:"user,omitempty"`
+	User         *account.User      `json:"user,omitempty"`
 	UserErrors   []*graph.UserError `json:"userErrors"`
 }
 
@@ -94,7 +78,7 @@ type UserByIDsInput struct {
 }
 
 type UserPayload struct {
-	User       *store.User        `json:"user,omitempty"`
+	User       *account.User      `json:"user,omitempty"`
 	UserErrors []*graph.UserError `json:"userErrors"`
 }
 

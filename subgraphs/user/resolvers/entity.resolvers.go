@@ -8,30 +8,18 @@ package resolvers
 import (
 	"context"
 
+	"github.com/virtual-store/virtual-store/subgraphs/user/account"
 	"github.com/virtual-store/virtual-store/subgraphs/user/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/user/model"
-	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 )
 
 // FindManyUserByIDs resolves a batch of User representations with one query.
-func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*store.User, error) {
+func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*account.User, error) {
 	ids := make([]string, len(reps))
 	for i, rep := range reps {
 		ids[i] = rep.ID
 	}
-	users, err := r.Accounts.Store.UsersByIDs(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]*store.User, len(users))
-	for _, u := range users {
-		byID[u.ID] = u
-	}
-	out := make([]*store.User, len(ids))
-	for i, id := range ids {
-		out[i] = byID[id]
-	}
-	return out, nil
+	return r.Accounts.UsersByIDs(ctx, ids)
 }
 
 func (r *Resolver) Entity() generated.EntityResolver { return &entityResolver{r} }

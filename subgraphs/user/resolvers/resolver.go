@@ -1,5 +1,7 @@
 // Package resolvers implements the user subgraph's GraphQL schema over the
-// account service. Resolvers decide who may see and change what.
+// account service. Resolvers translate between GraphQL and the account
+// service and decide who may see and change what; the rules live in
+// package account.
 package resolvers
 
 import (
@@ -12,7 +14,6 @@ import (
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/subgraphs/user/account"
 	"github.com/virtual-store/virtual-store/subgraphs/user/model"
-	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 )
 
 // Resolver is the root resolver.
@@ -46,7 +47,7 @@ func markSignedIn(ctx context.Context, id string) {
 }
 
 // canSee reports whether the caller may read u's private fields.
-func canSee(ctx context.Context, u *store.User) bool {
+func canSee(ctx context.Context, u *account.User) bool {
 	if graph.OwnerOrAdmin(ctx, u.ID) {
 		return true
 	}
@@ -58,7 +59,7 @@ func canSee(ctx context.Context, u *store.User) bool {
 	return false
 }
 
-func private[T any](ctx context.Context, u *store.User, value func() T) (T, error) {
+func private[T any](ctx context.Context, u *account.User, value func() T) (T, error) {
 	var zero T
 	if !canSee(ctx, u) {
 		return zero, graph.Forbidden("private to the account holder")
@@ -77,29 +78,10 @@ func authPayload(ctx context.Context, s *account.Session, err error) (*model.Aut
 }
 
 // userPayload answers a change to the caller's own account.
-func userPayload(u *store.User, err error) (*model.UserPayload, error) {
-	ues, err := graph.UserErrorsFrom(err)
+func userPayload(u *account.User, err error) (*model.UserPayload, error) {
+	u, ues, err := graph.Outcome(u, err)
 	if err != nil {
 		return nil, err
 	}
-	if len(ues) > 0 {
-		u = nil
-	}
 	return &model.UserPayload{User: u, UserErrors: ues}, nil
-}
-
-func toAddress(u *store.User, a store.Address) *model.Address {
-	return &model.Address{ID: a.ID, Label: a.Label, FullName: a.FullName, Line1: a.Line1, Line2: a.Line2, City: a.City,
-		PostalCode: a.PostalCode, Region: a.Region, Country: a.Country, Phone: a.Phone, IsDefaultShipping: a.ID == u.DefaultShippingAddressID}
-}
-
-func fromAddressInput(in model.AddressInput) account.AddressInput {
-	s := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	return account.AddressInput{Label: s(in.Label), FullName: in.FullName, Line1: in.Line1, Line2: s(in.Line2), City: in.City,
-		PostalCode: in.PostalCode, Region: s(in.Region), Country: in.Country, Phone: s(in.Phone), MakeDefault: in.MakeDefault != nil && *in.MakeDefault}
 }

@@ -7,14 +7,12 @@ package resolvers
 
 import (
 	"context"
-	"errors"
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/clientip"
 	"github.com/virtual-store/virtual-store/subgraphs/user/account"
 	"github.com/virtual-store/virtual-store/subgraphs/user/generated"
 	"github.com/virtual-store/virtual-store/subgraphs/user/model"
-	"github.com/virtual-store/virtual-store/subgraphs/user/store"
 )
 
 // Register is the resolver for the register field.
@@ -114,28 +112,21 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, userID string, role m
 }
 
 // Me is the resolver for the me field.
-func (r *queryResolver) Me(ctx context.Context) (*store.User, error) {
+func (r *queryResolver) Me(ctx context.Context) (*account.User, error) {
 	id, err := graph.CallerID(ctx)
 	if err != nil {
 		return nil, nil // signed out: me is null, not an error
 	}
-	u, err := r.Accounts.Store.UserByID(ctx, id)
-	if account.IsNotFound(err) {
-		return nil, nil
-	}
-	return u, err
+	return r.Accounts.User(ctx, id)
 }
 
 // User is the resolver for the user field.
-func (r *queryResolver) User(ctx context.Context, id string) (*store.User, error) {
+func (r *queryResolver) User(ctx context.Context, id string) (*account.User, error) {
 	if _, err := graph.CallerID(ctx); err != nil {
 		return nil, err
 	}
-	u, err := r.Accounts.Store.UserByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	u, err := r.Accounts.User(ctx, id)
+	if u == nil || err != nil {
 		return nil, err
 	}
 	if !canSee(ctx, u) {
@@ -146,47 +137,28 @@ func (r *queryResolver) User(ctx context.Context, id string) (*store.User, error
 }
 
 // Email is the resolver for the email field.
-func (r *userResolver) Email(ctx context.Context, obj *store.User) (*string, error) {
+func (r *userResolver) Email(ctx context.Context, obj *account.User) (*string, error) {
 	return private(ctx, obj, func() *string { return &obj.Email })
 }
 
 // Phone is the resolver for the phone field.
-func (r *userResolver) Phone(ctx context.Context, obj *store.User) (*string, error) {
+func (r *userResolver) Phone(ctx context.Context, obj *account.User) (*string, error) {
 	return private(ctx, obj, func() *string { return &obj.Phone })
 }
 
 // Roles is the resolver for the roles field.
-func (r *userResolver) Roles(ctx context.Context, obj *store.User) ([]model.Role, error) {
-	return private(ctx, obj, func() []model.Role {
-		out := make([]model.Role, len(obj.Roles))
-		for i, role := range obj.Roles {
-			out[i] = model.Role(role)
-		}
-		return out
-	})
+func (r *userResolver) Roles(ctx context.Context, obj *account.User) ([]model.Role, error) {
+	return private(ctx, obj, func() []model.Role { return roles(obj.Roles) })
 }
 
 // Addresses is the resolver for the addresses field.
-func (r *userResolver) Addresses(ctx context.Context, obj *store.User) ([]*model.Address, error) {
-	return private(ctx, obj, func() []*model.Address {
-		out := make([]*model.Address, len(obj.Addresses))
-		for i, a := range obj.Addresses {
-			out[i] = toAddress(obj, a)
-		}
-		return out
-	})
+func (r *userResolver) Addresses(ctx context.Context, obj *account.User) ([]*account.Address, error) {
+	return private(ctx, obj, func() []*account.Address { return refs(obj.Addresses) })
 }
 
 // DefaultShippingAddress is the resolver for the defaultShippingAddress field.
-func (r *userResolver) DefaultShippingAddress(ctx context.Context, obj *store.User) (*model.Address, error) {
-	return private(ctx, obj, func() *model.Address {
-		for _, a := range obj.Addresses {
-			if a.ID == obj.DefaultShippingAddressID {
-				return toAddress(obj, a)
-			}
-		}
-		return nil
-	})
+func (r *userResolver) DefaultShippingAddress(ctx context.Context, obj *account.User) (*account.Address, error) {
+	return private(ctx, obj, obj.DefaultShippingAddress)
 }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -35,26 +34,6 @@ func (i *Issuer) now() time.Time {
 	return time.Now()
 }
 
-// Scopes a role grants. The router's @requiresScopes checks these.
-var roleScopes = map[string][]string{
-	auth.RoleCustomer: {"profile:read", "profile:write", "cart:write", "orders:read", "orders:write"},
-	auth.RoleAdmin:    {"catalog:write", "inventory:write", "orders:admin", "users:admin"},
-}
-
-// ScopesFor returns the sorted union of the scopes of roles.
-func ScopesFor(roles []string) []string {
-	var out []string
-	for _, r := range roles {
-		for _, s := range roleScopes[r] {
-			if !slices.Contains(out, s) {
-				out = append(out, s)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // AccessToken signs a JWT for subject with its roles and their scopes, in
 // session (sid: the sign-in's refresh token family, which the router
 // refuses once it is revoked).
@@ -71,7 +50,7 @@ func (i *Issuer) AccessToken(subject string, roles []string, session string) (st
 		JwtID(uuid.NewString()).
 		Claim("sid", session).
 		Claim("roles", roles).
-		Claim("scope", strings.Join(ScopesFor(roles), " ")).
+		Claim("scope", strings.Join(auth.ScopesFor(roles), " ")).
 		Build()
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("build token: %w", err)

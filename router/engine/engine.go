@@ -1,0 +1,125 @@
+// Package engine answers GraphQL requests for one supergraph, apart from any
+// transport: the document's limits, parse and validation, the plan caches,
+// progressive override labels, authorization, then execution. router/server
+// puts HTTP in front of it; `router plan` and `router schema` use it alone.
+//
+// Each stage is a file of its own; Execute reads as the pipeline.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+
+	"github.com/virtual-store/virtual-store/router/authz"
+	"github.com/virtual-store/virtual-store/router/config"
+	"github.com/virtual-store/virtual-store/router/execute"
+	"github.com/virtual-store/virtual-store/router/limits"
+	"github.com/virtual-store/virtual-store/router/plan"
+	"github.com/virtual-store/virtual-store/router/schema"
+	"github.com/virtual-store/virtual-store/router/supergraph"
+)
+
+// Engine answers GraphQL requests for one supergraph. Build a new one to
+// change the supergraph; the server swaps engines atomically.
+type Engine struct {
+	Supergraph *supergraph.Supergraph
+	API        *schema.API
+	planner    *plan.Planner
+	executor   *execute.Executor
+	plans      *lru.LRU[*cachedPlan]
+	// shapes holds plans by normalized operation, so documents that differ
+	// only in spelling (whitespace, fragments, field order of fragments
+	// spread the same way, names) share one plan.
+	shapes *lru.LRU[*plan.Plan]
+	limits limits.Checker
+	policy *authz.Policy
+	// Progressive override: the labels of the supergraph, the ones always
+	// on (Options.OverrideLabels), and a planner per set of active labels.
+	labels          []string
+	labelsOn        map[string]bool
+	labelPlanner    sync.Map // label key → *plan.Planner
+	noIntrospection bool
+	// OnPlanCache, when set, is told of every plan cache lookup (metrics).
+	OnPlanCache func(hit bool)
+}
+
+// Options configure an engine.
+type Options struct {
+	Transport *execute.Transport
+	Limits    config.Limits
+	// OverrideLabels are progressive override labels always active (besides
+	// "percent(N)" labels, active for N% of requests).
+	OverrideLabels []string
+	// NoIntrospection refuses __schema and __type (production APIs often
+	// keep their schema to known clients); __typename always works.
+	NoIntrospection bool
+}
+
+// New prepares a supergraph for serving.
+func New(sdl string, o Options) (*Engine, error) {
+	sg, api, err := schema.Load(sdl)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{
+		Supergraph: sg, API: api,
+		planner:         plan.New(sg, api.Schema),
+		executor:        &execute.Executor{API: api.Schema, Transport: o.Transport},
+		plans:           lru.New[*cachedPlan](2048),
+		shapes:          lru.New[*plan.Plan](2048),
+		limits:          limits.Checker{Limits: o.Limits, Schema: api.Schema},
+		policy:          authz.New(sg.Schema, api.Schema),
+		labels:          sg.OverrideLabels(),
+		labelsOn:        setOf(o.OverrideLabels),
+		noIntrospection: o.NoIntrospection,
+	}, nil
+}
+
+// Execute answers one request. The caller's claims (auth.FromContext)
+// decide which guarded fields it may see.
+func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, error) {
+	if err := e.checkSize(req.Query); err != nil {
+		return nil, err
+	}
+	labels := e.activeLabels()
+	cp, err := e.prepare(ctx, req, labels)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.admit(req, cp); err != nil {
+		return nil, err
+	}
+	vars, err := e.coerce(cp, req.Variables)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.checkCost(cp, vars); err != nil {
+		return nil, err
+	}
+	pl, err := e.planWith(cp, vars, labels)
+	if err != nil {
+		return nil, err
+	}
+	denied := e.denied(ctx, pl)
+	if denied != nil {
+		if pl.plan, err = e.withoutDenied(cp, pl, denied, labels); err != nil {
+			return nil, err
+		}
+	}
+	return e.executor.ExecuteDenying(ctx, pl.plan, pl.op, vars, denied), nil
+}
+
+// Plan returns the plan of a query, for `router plan` and debugging.
+func (e *Engine) Plan(query, operationName string) (*plan.Plan, error) {
+	cp, err := e.prepare(context.Background(), &Request{Query: query, OperationName: operationName}, e.activeLabels())
+	if err != nil {
+		return nil, err
+	}
+	if cp.plan == nil {
+		return nil, fmt.Errorf("the plan depends on @skip/@include variables")
+	}
+	return cp.plan, nil
+}
