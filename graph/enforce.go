@@ -14,7 +14,8 @@ import (
 // @requiresScopes on every field it resolves, with the claims the router
 // stated (defence in depth: the router already cut what the caller may not
 // see, so behind it this never refuses; reached any other way, the subgraph
-// refuses what the router would, with the codes its resolvers use). A refused field
+// refuses what the router would, with the codes its resolvers use:
+// UNAUTHENTICATED where the router says UNAUTHORIZED). A refused field
 // is null with its error; the rest of the operation still runs.
 //
 // The rules are read once from the executable schema: only fields that have
@@ -32,8 +33,9 @@ var (
 
 func (*enforceAccess) ExtensionName() string { return "EnforceAccess" }
 
-// Validate reads the rules of every field of every object type (fields are
-// resolved on objects, so an interface's rules are its implementations').
+// Validate reads the rules of every field of every object type, as the
+// router reads a field selected on an object: its own, its type's and its
+// return type's (fields are always resolved on objects).
 func (e *enforceAccess) Validate(es graphql.ExecutableSchema) error {
 	e.rules = rulesOf(es.Schema())
 	return nil
@@ -46,13 +48,7 @@ func rulesOf(s *ast.Schema) map[coordinate][]access.Rule {
 			continue
 		}
 		for _, f := range def.Fields {
-			rules := access.Field(s, name, f)
-			for _, iface := range s.GetImplements(def) {
-				if fi := iface.Fields.ForName(f.Name); fi != nil {
-					rules = append(rules, access.Field(s, iface.Name, fi)...)
-				}
-			}
-			if len(rules) > 0 {
+			if rules := access.Field(s, name, f); len(rules) > 0 {
 				out[coordinate{name, f.Name}] = rules
 			}
 		}

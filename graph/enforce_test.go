@@ -17,8 +17,8 @@ import (
 )
 
 // TestSubgraphEnforcesAccessDirectives: a subgraph refuses, field by field,
-// what its SDL's @authenticated and @requiresScopes refuse, with the
-// router's codes, whoever reaches it; allowed fields of the same operation
+// what its SDL's @authenticated and @requiresScopes refuse, whoever
+// reaches it; allowed fields of the same operation
 // still answer.
 func TestSubgraphEnforcesAccessDirectives(t *testing.T) {
 	es := graphtest.NewExecutableSchema(graphtest.Config{Resolvers: graphtest.Resolver{}})

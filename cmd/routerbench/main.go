@@ -1,6 +1,12 @@
 // Command routerbench measures a GraphQL endpoint under concurrent load and
 // prints throughput and latency percentiles. Point it at the router and at a
-// subgraph directly to see what the router adds.
+// subgraph directly to see what the router adds, or at another gateway
+// serving the same supergraph (scripts/bench-gateway.sh).
+//
+// As the public gateway benchmark counts them, only answers with status 200
+// and no "errors" count; with -expect, each client's first answer must also
+// equal the reference (as JSON values: key order aside), so gateways are
+// compared on the same answer.
 //
 //	routerbench -url http://localhost:4000/graphql -c 50 -d 10s -query '{ products(first: 10) { edges { node { name } } } }'
 package main
@@ -15,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +37,22 @@ func main() {
 	duration := flag.Duration("d", 10*time.Second, "how long to run")
 	header := flag.String("H", "", "extra header, Name: value")
 	tlsDir := flag.String("tls-dir", "", "present the certificate in DIR (tls.crt, tls.key, ca.crt) to https:// endpoints (mutual TLS)")
+	expect := flag.String("expect", "", "JSON file each client's first answer must equal (as a JSON value)")
+	save := flag.String("save", "", "write the first answer to this file (a reference for -expect)")
+	tsv := flag.Bool("tsv", false, "also print one line: RESULT req/s p50-ms p99-ms failures")
 	flag.Parse()
+	var reference any
+	if *expect != "" {
+		b, err := os.ReadFile(*expect)
+		if err == nil {
+			err = json.Unmarshal(b, &reference)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "routerbench: reference answer:", err)
+			os.Exit(2)
+		}
+	}
+	var checkOnce, saveOnce sync.Once
 
 	q := *query
 	if strings.HasPrefix(q, "@") {
@@ -67,7 +89,7 @@ func main() {
 	for range *concurrency {
 		wg.Go(func() {
 			var local []time.Duration
-			bad := 0
+			bad, first := 0, true
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				req, _ := http.NewRequest(http.MethodPost, *url, bytes.NewReader(body))
@@ -84,6 +106,18 @@ func main() {
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK || bytes.Contains(b, []byte(`"errors"`)) {
 					bad++
+					continue
+				}
+				if first {
+					first = false
+					if *save != "" {
+						saveOnce.Do(func() { _ = os.WriteFile(*save, b, 0o644) })
+					}
+					if reference != nil && !sameJSON(b, reference) {
+						checkOnce.Do(func() { fmt.Fprintf(os.Stderr, "routerbench: the answer differs from %s: %.300s\n", *expect, b) })
+						bad++
+						continue
+					}
 				}
 				local = append(local, time.Since(t0))
 			}
@@ -101,6 +135,20 @@ func main() {
 	}
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[int(float64(len(latencies)-1)*p)] }
-	fmt.Printf("requests %d in %s with %d clients: %.0f req/s, failures %d\n", len(latencies), elapsed.Round(time.Millisecond), *concurrency, float64(len(latencies))/elapsed.Seconds(), failures)
+	rps := float64(len(latencies)) / elapsed.Seconds()
+	fmt.Printf("requests %d in %s with %d clients: %.0f req/s, failures %d\n", len(latencies), elapsed.Round(time.Millisecond), *concurrency, rps, failures)
 	fmt.Printf("latency p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), latencies[len(latencies)-1].Round(time.Microsecond))
+	if *tsv {
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		fmt.Printf("RESULT\t%.0f\t%.2f\t%.2f\t%d\n", rps, ms(pct(0.50)), ms(pct(0.99)), failures)
+	}
+}
+
+// sameJSON reports whether body decodes to the same JSON value as want.
+func sameJSON(body []byte, want any) bool {
+	var got any
+	if json.Unmarshal(body, &got) != nil {
+		return false
+	}
+	return reflect.DeepEqual(got, want)
 }

@@ -2,8 +2,10 @@
 // @requiresScopes, and decides them for a caller. The router enforces them
 // before it plans (router/authz) and every subgraph enforces them again on
 // each field it resolves (graph), so both read and decide them here: a
-// subgraph reached without the router in front refuses exactly what the
-// router would.
+// subgraph reached without the router in front refuses what the router
+// would. (The codes differ where the conventions do: the router answers a
+// guarded field asked without credentials with UNAUTHORIZED, as Apollo's
+// router does, a subgraph with UNAUTHENTICATED, as its resolvers always have.)
 package access
 
 import (
@@ -24,14 +26,16 @@ type Rule struct {
 	AnyOf [][]string
 }
 
-// Read is the requirement the directives ds state, and whether they state one.
+// Read is the requirement the directives ds state, and whether they state
+// one. A subgraph may spell them namespaced (@federation__authenticated)
+// when it does not import them; composition accepts both, so both count.
 func Read(ds ast.DirectiveList) (Rule, bool) {
 	var r Rule
 	found := false
-	if ds.ForName("authenticated") != nil {
+	if forName(ds, "authenticated") != nil {
 		r.Authenticated, found = true, true
 	}
-	if d := ds.ForName("requiresScopes"); d != nil {
+	if d := forName(ds, "requiresScopes"); d != nil {
 		if a := d.Arguments.ForName("scopes"); a != nil && a.Value != nil {
 			found = true
 			for _, or := range a.Value.Children {
@@ -44,6 +48,13 @@ func Read(ds ast.DirectiveList) (Rule, bool) {
 		}
 	}
 	return r, found
+}
+
+func forName(ds ast.DirectiveList, name string) *ast.Directive {
+	if d := ds.ForName(name); d != nil {
+		return d
+	}
+	return ds.ForName("federation__" + name)
 }
 
 // Verdict is the outcome of checking a caller against requirements.

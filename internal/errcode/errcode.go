@@ -1,7 +1,9 @@
 // Package errcode names the `extensions.code` of every error the store
 // answers with, in one place: clients branch on these strings, so each is
 // spelled once and changed never. The router and the subgraphs refuse the
-// same things with the same strings. (The codes inside mutation payloads,
+// same things with the same strings, but for one convention each keeps: a
+// guarded field asked without credentials is Unauthorized at the router (as
+// Apollo's router answers it) and Unauthenticated in a subgraph. (The codes inside mutation payloads,
 // userErrors, are a GraphQL enum: graph.UserErrorCode.)
 package errcode
 

@@ -116,3 +116,14 @@ func InTx(ctx context.Context, db Beginner, fn func(pgx.Tx) error) error {
 	}
 	return nil
 }
+
+// Embedded is the directory dir of an embedded file system, for a
+// migrations package (sql/<db>) whose go:embed pattern names the directory:
+// a failure is a build mistake, so it panics.
+func Embedded(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(fmt.Sprintf("embedded %s: %v", dir, err))
+	}
+	return sub
+}

@@ -3,7 +3,8 @@
 // progressive override labels, authorization, then execution. router/server
 // puts HTTP in front of it; `router plan` and `router schema` use it alone.
 //
-// Each stage is a file of its own; Execute reads as the pipeline.
+// Each stage is a file of its own; Prepare reads as the pipeline, Run
+// executes what it planned.
 package engine
 
 import (
@@ -12,11 +13,13 @@ import (
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/virtual-store/virtual-store/router/authz"
 	"github.com/virtual-store/virtual-store/router/config"
 	"github.com/virtual-store/virtual-store/router/execute"
 	"github.com/virtual-store/virtual-store/router/limits"
+	"github.com/virtual-store/virtual-store/router/normalize"
 	"github.com/virtual-store/virtual-store/router/plan"
 	"github.com/virtual-store/virtual-store/router/schema"
 	"github.com/virtual-store/virtual-store/router/supergraph"
@@ -78,9 +81,33 @@ func New(sdl string, o Options) (*Engine, error) {
 	}, nil
 }
 
-// Execute answers one request. The caller's claims (auth.FromContext)
-// decide which guarded fields it may see.
+// Execute answers one request: Prepare, then Run.
 func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, error) {
+	p, err := e.Prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return e.Run(ctx, p), nil
+}
+
+// Prepared is a request checked and planned: everything before the
+// subgraphs are called. Requests with the same document, variables, caller
+// and Plan get the same answer, which is what lets the server share one
+// execution among identical concurrent queries.
+type Prepared struct {
+	// Kind is the operation's type as parsed (query, mutation, subscription).
+	Kind ast.Operation
+	// Plan is the plan that will run (for this caller's denied fields and
+	// this request's override labels).
+	Plan   *plan.Plan
+	op     *normalize.Operation
+	vars   map[string]any
+	denied map[string]string
+}
+
+// Prepare runs the pipeline up to execution. The caller's claims
+// (auth.FromContext) decide which guarded fields it may see.
+func (e *Engine) Prepare(ctx context.Context, req *Request) (*Prepared, error) {
 	if err := e.checkSize(req.Query); err != nil {
 		return nil, err
 	}
@@ -109,7 +136,12 @@ func (e *Engine) Execute(ctx context.Context, req *Request) (*execute.Response, 
 			return nil, err
 		}
 	}
-	return e.executor.ExecuteDenying(ctx, pl.plan, pl.op, vars, denied), nil
+	return &Prepared{Kind: cp.opDef.Operation, Plan: pl.plan, op: pl.op, vars: vars, denied: denied}, nil
+}
+
+// Run executes a prepared request against the subgraphs.
+func (e *Engine) Run(ctx context.Context, p *Prepared) *execute.Response {
+	return e.executor.ExecuteDenying(ctx, p.Plan, p.op, p.vars, p.denied)
 }
 
 // Plan returns the plan of a query, for `router plan` and debugging.

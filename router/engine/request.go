@@ -21,7 +21,7 @@ type Request struct {
 }
 
 // RequestError is a request refused before execution, with its code
-// (router/errcode).
+// (internal/errcode).
 type RequestError struct {
 	Code   string
 	Errors gqlerror.List

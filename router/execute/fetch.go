@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // Transport sends subgraph requests.
@@ -28,8 +26,8 @@ type Transport struct {
 	// everyone is the same caller).
 	Caller func(ctx context.Context) string
 	// Timeout bounds one subgraph request; SetTimeouts overrides it per
-	// subgraph URL. It is all that bounds a round trip shared by identical
-	// queries, which no one caller's cancellation ends.
+	// subgraph URL. A round trip shared by identical queries ends when it
+	// does, or when every caller waiting on it has left.
 	Timeout  time.Duration
 	timeouts atomic.Pointer[map[string]time.Duration]
 	// Observe, when set, is told of every subgraph round trip: the URL, how
@@ -38,7 +36,7 @@ type Transport struct {
 	Observe func(url string, d time.Duration, outcome string)
 	// inflight deduplicates identical concurrent query requests (never
 	// mutations): one subgraph round trip serves them all.
-	inflight singleflight.Group
+	inflight sharedCalls
 }
 
 // SetTimeouts sets per-URL timeouts (replacing earlier ones) while requests
@@ -82,28 +80,15 @@ func (t *Transport) post(ctx context.Context, url, query string, vars map[string
 		return t.send(ctx, url, body, false)
 	}
 	key := url + "\x00" + string(body) + "\x00" + t.callerKey(ctx)
-	calls := t.inflight.DoChan(key, func() (any, error) {
-		// The round trip is every waiter's, not the first one's: a client
-		// that leaves must not fail the others waiting on it. Detached from
-		// its cancellation (its values, the identity statement among them,
-		// stay), it is bounded by the subgraph timeout instead.
-		return t.send(context.WithoutCancel(ctx), url, body, true)
+	resp, shared, err := t.inflight.do(ctx, key, func(ctx context.Context) (*subgraphResponse, error) {
+		return t.send(ctx, url, body, true)
 	})
-	select {
-	case <-ctx.Done():
-		// This waiter leaves; the round trip goes on for the others.
-		return nil, ctx.Err()
-	case c := <-calls:
-		if c.Err != nil {
-			return nil, c.Err
-		}
-		if !c.Shared {
-			return c.Val.(*subgraphResponse), nil
-		}
-		// Every waiter copies: the original stays unmerged, so copies made
-		// while another waiter merges read nothing that changes.
-		return c.Val.(*subgraphResponse).clone(), nil
+	if err != nil || !shared {
+		return resp, err
 	}
+	// Every waiter copies: the original stays unmerged, so copies made
+	// while another waiter merges read nothing that changes.
+	return resp.clone(), nil
 }
 
 func (t *Transport) callerKey(ctx context.Context) string {

@@ -30,6 +30,8 @@ func TestASharedSubgraphCallOutlivesTheCallerThatStartedIt(t *testing.T) {
 	}))
 	defer srv.Close()
 	tr := NewTransport(5*time.Second, nil)
+	waiting := make(chan int, 2)
+	tr.inflight.joined = func(_ string, waiters int) { waiting <- waiters }
 	entered := make(chan string, 2)
 	tr.Caller = func(ctx context.Context) string {
 		entered <- ctx.Value(callerName{}).(string)
@@ -54,7 +56,8 @@ func TestASharedSubgraphCallOutlivesTheCallerThatStartedIt(t *testing.T) {
 		secondDone <- result{resp, err}
 	}()
 	<-entered
-	time.Sleep(50 * time.Millisecond) // the second caller is waiting on the first one's call
+	for <-waiting < 2 { // the second caller waits on the first one's call
+	}
 
 	leave()
 	select {
@@ -84,3 +87,52 @@ func TestASharedSubgraphCallOutlivesTheCallerThatStartedIt(t *testing.T) {
 }
 
 type callerName struct{}
+
+// A round trip nobody waits for any more ends: when the last caller leaves,
+// the subgraph sees the request cancelled, even with no subgraph timeout.
+// A caller whose context has already ended sends nothing.
+func TestASharedSubgraphCallEndsWhenEveryCallerHasLeft(t *testing.T) {
+	arrived, cancelled := make(chan struct{}, 1), make(chan struct{})
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices a client that leaves
+		arrived <- struct{}{}
+		<-r.Context().Done()
+		close(cancelled)
+	}))
+	defer srv.Close()
+	tr := NewTransport(0, nil) // no timeout: only the callers bound the call
+	waiting := make(chan int, 2)
+	tr.inflight.joined = func(_ string, waiters int) { waiting <- waiters }
+
+	ctx, leave := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := tr.post(ctx, srv.URL, "{n}", nil, false)
+			errs <- err
+		}()
+	}
+	<-arrived
+	for <-waiting < 2 {
+	}
+	leave()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, context.Canceled) {
+			t.Fatalf("a caller that left got %v", err)
+		}
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the subgraph round trip runs on with nobody waiting")
+	}
+
+	if _, err := tr.post(ctx, srv.URL, "{n}", nil, false); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a caller already gone got %v", err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Fatalf("the subgraph got %d requests, want 1", n)
+	}
+}

@@ -21,6 +21,7 @@ type Metrics struct {
 	rateLimited *prometheus.CounterVec
 	authFail    *prometheus.CounterVec
 	supergraph  prometheus.Gauge
+	shared      prometheus.Counter
 	names       *labels.Names
 }
 
@@ -58,9 +59,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		supergraph: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "router_supergraph_loaded_timestamp_seconds", Help: "When the serving supergraph was loaded.",
 		}),
+		shared: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "router_inbound_dedup_shared_total", Help: "Queries answered by another identical query's execution (inbound dedup).",
+		}),
 		names: &labels.Names{Max: maxOperationNames},
 	}
-	reg.MustRegister(m.requests, m.duration, m.fetches, m.fetchErrors, m.planCache, m.rejections, m.rateLimited, m.authFail, m.supergraph)
+	reg.MustRegister(m.requests, m.duration, m.fetches, m.fetchErrors, m.planCache, m.rejections, m.rateLimited, m.authFail, m.supergraph, m.shared)
 	return m
 }
 
@@ -94,6 +98,13 @@ func (m *Metrics) Fetch(subgraph string, d time.Duration, outcome string) {
 	m.fetches.WithLabelValues(subgraph, outcome).Observe(d.Seconds())
 	if outcome != "ok" {
 		m.fetchErrors.WithLabelValues(subgraph, outcome).Inc()
+	}
+}
+
+// sharedAnswer records a query answered by an identical one's execution.
+func (m *Metrics) sharedAnswer() {
+	if m != nil {
+		m.shared.Inc()
 	}
 }
 

@@ -7,16 +7,12 @@ package orderdb
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/virtual-store/virtual-store/internal/postgres"
 )
 
 //go:embed migrations/*.sql
 var files embed.FS
 
 // Migrations is the order database's migration directory.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(files, "migrations")
-	if err != nil {
-		panic(err) // the directory is embedded above; this cannot fail
-	}
-	return sub
-}
+func Migrations() fs.FS { return postgres.Embedded(files, "migrations") }

@@ -39,8 +39,8 @@ var (
 
 // DeclineReasons are the failureReason values of a PAYMENT_FAILED order
 // (the reason label of payment_declines_total), exported from zero.
-var DeclineReasons = []string{"CARD_DECLINED", "INSUFFICIENT_FUNDS", "PAYMENT_PROCESSING_ERROR", "PAYMENT_REFUSED",
-	"PAYMENT_MISMATCH", "PAYMENT_KEY_CONFLICT", "REJECTED", "UNKNOWN"}
+var DeclineReasons = []string{lifecycle.ReasonCardDeclined, lifecycle.ReasonInsufficientFunds, lifecycle.ReasonProcessingError,
+	lifecycle.ReasonPaymentRefused, lifecycle.ReasonPaymentMismatch, lifecycle.ReasonPaymentKeyConflict, lifecycle.ReasonRejected, "UNKNOWN"}
 
 // NewCheckout registers checkouts_total{outcome},
 // checkout_duration_seconds{outcome}, payment_declines_total{reason} and
