@@ -134,6 +134,10 @@ bench: ## run the Go benchmarks
 bench-gateway: build ## the public gateway benchmark's query through the router at 50 clients (figures printed)
 	scripts/bench-gateway.sh
 
+.PHONY: bench-curves
+bench-curves: build ## curves of how cost grows: req/s and p99 against clients (router, Hive Gateway), router latency against answer size and representations per fetch; TSVs and PNGs in docs/bench/
+	scripts/bench-curves.sh
+
 .PHONY: clean
 clean: ## remove build output and local data (the development CA and certificates too)
 	rm -rf $(BIN) .data kustomize/overlays/dev/pki

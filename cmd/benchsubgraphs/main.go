@@ -1,6 +1,8 @@
 // Command benchsubgraphs serves the four subgraphs of the public GraphQL
 // gateway benchmark (accounts, inventory, products, reviews) on consecutive
-// ports, for measuring routers: see `make bench-gateway`.
+// ports, for measuring routers: see `make bench-gateway`. With -generate N
+// they serve N more products, with reviews and users, so answers can be
+// scaled (`make bench-curves`); the benchmark itself runs without.
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 
 	"github.com/virtual-store/virtual-store/internal/pki"
 
+	"github.com/virtual-store/virtual-store/bench/subgraphs"
 	"github.com/virtual-store/virtual-store/bench/subgraphs/accounts"
 	accountsgen "github.com/virtual-store/virtual-store/bench/subgraphs/accounts/generated"
 	"github.com/virtual-store/virtual-store/bench/subgraphs/inventory"
@@ -36,7 +39,9 @@ import (
 func main() {
 	base := flag.Int("port", 4201, "port of the first subgraph; the others follow")
 	tlsDir := flag.String("tls-dir", "", "serve mutual TLS with the certificate in DIR (tls.crt, tls.key, ca.crt), as the store's services do")
+	generate := flag.Int("generate", 0, "also serve N generated products, each with two reviews by generated users (changes the benchmark query's answer)")
 	flag.Parse()
+	subgraphs.Generate(*generate)
 	var identity *pki.Source
 	if *tlsDir != "" {
 		var err error

@@ -33,13 +33,14 @@ import (
 func main() {
 	url := flag.String("url", "http://127.0.0.1:4000/graphql", "GraphQL endpoint")
 	query := flag.String("query", "{ products(first: 10) { edges { node { name price { formatted } category { name } } } } }", "operation to send (or @file)")
+	variables := flag.String("variables", "", "its variables, a JSON object (or @file)")
 	concurrency := flag.Int("c", 50, "concurrent clients")
 	duration := flag.Duration("d", 10*time.Second, "how long to run")
 	header := flag.String("H", "", "extra header, Name: value")
 	tlsDir := flag.String("tls-dir", "", "present the certificate in DIR (tls.crt, tls.key, ca.crt) to https:// endpoints (mutual TLS)")
 	expect := flag.String("expect", "", "JSON file each client's first answer must equal (as a JSON value)")
 	save := flag.String("save", "", "write the first answer to this file (a reference for -expect)")
-	tsv := flag.Bool("tsv", false, "also print one line: RESULT req/s p50-ms p99-ms failures")
+	tsv := flag.Bool("tsv", false, "also print one line: RESULT req/s p50-ms p99-ms failures mean-answer-bytes")
 	flag.Parse()
 	var reference any
 	if *expect != "" {
@@ -54,16 +55,16 @@ func main() {
 	}
 	var checkOnce, saveOnce sync.Once
 
-	q := *query
-	if strings.HasPrefix(q, "@") {
-		b, err := os.ReadFile(q[1:])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
+	q, vars := readArg(*query), readArg(*variables)
+	request := map[string]any{"query": q}
+	if vars != "" {
+		if !json.Valid([]byte(vars)) {
+			fmt.Fprintln(os.Stderr, "routerbench: -variables is not JSON")
 			os.Exit(2)
 		}
-		q = string(b)
+		request["variables"] = json.RawMessage(vars)
 	}
-	body, _ := json.Marshal(map[string]string{"query": q})
+	body, _ := json.Marshal(request)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = *concurrency
 	if *tlsDir != "" {
@@ -83,12 +84,14 @@ func main() {
 		mu        sync.Mutex
 		latencies []time.Duration
 		failures  int
+		bytesRead int64
 		wg        sync.WaitGroup
 	)
 	start := time.Now()
 	for range *concurrency {
 		wg.Go(func() {
 			var local []time.Duration
+			var size int64
 			bad, first := 0, true
 			for ctx.Err() == nil {
 				t0 := time.Now()
@@ -120,10 +123,12 @@ func main() {
 					}
 				}
 				local = append(local, time.Since(t0))
+				size += int64(len(b))
 			}
 			mu.Lock()
 			latencies = append(latencies, local...)
 			failures += bad
+			bytesRead += size
 			mu.Unlock()
 		})
 	}
@@ -140,8 +145,21 @@ func main() {
 	fmt.Printf("latency p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), latencies[len(latencies)-1].Round(time.Microsecond))
 	if *tsv {
 		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-		fmt.Printf("RESULT\t%.0f\t%.2f\t%.2f\t%d\n", rps, ms(pct(0.50)), ms(pct(0.99)), failures)
+		fmt.Printf("RESULT\t%.0f\t%.2f\t%.2f\t%d\t%d\n", rps, ms(pct(0.50)), ms(pct(0.99)), failures, bytesRead/int64(len(latencies)))
 	}
+}
+
+// readArg is the flag's value, or the file's content for @file.
+func readArg(v string) string {
+	if !strings.HasPrefix(v, "@") {
+		return v
+	}
+	b, err := os.ReadFile(v[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	return string(b)
 }
 
 // sameJSON reports whether body decodes to the same JSON value as want.

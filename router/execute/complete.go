@@ -6,11 +6,16 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// completer shapes merged subgraph data into the client's response: only the
-// selected fields, under their aliases, in selection order, with nulls
-// propagated up to the nearest nullable field.
+// completer writes the client's response from the merged subgraph data, as
+// JSON, while it walks the operation: only the selected fields, under their
+// aliases, in selection order, with nulls propagated up to the nearest
+// nullable field. No tree is built between the subgraphs' data and the
+// bytes sent: a value that must become null after all is cut from the
+// buffer (back to where it began) and written as null.
 type completer struct {
-	run *run
+	run  *run
+	buf  []byte
+	path []pathStep // where completion is (see at)
 	// groups caches the field groups of a selection set for an object type:
 	// every item of a list has the same ones.
 	groups map[groupKey][]*fieldGroup
@@ -24,17 +29,19 @@ type groupKey struct {
 	actual string
 }
 
-// selections completes an object; false means a non-null field was null
-// and the object itself must become null.
-func (c *completer) selections(ss ast.SelectionSet, typeName string, obj map[string]any, path []any, root bool) (*Object, bool) {
+// selections writes an object; false means a non-null field was null and
+// the object itself must become null (the caller cuts what was written).
+func (c *completer) selections(ss ast.SelectionSet, typeName string, obj map[string]any, root bool) bool {
 	actual := typeName
 	if tn, ok := obj["__typename"].(string); ok && tn != "" {
 		actual = tn
 	}
-	groups := c.grouped(ss, actual)
-	out := &Object{keys: make([]string, 0, len(groups)), vals: make([]any, 0, len(groups))}
-	ok := c.into(out, groups, actual, obj, path, root)
-	return out, ok
+	c.buf = append(c.buf, '{')
+	if !c.into(c.grouped(ss, actual), actual, obj, root) {
+		return false
+	}
+	c.buf = append(c.buf, '}')
+	return true
 }
 
 func (c *completer) grouped(ss ast.SelectionSet, actual string) []*fieldGroup {
@@ -53,46 +60,51 @@ func (c *completer) grouped(ss ast.SelectionSet, actual string) []*fieldGroup {
 	return g
 }
 
-func (c *completer) into(out *Object, groups []*fieldGroup, actual string, obj map[string]any, path []any, root bool) bool {
+func (c *completer) into(groups []*fieldGroup, actual string, obj map[string]any, root bool) bool {
+	first := true
 	for _, group := range groups {
 		s := group.field
-		// Sibling fields share fpath's backing array (each overwrites the
-		// same slot): errors keep a copy (c.at), never the slice itself.
-		fpath := append(path, s.Alias)
+		if s.Name != "__typename" && !(root && (s.Name == "__schema" || s.Name == "__type")) && s.Definition == nil {
+			continue
+		}
+		if !first {
+			c.buf = append(c.buf, ',')
+		}
+		first = false
+		c.buf = appendString(c.buf, s.Alias)
+		c.buf = append(c.buf, ':')
 		switch {
 		case s.Name == "__typename":
-			out.add(s.Alias, actual)
+			c.buf = appendString(c.buf, actual)
 			continue
 		case root && (s.Name == "__schema" || s.Name == "__type"):
 			v, err := introspect(c.run.API, s, c.run.vars)
 			if err != nil {
-				c.run.errors = append(c.run.errors, Error{Message: err.Error(), Path: at(fpath)})
+				c.run.errors = append(c.run.errors, Error{Message: err.Error(), Path: c.at(s.Alias)})
 			}
-			out.add(s.Alias, v)
-			continue
-		}
-		if s.Definition == nil {
+			c.buf = appendValue(c.buf, v)
 			continue
 		}
 		if c.run.denied != nil && s.ObjectDefinition != nil {
 			if code, no := c.run.denied[s.ObjectDefinition.Name+"."+s.Name]; no {
 				c.run.errors = append(c.run.errors, Error{
 					Message:    fmt.Sprintf("Unauthorized field or type: %s.%s", s.ObjectDefinition.Name, s.Name),
-					Path:       at(fpath),
+					Path:       c.at(s.Alias),
 					Extensions: map[string]any{"code": code},
 				})
 				if s.Definition.Type.NonNull {
 					return false
 				}
-				out.add(s.Alias, nil)
+				c.buf = append(c.buf, "null"...)
 				continue
 			}
 		}
-		v, ok := c.value(s.Definition.Type, s, group.selections, obj[s.Alias], fpath)
+		c.path = append(c.path, pathStep{key: s.Alias})
+		ok := c.value(s.Definition.Type, s, group.selections, obj[s.Alias])
+		c.path = c.path[:len(c.path)-1]
 		if !ok {
 			return false
 		}
-		out.add(s.Alias, v)
 	}
 	return true
 }
@@ -129,64 +141,81 @@ func (c *completer) collect(ss ast.SelectionSet, actual string, groups []*fieldG
 	return groups
 }
 
-// value completes one field value of type t.
-func (c *completer) value(t *ast.Type, f *ast.Field, sel ast.SelectionSet, raw any, path []any) (any, bool) {
+// value writes one field value of type t; false means it is null in a
+// non-null position, which the enclosing value must answer for (a nullable
+// one becomes null: whatever was written since it began is cut).
+func (c *completer) value(t *ast.Type, f *ast.Field, sel ast.SelectionSet, raw any) bool {
+	start := len(c.buf)
+	null := func() bool {
+		if t.NonNull {
+			return false
+		}
+		c.buf = append(c.buf[:start], "null"...)
+		return true
+	}
 	if raw == nil {
 		if t.NonNull {
-			c.nullError(f, path)
-			return nil, false
+			c.nullError(f)
+			return false
 		}
-		return nil, true
+		c.buf = append(c.buf, "null"...)
+		return true
 	}
 	if t.Elem != nil {
 		list, ok := raw.([]any)
 		if !ok {
-			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("expected a list for %s", f.Name), Path: at(path)})
-			return nil, !t.NonNull
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("expected a list for %s", f.Name), Path: c.at("")})
+			return null()
 		}
-		out := make([]any, len(list))
+		c.buf = append(c.buf, '[')
 		for i, e := range list {
-			v, ok := c.value(t.Elem, f, sel, e, append(path, i))
-			if !ok {
-				return nil, !t.NonNull
+			if i > 0 {
+				c.buf = append(c.buf, ',')
 			}
-			out[i] = v
+			c.path = append(c.path, pathStep{index: i})
+			ok := c.value(t.Elem, f, sel, e)
+			c.path = c.path[:len(c.path)-1]
+			if !ok {
+				return null()
+			}
 		}
-		return out, true
+		c.buf = append(c.buf, ']')
+		return true
 	}
 	def := c.run.API.Types[t.NamedType]
 	if def == nil {
-		return nil, !t.NonNull
+		return null()
 	}
 	switch def.Kind {
 	case ast.Scalar:
-		return raw, true
+		c.buf = appendValue(c.buf, raw)
+		return true
 	case ast.Enum:
 		s, _ := raw.(string)
 		if def.EnumValues.ForName(s) == nil {
 			// A value the public schema does not have (e.g. @inaccessible).
-			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("enum %s has no public value %q", def.Name, s), Path: at(path)})
-			return nil, !t.NonNull
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("enum %s has no public value %q", def.Name, s), Path: c.at("")})
+			return null()
 		}
-		return s, true
+		c.buf = appendString(c.buf, s)
+		return true
 	}
 	m, ok := raw.(map[string]any)
 	if !ok {
-		return nil, !t.NonNull
+		return null()
 	}
 	if tn, _ := m["__typename"].(string); tn != "" && c.run.API.Types[tn] == nil {
 		// An object of a type the public schema hides (@inaccessible): the
 		// client cannot be shown it, so it is null here.
 		if t.NonNull {
-			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("%s returned an object of a type that is not public", f.Name), Path: at(path)})
+			c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("%s returned an object of a type that is not public", f.Name), Path: c.at("")})
 		}
-		return nil, !t.NonNull
+		return null()
 	}
-	obj, ok := c.selections(sel, def.Name, m, path, false)
-	if !ok {
-		return nil, !t.NonNull
+	if !c.selections(sel, def.Name, m, false) {
+		return null()
 	}
-	return obj, true
+	return true
 }
 
 // matches reports whether an object of type actual satisfies a type condition.
@@ -194,7 +223,8 @@ func (c *completer) matches(actual, cond string) bool { return c.run.satisfies(a
 
 // nullError reports a null in a non-null position, unless a subgraph error
 // already explains it.
-func (c *completer) nullError(f *ast.Field, path []any) {
+func (c *completer) nullError(f *ast.Field) {
+	path := c.at("")
 	for _, e := range c.run.errors {
 		if len(e.Path) >= len(path) && equalPrefix(e.Path, path) || len(e.Path) > 0 && equalPrefix(path, e.Path) {
 			return
@@ -204,11 +234,40 @@ func (c *completer) nullError(f *ast.Field, path []any) {
 	if f.ObjectDefinition != nil {
 		parent = f.ObjectDefinition.Name + "."
 	}
-	c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("Cannot return null for non-nullable field %s%s.", parent, f.Name), Path: at(path)})
+	c.run.errors = append(c.run.errors, Error{Message: fmt.Sprintf("Cannot return null for non-nullable field %s%s.", parent, f.Name), Path: path})
 }
 
-// at copies a path for an error: completion reuses path slices' arrays.
-func at(path []any) []any { return append([]any(nil), path...) }
+// pathStep is one step of the response path where completion is: a
+// response key, or (key "") a list index. Completion walks thousands of
+// fields and list items and needs the path as a value only for an error, so
+// it keeps the steps in one reused stack (c.path) and builds a path (at)
+// only then.
+type pathStep struct {
+	key   string
+	index int
+}
+
+// at is the path of an error: where completion is, then key if not "".
+func (c *completer) at(key string) []any {
+	out := pathOf(c.path, 1)
+	if key != "" {
+		out = append(out, key)
+	}
+	return out
+}
+
+// pathOf is steps as a response path (with room for extra more).
+func pathOf(steps []pathStep, extra int) []any {
+	out := make([]any, 0, len(steps)+extra)
+	for _, s := range steps {
+		if s.key != "" {
+			out = append(out, s.key)
+		} else {
+			out = append(out, s.index)
+		}
+	}
+	return out
+}
 
 func equalPrefix(a, prefix []any) bool {
 	if len(a) < len(prefix) {

@@ -24,10 +24,25 @@ func AppendJSON(buf []byte, resp *Response) ([]byte, error) {
 	return append(buf, '}'), nil
 }
 
+// EncodedSize is about the size of resp as AppendJSON writes it: exact for
+// data already written as JSON, with room for a few errors.
+func EncodedSize(resp *Response) int {
+	n := 64 + 256*len(resp.Errors)
+	if d, ok := resp.Data.(RawJSON); ok {
+		n += len(d)
+	}
+	return n
+}
+
 func appendValue(buf []byte, v any) []byte {
 	switch v := v.(type) {
 	case nil:
 		return append(buf, "null"...)
+	case RawJSON:
+		if v == nil {
+			return append(buf, "null"...)
+		}
+		return append(buf, v...)
 	case *Object:
 		if v == nil {
 			return append(buf, "null"...)

@@ -42,11 +42,14 @@ func (e *Executor) Execute(ctx context.Context, p *plan.Plan, op *normalize.Oper
 func (e *Executor) ExecuteDenying(ctx context.Context, p *plan.Plan, op *normalize.Operation, vars map[string]any, denied map[string]string) *Response {
 	r := &run{Executor: e, vars: vars, data: map[string]any{}, denied: denied}
 	r.schedule(ctx, p)
-	c := completer{run: r}
-	data, ok := c.selections(op.SelectionSet, op.RootType.Name, r.data, nil, true)
+	// Sized from this plan's last answer (with room for a little more), so
+	// the buffer does not grow by doubling through a large answer.
+	c := completer{run: r, buf: make([]byte, 0, max(p.AnswerSizeHint()*9/8, 1<<10)), path: make([]pathStep, 0, 16)}
+	ok := c.selections(op.SelectionSet, op.RootType.Name, r.data, true)
+	p.NoteAnswerSize(len(c.buf))
 	resp := &Response{Errors: r.errors}
 	if ok {
-		resp.Data = data
+		resp.Data = RawJSON(c.buf)
 	}
 	return resp
 }

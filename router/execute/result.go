@@ -5,6 +5,12 @@ import (
 	"encoding/json"
 )
 
+// RawJSON is a value already written as JSON.
+type RawJSON []byte
+
+// MarshalJSON returns the JSON itself.
+func (r RawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
 // Object is a JSON object that keeps the order of its keys: GraphQL responses
 // list fields in the order the operation selected them.
 type Object struct {
@@ -70,6 +76,8 @@ type Error struct {
 
 // Response is what the router answers.
 type Response struct {
+	// Data is the data as the executor completed it, already JSON (RawJSON),
+	// or nil when null propagated to the root.
 	Data   any     `json:"data"`
 	Errors []Error `json:"errors,omitempty"`
 }

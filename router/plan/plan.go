@@ -7,6 +7,7 @@ package plan
 
 import (
 	"sort"
+	"sync/atomic"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -19,7 +20,17 @@ type Plan struct {
 	// Roots run first: in parallel for queries, in order for mutations.
 	Roots      []*Fetch
 	Sequential bool
+	// answerSize is the size of the last answer written for this plan: a
+	// cached plan is run again and again, and its answers are about the
+	// same size, so the executor's buffer starts there instead of growing.
+	answerSize atomic.Int64
 }
+
+// AnswerSizeHint is the size of the last answer noted for p (0 at first).
+func (p *Plan) AnswerSizeHint() int { return int(p.answerSize.Load()) }
+
+// NoteAnswerSize records the size of an answer written for p.
+func (p *Plan) NoteAnswerSize(n int) { p.answerSize.Store(int64(n)) }
 
 // Fetch is one request to one subgraph.
 type Fetch struct {

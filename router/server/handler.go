@@ -216,7 +216,7 @@ type answer struct {
 }
 
 func encode(resp *execute.Response) (*answer, error) {
-	body, err := execute.AppendJSON(make([]byte, 0, 4096), resp)
+	body, err := execute.AppendJSON(make([]byte, 0, execute.EncodedSize(resp)), resp)
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,9 @@ import (
 )
 
 func user(id string) *generated.User {
-	for _, u := range subgraphs.Users {
-		if u.ID == id {
-			return &generated.User{ID: u.ID, Name: &u.Name, Username: &u.Username}
-		}
+	u, ok := subgraphs.UserByID(id)
+	if !ok {
+		return nil
 	}
-	return nil
+	return &generated.User{ID: u.ID, Name: &u.Name, Username: &u.Username}
 }

@@ -14,10 +14,8 @@ import (
 
 // FindProductByUpc is the resolver for the findProductByUpc field.
 func (r *entityResolver) FindProductByUpc(ctx context.Context, upc string) (*generated.Product, error) {
-	for _, p := range subgraphs.Products {
-		if p.UPC == upc {
-			return &generated.Product{Upc: upc, InStock: &p.InStock}, nil
-		}
+	if p, ok := subgraphs.ProductByUPC(upc); ok {
+		return &generated.Product{Upc: upc, InStock: &p.InStock}, nil
 	}
 	return nil, nil
 }

@@ -6,10 +6,9 @@ import (
 )
 
 func product(upc string) *generated.Product {
-	for _, p := range subgraphs.Products {
-		if p.UPC == upc {
-			return &generated.Product{Upc: p.UPC, Name: &p.Name, Price: &p.Price, Weight: &p.Weight}
-		}
+	p, ok := subgraphs.ProductByUPC(upc)
+	if !ok {
+		return nil
 	}
-	return nil
+	return &generated.Product{Upc: p.UPC, Name: &p.Name, Price: &p.Price, Weight: &p.Weight}
 }

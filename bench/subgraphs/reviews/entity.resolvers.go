@@ -19,10 +19,8 @@ func (r *entityResolver) FindProductByUpc(ctx context.Context, upc string) (*gen
 
 // FindReviewByID is the resolver for the findReviewByID field.
 func (r *entityResolver) FindReviewByID(ctx context.Context, id string) (*generated.Review, error) {
-	for _, rv := range subgraphs.Reviews {
-		if rv.ID == id {
-			return review(rv), nil
-		}
+	if rv, ok := subgraphs.ReviewByID(id); ok {
+		return review(rv), nil
 	}
 	return nil, nil
 }

@@ -14,12 +14,12 @@ import (
 
 // Reviews is the resolver for the reviews field.
 func (r *productResolver) Reviews(ctx context.Context, obj *generated.Product) ([]*generated.Review, error) {
-	return reviewsWhere(func(rv subgraphs.Review) bool { return rv.ProductUPC == obj.Upc }), nil
+	return reviewList(subgraphs.ReviewsOfProduct(obj.Upc)), nil
 }
 
 // Reviews is the resolver for the reviews field.
 func (r *userResolver) Reviews(ctx context.Context, obj *generated.User) ([]*generated.Review, error) {
-	return reviewsWhere(func(rv subgraphs.Review) bool { return rv.AuthorID == obj.ID }), nil
+	return reviewList(subgraphs.ReviewsBy(obj.ID)), nil
 }
 
 func (r *Resolver) Product() generated.ProductResolver { return &productResolver{r} }
