@@ -10,7 +10,7 @@ GO        ?= go
 # GOTOOLCHAIN=local (which still builds, with the machine's Go).
 export GOTOOLCHAIN := auto
 BIN       := bin
-BINARIES  := router product order paymentgw devstack routerbench benchsubgraphs loadgen
+BINARIES  := router product order paymentgw devstack routerbench benchsubgraphs loadgen storefront
 # sqlc is pinned in tools/go.mod and built by the go command (cached in the Go
 # build cache, outside the repository); never a downloaded binary.
 SQLC      := cd tools && $(GO) tool sqlc -f ../sqlc.yaml
@@ -23,7 +23,8 @@ GENERATED := graph/internal/graphtest subgraphs/product/generated subgraphs/prod
              subgraphs/user/generated subgraphs/user/model paymentgw/store \
              subgraphs/order/generated subgraphs/order/model subgraphs/order/store \
              $(addsuffix /generated,$(addprefix bench/subgraphs/,$(BENCH_SUBGRAPHS))) \
-             dashboards kustomize/components/monitoring/dashboards
+             dashboards kustomize/components/monitoring/dashboards \
+             web/schema.graphql web/src/gql config/trusted-documents.json
 
 .PHONY: help
 help: ## list the targets
@@ -37,7 +38,7 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/virtual-store/virtual-store/internal/service.Version=$(VERSION)
 
 .PHONY: build
-build: ## build every binary into bin/
+build: web ## build every binary into bin/ (the storefront with the web build embedded)
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
 	# The local user binary embeds a MongoDB-compatible server (FerretDB) for
@@ -95,7 +96,27 @@ generate: ## regenerate all generated code (sqlc, gqlgen, dashboards)
 	$(GQLGEN) generate --config gqlgen.yml
 	@for s in $(SUBGRAPHS); do (cd subgraphs/$$s && $(GQLGEN) generate) || exit 1; done
 	@for s in $(BENCH_SUBGRAPHS); do (cd bench/subgraphs/$$s && $(GQLGEN) generate) || exit 1; done
+	$(MAKE) --no-print-directory web-generate
 	$(MAKE) --no-print-directory dashboards # last: it reads the executors gqlgen just wrote
+
+# The web storefront (web/, see web/README.md): Node and npm only build it;
+# cmd/storefront embeds web/dist/site. npm ci runs when the lockfile changes.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/site/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+.PHONY: web
+web: web/dist/site/index.html ## build the web storefront into web/dist/site (npm ci if needed, tsc, Vite)
+
+.PHONY: web-generate
+web-generate: ## type the storefront's operations against the router's API schema and write the trusted documents (fails on an operation the schema breaks)
+	$(GO) run ./cmd/storefront schema > web/schema.graphql.tmp && mv web/schema.graphql.tmp web/schema.graphql
+	@[ -d web/node_modules ] || (cd web && npm ci --no-audit --no-fund)
+	cd web && npm run --silent codegen
 
 .PHONY: dashboards
 dashboards: ## regenerate the Grafana dashboards from Go code and the composed supergraph (dashboards/, and the copy Kustomize ships)
@@ -127,8 +148,16 @@ audit: build ## run the federation gateway audit against the router (needs AUDIT
 	scripts/audit.sh
 
 .PHONY: bench
-bench: ## run the Go benchmarks
+bench: build ## every performance figure in one run and one table with the goals: gateway benchmark vs Hive Gateway, router overhead, checkout capacity vs pgbench (BENCH_CURVES=1 adds the curves)
+	scripts/bench.sh
+
+.PHONY: bench-go
+bench-go: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: bench-checkout
+bench-checkout: build ## the store's capacity through the router: PAID checkouts/s and browse req/s against pgbench on the same server, memory per process (stop make run first)
+	scripts/bench-checkout.sh
 
 .PHONY: bench-gateway
 bench-gateway: build ## the public gateway benchmark's query through the router at 50 clients (figures printed)

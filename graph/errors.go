@@ -34,6 +34,12 @@ func Forbidden(what string) error {
 	return &CodedError{Code: errcode.Forbidden, Message: "not allowed: " + what}
 }
 
+// NotFound is returned for a thing asked for by id that does not exist, or
+// that the caller may not know exists.
+func NotFound(what string) error {
+	return &CodedError{Code: errcode.NotFound, Message: "no such " + what}
+}
+
 // BadUserInput is returned for arguments that fail validation outside a mutation payload.
 func BadUserInput(format string, args ...any) error {
 	return &CodedError{Code: errcode.BadUserInput, Message: fmt.Sprintf(format, args...)}

@@ -45,6 +45,9 @@ func NewHandler(es graphql.ExecutableSchema, cfg HandlerConfig) http.Handler {
 	srv := handler.New(listCost{es})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
+	// Subscriptions as GraphQL over SSE (the router subscribes this way):
+	// a POST that accepts text/event-stream, answered event by event.
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
 	srv.AddTransport(boundedPOST{maxBytes: limits.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(ErrorPresenter(cfg.Logger))
@@ -67,6 +70,12 @@ func NewHandler(es graphql.ExecutableSchema, cfg HandlerConfig) http.Handler {
 	// response and answers in plain text) cancels database work of a request
 	// whose client is gone or that runs away.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if streaming(r) {
+			// A subscription lasts as long as its subscriber wants.
+			r.Body = http.MaxBytesReader(w, r.Body, limits.MaxBodyBytes)
+			srv.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
 		srv.ServeHTTP(w, r.WithContext(ctx))
@@ -74,3 +83,8 @@ func NewHandler(es graphql.ExecutableSchema, cfg HandlerConfig) http.Handler {
 }
 
 const requestTimeout = 30 * time.Second
+
+// streaming reports a GraphQL-over-SSE request (transport.SSE's test).
+func streaming(r *http.Request) bool {
+	return transport.SSE{}.Supports(r)
+}

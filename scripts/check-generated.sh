@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fails when the committed generated code (gqlgen, sqlc) differs from what
+# Fails when the committed generated code (gqlgen, sqlc, the storefront's
+# GraphQL Code Generator output and trusted documents) differs from what
 # `make generate` produces. Generation runs in a scratch copy of the inputs,
 # so the working tree is never touched and uncommitted work is safe.
 set -euo pipefail
@@ -13,7 +14,13 @@ cd "$root"
 git ls-files -z --cached --others --exclude-standard -- \
   go.mod go.sum gqlgen.yml sqlc.yaml Makefile tools graph sql subgraphs internal paymentgw bench \
   router dashboards cmd/dashboards kustomize/components/monitoring/dashboards \
+  web cmd/storefront config/trusted-documents.json \
   | xargs -0 -I{} cp --parents {} "$scratch"/ 2>/dev/null || true
+# The storefront's code generation (GraphQL Code Generator) runs with the
+# npm packages already installed here; without them it installs its own.
+if [ -d web/node_modules ]; then
+  ln -s "$root/web/node_modules" "$scratch/web/node_modules"
+fi
 
 make -C "$scratch" --no-print-directory generate >/dev/null
 

@@ -72,6 +72,7 @@ func run(binDir, pkiDir, pgURL, promBin, rulesDir string) error {
 	if err := issueCertificates(pkiDir); err != nil {
 		return err
 	}
+	dropMissingOptional(binDir)
 	for _, p := range stack {
 		for _, port := range []int{p.port, p.admin} {
 			if err := portFree(port); err != nil {
@@ -100,7 +101,10 @@ func run(binDir, pkiDir, pgURL, promBin, rulesDir string) error {
 	)
 	for i, p := range stack {
 		cmd := exec.Command(filepath.Join(binDir, p.binary))
-		cmd.Env = append(os.Environ(), "ENVIRONMENT=development", "TLS_DIR="+filepath.Join(pkiDir, p.name))
+		cmd.Env = append(os.Environ(), "ENVIRONMENT=development")
+		if !p.noTLS {
+			cmd.Env = append(cmd.Env, "TLS_DIR="+filepath.Join(pkiDir, p.name))
+		}
 		cmd.Env = append(append(cmd.Env, p.env...), secrets[p.name]...)
 		for _, db := range p.databases {
 			cmd.Env = append(cmd.Env, strings.ToUpper(p.name)+"_DATABASE_URL="+withDatabase(pgURL, db))
@@ -152,12 +156,29 @@ wait:
 	return failure
 }
 
+// dropMissingOptional takes the optional processes whose binary is not in
+// binDir out of the stack (a tool's own bin directory without the
+// storefront): the store runs without them, and the banner says so.
+func dropMissingOptional(binDir string) {
+	kept := stack[:0:0]
+	for _, p := range stack {
+		if _, err := os.Stat(filepath.Join(binDir, p.binary)); err != nil && p.optional {
+			fmt.Println(bold(fmt.Sprintf("%s not started: no %s binary in %s (make build makes it)", p.name, p.binary, binDir)))
+			continue
+		}
+		kept = append(kept, p)
+	}
+	stack = kept
+}
+
 // issueCertificates makes the development CA and a certificate per service
 // under dir on the first start, and renews the ones near expiry afterwards.
 func issueCertificates(dir string) error {
-	names := make([]string, len(stack))
-	for i, p := range stack {
-		names[i] = p.name
+	var names []string
+	for _, p := range stack {
+		if !p.noTLS {
+			names = append(names, p.name)
+		}
 	}
 	issued, err := pki.Ensure(dir, "", names, pki.DefaultCertTTL)
 	if err != nil {
@@ -293,7 +314,7 @@ func printBanner(pkiDir string, prom *localprom.Server, promNote string) {
 			fmt.Printf("  %-10s %s://localhost:%d%s\n", p.name, scheme, p.port, u)
 		}
 	}
-	fmt.Println("  metrics    http://localhost:{4100,4101,4102,4103,4110}/metrics (admin ports: /healthz /readyz /metrics)")
+	fmt.Println("  metrics    http://localhost:{3100,4100,4101,4102,4103,4110}/metrics (admin ports: /healthz /readyz /metrics)")
 	if prom != nil {
 		fmt.Printf("  prometheus %s (every admin port each 5s; the store's rules: /alerts; config %s, log %s)\n",
 			strings.Replace(prom.URL, "127.0.0.1", "localhost", 1), filepath.Join(promDir, "prometheus.yml"), prom.LogFile)

@@ -13,6 +13,12 @@ type process struct {
 	urls []string
 	// public: the service port is plain HTTP for browsers (the router's).
 	public bool
+	// noTLS: no certificate of the store's CA (the storefront calls only
+	// the router's public port).
+	noTLS bool
+	// optional: started when its binary is there (make build makes it;
+	// tools that run the store from a bin directory of their own may not).
+	optional bool
 }
 
 // The administrator `make run` creates on a fresh data directory (printed in
@@ -77,5 +83,18 @@ var stack = []process{
 		admin:  4100,
 		urls:   []string{"/ (GraphiQL playground)", "/graphql"},
 		public: true,
+	},
+	{
+		// After the router: the web store in front of it (cmd/storefront),
+		// /graphql proxied to the router, the sign-in cookie kept here.
+		name:     "storefront",
+		binary:   "storefront",
+		port:     3000,
+		admin:    3100,
+		env:      []string{"STOREFRONT_ROUTER_URL=http://localhost:4000/graphql"},
+		urls:     []string{"/ (the web store: browse, sign in, buy, watch the order)"},
+		public:   true,
+		noTLS:    true,
+		optional: true,
 	},
 }

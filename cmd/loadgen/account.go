@@ -215,13 +215,25 @@ func (sh *shop) orders(ctx context.Context) error {
 		sh.c.stats.outcome("Orders none yet")
 		return nil
 	}
+	id := mine[mrand.IntN(len(mine))].ID
 	var out struct{ Order *order }
-	if err := sh.c.call(ctx, opOrderDetails, orderVars(mine[mrand.IntN(len(mine))].ID), a.token, &out); err != nil {
+	if err := sh.c.call(ctx, opOrderDetails, orderVars(id), a.token, &out); err != nil {
 		return err
 	}
 	if out.Order == nil {
 		err := errors.New("one of the customer's own orders is not found")
 		sh.c.stats.fail(opOrderDetails.Name, err)
+		return err
+	}
+	// The page then follows the order live: the subscription's first event
+	// is the order as it is.
+	var live struct{ OrderStatusChanged *order }
+	if err := sh.c.first(ctx, opWatchOrder, orderVars(id), a.token, &live); err != nil {
+		return err
+	}
+	if live.OrderStatusChanged == nil || live.OrderStatusChanged.ID != id {
+		err := fmt.Errorf("the live status of order %s is %+v", id, live.OrderStatusChanged)
+		sh.c.stats.fail(opWatchOrder.Name, err)
 		return err
 	}
 	return nil

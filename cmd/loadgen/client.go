@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/virtual-store/virtual-store/internal/sse"
 )
 
 // client posts GraphQL operations to the router and records each request's
@@ -120,32 +122,86 @@ func (c *client) send(ctx context.Context, op operation, vars map[string]any, to
 	return time.Since(start), err
 }
 
+// first subscribes to op over SSE, decodes the first event's data into
+// out and ends the subscription; it records the time to that event.
+func (c *client) first(ctx context.Context, op operation, vars map[string]any, token string, out any) error {
+	body, err := json.Marshal(map[string]any{"query": op.Doc, "operationName": op.Name, "variables": vars})
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(sctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", sse.ContentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	start := time.Now()
+	err = c.firstEvent(req, out)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c.stats.record(op.Name, time.Since(start), err)
+	return err
+}
+
+func (c *client) firstEvent(req *http.Request, out any) error {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return &requestError{Msg: shorten(err.Error())}
+	}
+	defer resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), sse.ContentType) {
+		return c.decode(resp, out) // refused before the stream started
+	}
+	ev, err := sse.NewReader(resp.Body, 1<<20).Next()
+	if err != nil {
+		return &requestError{Status: resp.StatusCode, Msg: "reading the event stream: " + err.Error()}
+	}
+	return decodeAnswer(resp.StatusCode, ev.Data, out)
+}
+
 func (c *client) roundTrip(req *http.Request, out any) error {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return &requestError{Msg: shorten(err.Error())}
 	}
 	defer resp.Body.Close()
+	return c.decode(resp, out)
+}
+
+// decode reads a GraphQL answer from resp.
+func (c *client) decode(resp *http.Response, out any) error {
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return &requestError{Status: resp.StatusCode, Msg: "reading the response: " + err.Error()}
 	}
+	return decodeAnswer(resp.StatusCode, raw, out)
+}
+
+// decodeAnswer decodes a GraphQL answer's data into out; errors, a status
+// other than 200 or no GraphQL at all are a requestError.
+func decodeAnswer(status int, raw []byte, out any) error {
 	var r struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []gqlError      `json:"errors"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return &requestError{Status: resp.StatusCode, Msg: "not a GraphQL response: " + shorten(string(raw))}
+		return &requestError{Status: status, Msg: "not a GraphQL response: " + shorten(string(raw))}
 	}
 	if len(r.Errors) > 0 {
-		return &requestError{Status: resp.StatusCode, Code: r.Errors[0].Extensions.Code, Msg: shorten(r.Errors[0].Message)}
+		return &requestError{Status: status, Code: r.Errors[0].Extensions.Code, Msg: shorten(r.Errors[0].Message)}
 	}
-	if resp.StatusCode != http.StatusOK {
-		return &requestError{Status: resp.StatusCode, Msg: shorten(string(raw))}
+	if status != http.StatusOK {
+		return &requestError{Status: status, Msg: shorten(string(raw))}
 	}
 	if out != nil {
 		if err := json.Unmarshal(r.Data, out); err != nil {
-			return &requestError{Status: resp.StatusCode, Msg: "unexpected data: " + err.Error()}
+			return &requestError{Status: status, Msg: "unexpected data: " + err.Error()}
 		}
 	}
 	return nil

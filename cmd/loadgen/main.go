@@ -12,7 +12,7 @@
 //	loadgen -users 20 -duration 1m                 # closed model: 20 shoppers, think time between scenarios
 //	loadgen -rate 10 -duration 5m                  # open model: 10 new scenarios a second, however slow the store
 //	loadgen -users 5 -duration 20s -json > run.json
-//	loadgen -mix checkout=1 -users 4               # only checkouts (names: browse search product register signin account
+//	loadgen -mix '*=0,checkout=1' -users 4         # only checkouts (names: browse search product register signin account
 //	                                               # cart checkout orders cancel restock fulfil catalog staff mistakes)
 //
 // It prints a progress line on stderr every second and a table per
@@ -70,7 +70,7 @@ func main() {
 	flag.StringVar(&o.currency, "currency", "EUR", "the shoppers' currency (browsing also uses USD now and then)")
 	flag.StringVar(&o.adminEmail, "admin-email", "admin@virtual-store.local", "the admin who restocks (make run's development admin by default)")
 	flag.StringVar(&o.adminPassword, "admin-password", "admin-password-dev", "the admin's password")
-	flag.StringVar(&o.mix, "mix", "", "scenario weights to change, e.g. checkout=30,restock=0 (default "+defaultMix()+")")
+	flag.StringVar(&o.mix, "mix", "", "scenario weights to change, e.g. checkout=30,restock=0 or *=0,checkout=1 (default "+defaultMix()+")")
 	flag.Float64Var(&o.maxErrorRate, "max-error-rate", 0.05, "exit 1 when more than this share of requests fail")
 	flag.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout (the table goes to stderr)")
 	flag.Parse()

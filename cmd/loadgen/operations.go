@@ -177,6 +177,12 @@ var (
 }`}
 
 	// An order's page, as its customer (or an admin) sees it.
+	// The order page's live status (a subscription, over SSE): its first
+	// event is the order as it is.
+	opWatchOrder = operation{"WatchOrder", `subscription WatchOrder($id: ID!) {
+  orderStatusChanged(orderId: $id) { id status paymentStatus lines { quantity product { name } } }
+}`}
+
 	opOrderDetails = operation{"OrderDetails", `query OrderDetails($id: ID!) {
   order(id: $id) {
     id status paymentStatus currency failureReason trackingNumber createdAt
@@ -275,7 +281,7 @@ var operations = []operation{
 	opCart, opAddToCart, opUpdateCartLine, opRemoveFromCart, opCheckout,
 	opOrderStatus, opMyOrders, opCancelOrder, opStockLevels, opRestock,
 	opAccount, opUpdateProfile, opAddAddress, opUpdateAddress, opSetDefaultAddress, opRemoveAddress,
-	opRefreshToken, opChangePassword, opLogout, opClearCart, opCategoryPage, opOrderDetails,
+	opRefreshToken, opChangePassword, opLogout, opClearCart, opCategoryPage, opOrderDetails, opWatchOrder,
 	opOrdersToFulfil, opStartFulfillment, opMarkShipped, opMarkDelivered,
 	opCreateCategory, opCreateProduct, opUpdateProduct, opSetPrice, opPriceHistory, opArchiveProduct, opRestoreProduct,
 	opUser, opGrantRole, opRevokeRole,

@@ -109,6 +109,7 @@ func TestScenarioVariablesMatchTheOperations(t *testing.T) {
 		{opClearCart, nil},
 		{opCategoryPage, categoryPageVars("c1", 12, "NEWEST", "EUR")},
 		{opOrderDetails, orderVars("o1")},
+		{opWatchOrder, orderVars("o1")},
 		{opOrdersToFulfil, ordersToFulfilVars(10, "PAID")},
 		{opStartFulfillment, orderVars("o1")},
 		{opMarkShipped, markShippedVars("o1", "LG0000000001")},
@@ -185,7 +186,11 @@ func TestParseMix(t *testing.T) {
 	if err != nil || len(only) != 1 || only.pick().Name != "checkout" || !only.has("checkout") || only.has("browse") {
 		t.Errorf("only checkout: %v %v", only, err)
 	}
-	for _, bad := range []string{"browse", "browse=x", "browse=-1", "nothing=3", strings.Join(all, ",")} {
+	star, err := parseMix("*=0, checkout=2, restock=1")
+	if err != nil || len(star) != 2 || !star.has("checkout") || !star.has("restock") || star[0].Weight+star[1].Weight != 3 {
+		t.Errorf("*=0,checkout=2,restock=1: %v %v", star, err)
+	}
+	for _, bad := range []string{"browse", "browse=x", "browse=-1", "nothing=3", strings.Join(all, ","), "*=0"} {
 		if _, err := parseMix(bad); err == nil {
 			t.Errorf("-mix %q accepted", bad)
 		}

@@ -67,7 +67,8 @@ func (m mix) pick() scenario {
 	return m[len(m)-1]
 }
 
-// parseMix applies "name=weight,..." to the default mix (0 leaves one out).
+// parseMix applies "name=weight,..." to the default mix (0 leaves one out;
+// "*" is every scenario, so "*=0,checkout=1" runs checkouts only).
 func parseMix(spec string) (mix, error) {
 	m := slices.Clone(scenarios)
 	if spec == "" {
@@ -78,6 +79,12 @@ func parseMix(spec string) (mix, error) {
 		var weight int
 		if _, err := fmt.Sscanf(w, "%d", &weight); !ok || err != nil || weight < 0 {
 			return nil, fmt.Errorf("-mix: %q is not name=weight", part)
+		}
+		if name == "*" {
+			for i := range m {
+				m[i].Weight = weight
+			}
+			continue
 		}
 		i := slices.IndexFunc(m, func(s scenario) bool { return s.Name == name })
 		if i < 0 {

@@ -34,6 +34,9 @@ type Common struct {
 	// (tls.crt, tls.key, ca.crt).
 	TLS    pki.Files
 	TLSDir string `env:"TLS_DIR"`
+	// PprofAddr serves net/http/pprof on a private listener of its own
+	// when set (e.g. 127.0.0.1:6061); off by default.
+	PprofAddr string `env:"PPROF_ADDR"`
 }
 
 // Development reports whether this is a laptop's environment.

@@ -1,8 +1,10 @@
 package service
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -101,6 +103,23 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer (Flush etc.).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush sends what was written so far (server-sent events): libraries that
+// stream ask for an http.Flusher rather than use http.ResponseController.
+func (w *statusWriter) Flush() {
+	w.wroteHeader = true
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection over (a WebSocket upgrade), for the same
+// libraries; the status of a hijacked request is recorded as 101.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && !w.wroteHeader {
+		w.code, w.wroteHeader = http.StatusSwitchingProtocols, true
+	}
+	return c, rw, err
+}
 
 // GaugeValue is one series of a ScrapeGauge: its value and label values.
 type GaugeValue struct {

@@ -73,8 +73,12 @@ type Server struct {
 // NewServer is the Server of a service binary: its service port over mutual
 // TLS, its admin port, the common drain timeout, and its background jobs.
 func NewServer(addr string, h http.Handler, tls *pki.Source, adminAddr string, admin http.Handler, common Common, log *slog.Logger, background ...func(context.Context) error) *Server {
-	return &Server{Addr: addr, Handler: h, TLS: tls, AdminAddr: adminAddr, Admin: admin, Logger: log,
+	s := &Server{Addr: addr, Handler: h, TLS: tls, AdminAddr: adminAddr, Admin: admin, Logger: log,
 		ShutdownTimeout: common.ShutdownTimeout, Background: background}
+	if common.PprofAddr != "" {
+		s.Background = append(s.Background, Pprof(common.PprofAddr, log))
+	}
+	return s
 }
 
 // Run listens and serves until ctx is cancelled (SIGINT/SIGTERM in main) or a

@@ -64,6 +64,7 @@ type Config struct {
 	RateLimit       RateLimit     `yaml:"rate_limit"`
 	IPAllow         IPAllow       `yaml:"ip_allow"`
 	Persisted       Persisted     `yaml:"persisted_queries"`
+	Subscriptions   Subscriptions `yaml:"subscriptions"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"SHUTDOWN_TIMEOUT"`
 }
 
@@ -182,6 +183,31 @@ type IPRule struct {
 	CIDRs      []string `yaml:"cidrs"`
 }
 
+// Subscriptions configures subscriptions over WebSocket (graphql-ws's
+// graphql-transport-ws protocol) and SSE (GraphQL over SSE, single
+// connection mode: one subscription per request).
+type Subscriptions struct {
+	Enabled bool `yaml:"enabled" env:"ROUTER_SUBSCRIPTIONS"`
+	// Heartbeat is how often an idle connection gets a ping (WebSocket) or
+	// a comment (SSE), so proxies keep it and dead peers are found.
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// InitTimeout bounds the wait for a WebSocket's connection_init.
+	InitTimeout time.Duration `yaml:"init_timeout"`
+	// MaxPerConnection bounds the subscriptions on one WebSocket.
+	MaxPerConnection int `yaml:"max_per_connection"`
+	// MaxPerClient bounds the subscriptions of one caller (a signed-in
+	// user, else a client address) across its connections.
+	MaxPerClient int `yaml:"max_per_client" env:"ROUTER_SUBSCRIPTIONS_PER_CLIENT"`
+	// MaxTotal bounds the subscriptions on this router.
+	MaxTotal int `yaml:"max_total" env:"ROUTER_SUBSCRIPTIONS_MAX"`
+	// SendQueue is how many messages may wait for a client; when it is
+	// full, the client's subscriptions wait (each has its own stream from
+	// the subgraph, so nobody else does), and a client that has read
+	// nothing for StallTimeout is disconnected.
+	SendQueue    int           `yaml:"send_queue"`
+	StallTimeout time.Duration `yaml:"stall_timeout"`
+}
+
 // Persisted configures persisted queries.
 type Persisted struct {
 	// APQ accepts the Automatic Persisted Queries protocol (sha256Hash).
@@ -237,6 +263,8 @@ func Default() Config {
 			Global:  Bucket{Rate: 5000, Burst: 10000},
 		},
 		Persisted: Persisted{APQ: true, APQCacheBytes: 16 << 20},
+		Subscriptions: Subscriptions{Enabled: true, Heartbeat: 15 * time.Second, InitTimeout: 10 * time.Second,
+			MaxPerConnection: 32, MaxPerClient: 100, MaxTotal: 20000, SendQueue: 64, StallTimeout: 10 * time.Second},
 	}
 }
 

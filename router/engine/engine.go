@@ -144,6 +144,23 @@ func (e *Engine) Run(ctx context.Context, p *Prepared) *execute.Response {
 	return e.executor.ExecuteDenying(ctx, p.Plan, p.op, p.vars, p.denied)
 }
 
+// Subscribe opens a prepared subscription: one response per event of the
+// subgraph's stream (with the other subgraphs' fields resolved), until it
+// ends or ctx does. A subscription whose root field the caller may not see
+// answers once, with the refusal.
+func (e *Engine) Subscribe(ctx context.Context, p *Prepared) (<-chan *execute.Response, error) {
+	if p.Kind != ast.Subscription {
+		return nil, fmt.Errorf("a %s is not a subscription", p.Kind)
+	}
+	if len(p.Plan.Roots) == 0 {
+		once := make(chan *execute.Response, 1)
+		once <- e.Run(ctx, p)
+		close(once)
+		return once, nil
+	}
+	return e.executor.Subscribe(ctx, p.Plan, p.op, p.vars, p.denied)
+}
+
 // Plan returns the plan of a query, for `router plan` and debugging.
 func (e *Engine) Plan(query, operationName string) (*plan.Plan, error) {
 	cp, err := e.prepare(context.Background(), &Request{Query: query, OperationName: operationName}, e.activeLabels())

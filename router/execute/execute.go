@@ -25,8 +25,9 @@ type Executor struct {
 type run struct {
 	*Executor
 	vars   map[string]any
-	denied map[string]string // coordinates answered null with this code (authz)
-	mu     sync.Mutex        // guards data and errors while fetches merge
+	denied map[string]string         // coordinates answered null with this code (authz)
+	given  map[int]*subgraphResponse // fetches answered before the run (by fetch ID)
+	mu     sync.Mutex                // guards data and errors while fetches merge
 	data   map[string]any
 	errors []Error
 }
@@ -40,7 +41,13 @@ func (e *Executor) Execute(ctx context.Context, p *plan.Plan, op *normalize.Oper
 // completes op, answering each denied field ("Type.field" → error code) with
 // null and an error at its path.
 func (e *Executor) ExecuteDenying(ctx context.Context, p *plan.Plan, op *normalize.Operation, vars map[string]any, denied map[string]string) *Response {
-	r := &run{Executor: e, vars: vars, data: map[string]any{}, denied: denied}
+	return e.execute(ctx, p, op, vars, denied, nil)
+}
+
+// execute runs p; the fetches in given are answered already (a
+// subscription's event is its root fetch's answer).
+func (e *Executor) execute(ctx context.Context, p *plan.Plan, op *normalize.Operation, vars map[string]any, denied map[string]string, given map[int]*subgraphResponse) *Response {
+	r := &run{Executor: e, vars: vars, data: map[string]any{}, denied: denied, given: given}
 	r.schedule(ctx, p)
 	// Sized from this plan's last answer (with room for a little more), so
 	// the buffer does not grow by doubling through a large answer.
@@ -123,7 +130,10 @@ func (r *run) variables(f *plan.Fetch) map[string]any {
 }
 
 func (r *run) rootFetch(ctx context.Context, f *plan.Fetch) {
-	resp, err := r.Transport.post(ctx, f.URL, f.Operation, r.variables(f), f.OpKind == ast.Mutation)
+	resp, err := r.given[f.ID], error(nil)
+	if resp == nil {
+		resp, err = r.Transport.post(ctx, f.URL, f.Operation, r.variables(f), f.OpKind == ast.Mutation)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {

@@ -16,6 +16,10 @@ import (
 // Transport sends subgraph requests.
 type Transport struct {
 	Client *http.Client
+	// Streams carries subscriptions (nil: Client). Over TLS it speaks
+	// HTTP/2, so a thousand subscriptions share a few connections instead
+	// of holding one each.
+	Streams *http.Client
 	// MaxResponseBytes caps a subgraph response.
 	MaxResponseBytes int64
 	// Header adds headers to every subgraph request (e.g. the router's
@@ -52,7 +56,10 @@ func NewTransport(timeout time.Duration, tlsConfig *tls.Config) *Transport {
 	t.MaxIdleConns = 512
 	t.MaxIdleConnsPerHost = 128
 	t.IdleConnTimeout = 90 * time.Second
-	return &Transport{Client: &http.Client{Transport: t}, Timeout: timeout, MaxResponseBytes: 64 << 20}
+	streams := t.Clone()
+	streams.ForceAttemptHTTP2 = true
+	streams.TLSClientConfig = tlsConfig.Clone()
+	return &Transport{Client: &http.Client{Transport: t}, Streams: &http.Client{Transport: streams}, Timeout: timeout, MaxResponseBytes: 64 << 20}
 }
 
 type subgraphResponse struct {
@@ -70,12 +77,7 @@ type subgraphError struct {
 // post sends one GraphQL request; identical concurrent queries (same URL,
 // document, variables and forwarded headers) share one round trip.
 func (t *Transport) post(ctx context.Context, url, query string, vars map[string]any, mutation bool) (*subgraphResponse, error) {
-	body := make([]byte, 0, len(query)+256)
-	body = append(body, `{"query":`...)
-	body = appendString(body, query)
-	body = append(body, `,"variables":`...)
-	body = appendValue(body, vars)
-	body = append(body, '}')
+	body := requestBody(query, vars)
 	if mutation {
 		return t.send(ctx, url, body, false)
 	}
@@ -89,6 +91,16 @@ func (t *Transport) post(ctx context.Context, url, query string, vars map[string
 	// Every waiter copies: the original stays unmerged, so copies made
 	// while another waiter merges read nothing that changes.
 	return resp.clone(), nil
+}
+
+// requestBody is a GraphQL request's JSON body.
+func requestBody(query string, vars map[string]any) []byte {
+	body := make([]byte, 0, len(query)+256)
+	body = append(body, `{"query":`...)
+	body = appendString(body, query)
+	body = append(body, `,"variables":`...)
+	body = appendValue(body, vars)
+	return append(body, '}')
 }
 
 func (t *Transport) callerKey(ctx context.Context) string {

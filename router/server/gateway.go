@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,7 +33,9 @@ import (
 // logs, metrics), the playground, health and metrics endpoints.
 type gateway struct {
 	graphQL *graphQLHandler
-	metrics *Metrics
+	// subscriptions serves WebSocket and SSE clients (nil: off).
+	subscriptions *subscriptions
+	metrics       *Metrics
 
 	cfg      config.Config
 	log      *slog.Logger
@@ -81,6 +84,9 @@ func newGateway(cfg config.Config, d Deps) (*gateway, error) {
 	if cfg.Playground {
 		g.graphQL.playgroundPage = playground.Handler("/playground", "/graphql")
 	}
+	if cfg.Subscriptions.Enabled {
+		g.subscriptions = newSubscriptions(cfg.Subscriptions, g.graphQL, d.Registry)
+	}
 	return g, nil
 }
 
@@ -112,12 +118,25 @@ func (g *gateway) routes() http.Handler {
 	})
 	// Per-client rate limit before authentication, per-user and global after.
 	edge := chi.Chain(c.Handler, g.accessLog, g.trace, g.allowIPs, g.limitClient, g.authenticate, g.limitCaller)
-	r.With(edge...).Handle("/graphql", g.graphQL)
+	r.With(edge...).HandleFunc("/graphql", g.serveGraphQL)
 	if pg := g.graphQL.playgroundPage; pg != nil {
 		r.Method(http.MethodGet, "/", pg)
 		r.Method(http.MethodGet, "/playground/assets/*", pg)
 	}
 	return r
+}
+
+// serveGraphQL answers at /graphql: subscriptions over WebSocket or SSE,
+// everything else over plain HTTP.
+func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case g.subscriptions != nil && isWebSocket(r):
+		g.serveWS(w, r)
+	case g.subscriptions != nil && wantsEventStream(r):
+		g.serveSSE(w, r)
+	default:
+		g.graphQL.ServeHTTP(w, r)
+	}
 }
 
 // refuse writes a GraphQL error response for a request stopped at the edge.
@@ -131,32 +150,47 @@ func (g *gateway) refuse(w http.ResponseWriter, r *http.Request, status int, cod
 // forwarded.
 func (g *gateway) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := time.Now()
-		st := &auth.Statement{Claims: auth.Claims{Expires: now.Add(g.cfg.Auth.IdentityTTL).Unix()}}
-		if a := g.ips.Of(r); a.IsValid() {
-			st.ClientAddr = a.String()
-		}
-		if r.Header.Get("Authorization") == "" {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), statementKey{}, st)))
-			return
-		}
-		if g.authn == nil {
-			g.authFailed(w, r, "disabled", "this router does not accept credentials")
-			return
-		}
-		claims, err := g.authn.Authenticate(r)
+		ctx, reason, err := g.identify(r, r.Header.Get("Authorization"))
 		if err != nil {
-			g.log.DebugContext(r.Context(), "authentication failed", "err", err)
-			g.authFailed(w, r, "invalid_token", "invalid or expired access token")
+			g.authFailed(w, r, reason, err.Error())
 			return
 		}
-		exp := st.Expires
-		st.Claims = claims
-		st.Expires = min(exp, max(claims.Expires, 1))
-		ctx := auth.WithClaims(r.Context(), claims)
-		ctx = context.WithValue(ctx, statementKey{}, st)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// identify is r's context with what the router knows of the caller: the
+// verified claims of the authorization ("Bearer <token>", or none) and the
+// statement for the subgraphs. A WebSocket's connection_init brings its
+// token this way too. On failure it says why (a metric label) and what to
+// tell the client.
+func (g *gateway) identify(r *http.Request, authorization string) (_ context.Context, reason string, _ error) {
+	now := time.Now()
+	st := &auth.Statement{Claims: auth.Claims{Expires: now.Add(g.cfg.Auth.IdentityTTL).Unix()}}
+	if a := g.ips.Of(r); a.IsValid() {
+		st.ClientAddr = a.String()
+	}
+	if authorization == "" {
+		return context.WithValue(r.Context(), statementKey{}, st), "", nil
+	}
+	if g.authn == nil {
+		return nil, "disabled", errors.New("this router does not accept credentials")
+	}
+	withToken := r
+	if r.Header.Get("Authorization") != authorization {
+		withToken = r.Clone(r.Context())
+		withToken.Header.Set("Authorization", authorization)
+	}
+	claims, err := g.authn.Authenticate(withToken)
+	if err != nil {
+		g.log.DebugContext(r.Context(), "authentication failed", "err", err)
+		return nil, "invalid_token", errors.New("invalid or expired access token")
+	}
+	exp := st.Expires
+	st.Claims = claims
+	st.Expires = min(exp, max(claims.Expires, 1))
+	ctx := auth.WithClaims(r.Context(), claims)
+	return context.WithValue(ctx, statementKey{}, st), "", nil
 }
 
 func (g *gateway) authFailed(w http.ResponseWriter, r *http.Request, reason, msg string) {
@@ -188,6 +222,12 @@ func (g *gateway) subgraphHeaders(ctx context.Context, url string, h http.Header
 		s := *st
 		if names := g.audiences.Load(); names != nil {
 			s.Audience = (*names)[url]
+		}
+		// Valid from now: a subscription's later fetches run long after
+		// the request began (never past the caller's token).
+		s.Expires = time.Now().Add(g.cfg.Auth.IdentityTTL).Unix()
+		if c, ok := auth.FromContext(ctx); ok {
+			s.Expires = min(s.Expires, max(c.Expires, 1))
 		}
 		if v, err := s.Encode(); err == nil {
 			h.Set(auth.IdentityHeader, v)

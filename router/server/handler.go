@@ -93,10 +93,7 @@ func (h *graphQLHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var reqErr *engine.RequestError
 	switch {
 	case errors.As(err, &reqErr):
-		out := make([]execute.Error, len(reqErr.Errors))
-		for i, e := range reqErr.Errors {
-			out[i] = fromGQL(e, reqErr.Code)
-		}
+		out := refusalErrors(reqErr)
 		h.metrics.reject(reqErr.Code)
 		ri.outcome, ri.code = "rejected", reqErr.Code
 		h.metrics.request(ri.operation, ri.opType, "rejected", time.Since(start))
@@ -111,6 +108,10 @@ func (h *graphQLHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		h.log.ErrorContext(r.Context(), "request failed", "err", err)
 		h.refuse(w, ri, http.StatusOK, errcode.Internal, "internal server error")
+		return
+	case p.Kind == ast.Subscription:
+		h.refuse(w, ri, http.StatusBadRequest, errcode.BadRequest,
+			"subscriptions need a WebSocket (graphql-transport-ws) or an event stream (Accept: text/event-stream)")
 		return
 	}
 	ans, err := h.run(r.Context(), e, p, req)

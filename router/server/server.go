@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -138,6 +137,9 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := &service.Server{Addr: s.cfg.Listen, Handler: s.Handler(), AdminAddr: s.cfg.AdminListen, Admin: s.Admin(),
 		Logger: s.log, ShutdownTimeout: s.cfg.ShutdownTimeout, H2C: true, OnListen: s.onListen}
 	srv.Background = append(srv.Background, s.gw.background)
+	if s.gw.subscriptions != nil {
+		srv.Background = append(srv.Background, s.gw.subscriptions.background)
+	}
 	if s.identity != nil {
 		srv.Background = append(srv.Background, s.identity.Run) // the client certificate, kept current
 	}
@@ -145,7 +147,7 @@ func (s *Server) Run(ctx context.Context) error {
 		srv.Background = append(srv.Background, s.verifier.KeepFresh)
 	}
 	if s.cfg.PprofAddr != "" {
-		srv.Background = append(srv.Background, s.servePprof)
+		srv.Background = append(srv.Background, service.Pprof(s.cfg.PprofAddr, s.log))
 	}
 	if s.cfg.Supergraph == "" {
 		srv.Background = append(srv.Background, s.followSubgraphs)
@@ -156,25 +158,6 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if err := srv.Run(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
-	}
-	return nil
-}
-
-// servePprof serves net/http/pprof on its own listener (never the public
-// one), for `go tool pprof`, until ctx ends. Its failure is logged and
-// stops nothing else.
-func (s *Server) servePprof(ctx context.Context) error {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: s.cfg.PprofAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	stop := context.AfterFunc(ctx, func() { _ = srv.Close() })
-	defer stop()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		s.log.Warn("pprof", "err", err)
 	}
 	return nil
 }

@@ -37,9 +37,15 @@ type fakeSubgraph struct {
 	got       []map[string]any
 	headers   []http.Header
 	delay     time.Duration
+	// stream answers subscriptions (requests for text/event-stream).
+	stream func(w http.ResponseWriter, r *http.Request)
 }
 
 func (f *fakeSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.stream != nil && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		f.stream(w, r)
+		return
+	}
 	time.Sleep(f.delay)
 	var req map[string]any
 	_ = json.NewDecoder(r.Body).Decode(&req)

@@ -115,20 +115,25 @@ SELECT status, count(*) AS orders FROM orders GROUP BY status;
 
 -- ---------------------------------------------------------------- history and events
 
--- name: InsertHistory :exec
-INSERT INTO order_status_history (order_id, from_status, to_status, payment_status, actor, note)
-VALUES (@order_id, @from_status, @to_status, @payment_status, @actor, @note);
+-- name: RecordStatus :one
+-- A status change's history entry, its outbox event and the NOTIFY of that
+-- event (with its id) in one round trip; the notification is delivered
+-- when the transaction commits, never before.
+WITH history AS (
+  INSERT INTO order_status_history (order_id, from_status, to_status, payment_status, actor, note)
+  VALUES (@order_id, @from_status, @to_status, @payment_status, @actor, @note)
+), event AS (
+  INSERT INTO outbox (topic, aggregate_id, payload) VALUES (@topic, @order_id, @payload) RETURNING id
+)
+SELECT event.id, pg_notify('order_events', jsonb_set(@payload::jsonb, '{eventId}', to_jsonb(event.id))::text) IS NOT NULL AS notified
+FROM event;
 
 -- name: HistoryForOrders :many
 -- The status histories of a batch of orders (a page, an entity request).
 SELECT * FROM order_status_history WHERE order_id = ANY(@order_ids::uuid[]) ORDER BY order_id, id;
 
--- name: InsertEvent :one
-INSERT INTO outbox (topic, aggregate_id, payload) VALUES (@topic, @aggregate_id, @payload) RETURNING id;
-
--- name: Notify :exec
--- Delivered to listeners when the transaction commits, never before.
-SELECT pg_notify('order_events', @payload::text);
+-- name: LastEventID :one
+SELECT coalesce(max(id), 0)::bigint FROM outbox;
 
 -- name: EventsAfter :many
 SELECT * FROM outbox WHERE id > @after_id ORDER BY id LIMIT @row_limit;

@@ -2,6 +2,7 @@ package order_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -123,6 +124,17 @@ func startStack(orderURL string) (teardown func(), err error) {
 		return teardown, err
 	}
 	undo = append(undo, orders.Pool.Close)
+	// The live feed of subscriptions (not the saga worker: the tests run
+	// sagas themselves).
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	feedDone := make(chan struct{})
+	go func() { defer close(feedDone); _ = orders.Feed.Run(feedCtx) }()
+	undo = append(undo, func() { stopFeed(); <-feedDone })
+	select {
+	case <-orders.Feed.Ready():
+	case <-time.After(10 * time.Second):
+		return teardown, errors.New("the order feed did not start listening")
+	}
 	orderAddr, err := listen(pki.Order, orders.Handler)
 	if err != nil {
 		return teardown, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/virtual-store/virtual-store/graph"
 	"github.com/virtual-store/virtual-store/internal/auth"
@@ -21,6 +22,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/sql/orderdb"
 	"github.com/virtual-store/virtual-store/subgraphs/order/generated"
+	"github.com/virtual-store/virtual-store/subgraphs/order/live"
 	"github.com/virtual-store/virtual-store/subgraphs/order/metrics"
 	"github.com/virtual-store/virtual-store/subgraphs/order/orders"
 	"github.com/virtual-store/virtual-store/subgraphs/order/paymentapi"
@@ -60,10 +62,13 @@ type Config struct {
 
 // Service is a running order subgraph's parts.
 type Service struct {
-	Handler    http.Handler // the service port's
-	Admin      http.Handler // the admin port's
-	Pool       *pgxpool.Pool
-	Orders     *orders.Service
+	Handler http.Handler // the service port's
+	Admin   http.Handler // the admin port's
+	Pool    *pgxpool.Pool
+	Orders  *orders.Service
+	// Feed tells subscriptions of order changes; Background runs it (with
+	// the saga worker).
+	Feed       *live.Feed
 	Background func(ctx context.Context) error
 }
 
@@ -114,7 +119,8 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 		pool.Close()
 		return nil, err
 	}
-	svc := orders.New(pool, engine, products, cfg.CheckoutWait)
+	feed := live.New(pool, log)
+	svc := orders.New(pool, engine, products, cfg.CheckoutWait).WithFeed(feed)
 
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Service: svc}})
 	gql := graph.NewHandler(schema, graph.HandlerConfig{Logger: log, Registry: reg, ComplexityLimit: cfg.ComplexityLimit, Limits: cfg.Limits})
@@ -122,8 +128,13 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	r.With(pki.Only(graph.RefuseCaller, pki.Router), auth.FromRouter(pki.Order)).Handle("/graphql", gql)
 	return &Service{
 		Handler: r, Admin: service.Admin(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)}),
-		Pool: pool, Orders: svc,
-		Background: func(ctx context.Context) error { return engine.RunWorker(ctx, cfg.WorkerInterval, cfg.WorkerParallel) },
+		Pool: pool, Orders: svc, Feed: feed,
+		Background: func(ctx context.Context) error {
+			g, ctx := errgroup.WithContext(ctx)
+			g.Go(func() error { return engine.RunWorker(ctx, cfg.WorkerInterval, cfg.WorkerParallel) })
+			g.Go(func() error { return feed.Run(ctx) })
+			return g.Wait()
+		},
 	}, nil
 }
 

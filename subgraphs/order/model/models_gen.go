@@ -77,6 +77,9 @@ type ShippingAddressInput struct {
 	Phone      *string `json:"phone,omitempty"`
 }
 
+type Subscription struct {
+}
+
 type UpdateCartLineInput struct {
 	ProductID string `json:"productId"`
 	Quantity  int    `json:"quantity"`

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/virtual-store/virtual-store/graph"
+	"github.com/virtual-store/virtual-store/subgraphs/order/live"
 	"github.com/virtual-store/virtual-store/subgraphs/order/productapi"
 	"github.com/virtual-store/virtual-store/subgraphs/order/saga"
 	"github.com/virtual-store/virtual-store/subgraphs/order/store"
@@ -34,6 +35,8 @@ type Service struct {
 	// saga to finish before answering with the order as it is (the worker
 	// completes it).
 	checkoutWait time.Duration
+	// feed tells Watch of order changes (nil: no watching).
+	feed *live.Feed
 }
 
 // New returns a Service.

@@ -174,6 +174,21 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, s
 	return r.list(ctx, "", status, first, after)
 }
 
+func (r *subscriptionResolver) OrderStatusChanged(ctx context.Context, orderID string) (<-chan *orders.Order, error) {
+	if _, err := graph.Caller(ctx); err != nil {
+		return nil, err
+	}
+	oid, err := parseID(orderID, "orderId")
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Service.Watch(ctx, oid, func(o *orders.Order) bool { return graph.OwnerOrAdmin(ctx, o.UserID) })
+	if errors.Is(err, orders.ErrNotFound) {
+		return nil, graph.NotFound("order")
+	}
+	return ch, err
+}
+
 // Orders is the resolver for the orders field.
 func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.OrderConnection, error) {
 	if !graph.OwnerOrAdmin(ctx, obj.ID) {
@@ -195,13 +210,16 @@ func (r *Resolver) OrderLine() generated.OrderLineResolver { return &orderLineRe
 
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
-	cartLineResolver  struct{ *Resolver }
-	mutationResolver  struct{ *Resolver }
-	orderResolver     struct{ *Resolver }
-	orderLineResolver struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	userResolver      struct{ *Resolver }
+	cartLineResolver     struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	orderResolver        struct{ *Resolver }
+	orderLineResolver    struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	userResolver         struct{ *Resolver }
 )

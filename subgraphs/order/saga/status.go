@@ -13,7 +13,8 @@ import (
 	"github.com/virtual-store/virtual-store/subgraphs/order/store"
 )
 
-// Event is the payload of an order.status_changed outbox event (and NOTIFY).
+// Event is the payload of an order.status_changed outbox event (and of its
+// NOTIFY on order_events, which adds EventID).
 type Event struct {
 	EventID       int64     `json:"eventId,omitempty"`
 	OrderID       uuid.UUID `json:"orderId"`
@@ -49,26 +50,18 @@ func ChangeStatus(ctx context.Context, q *store.Queries, o *store.Order, to life
 	return record(ctx, q, o, string(from), actor, note)
 }
 
-// record writes the history entry and the outbox event of o's current status.
+// record writes the history entry and the outbox event of o's current status,
+// and notifies listeners of the event (with its id) on commit: one round trip.
 func record(ctx context.Context, q *store.Queries, o *store.Order, from, actor, note string) error {
 	var fromText pgtype.Text
 	if from != "" {
 		fromText = pgtype.Text{String: from, Valid: true}
 	}
-	if err := q.InsertHistory(ctx, store.InsertHistoryParams{OrderID: o.ID, FromStatus: fromText, ToStatus: o.Status,
-		PaymentStatus: o.PaymentStatus, Actor: actor, Note: truncate(note, 500)}); err != nil {
-		return fmt.Errorf("record history: %w", err)
-	}
 	ev := Event{OrderID: o.ID, UserID: o.UserID, From: from, To: o.Status, PaymentStatus: o.PaymentStatus, Actor: actor, Note: note, At: time.Now().UTC()}
 	payload, _ := json.Marshal(ev)
-	id, err := q.InsertEvent(ctx, store.InsertEventParams{Topic: TopicStatusChanged, AggregateID: o.ID, Payload: payload})
-	if err != nil {
-		return fmt.Errorf("record event: %w", err)
-	}
-	ev.EventID = id
-	payload, _ = json.Marshal(ev)
-	if err := q.Notify(ctx, string(payload)); err != nil {
-		return fmt.Errorf("notify: %w", err)
+	if _, err := q.RecordStatus(ctx, store.RecordStatusParams{OrderID: o.ID, FromStatus: fromText, ToStatus: o.Status,
+		PaymentStatus: o.PaymentStatus, Actor: actor, Note: truncate(note, 500), Topic: TopicStatusChanged, Payload: payload}); err != nil {
+		return fmt.Errorf("record the status change: %w", err)
 	}
 	return nil
 }

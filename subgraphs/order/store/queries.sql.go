@@ -309,51 +309,6 @@ func (q *Queries) HistoryForOrders(ctx context.Context, orderIds []uuid.UUID) ([
 	return items, nil
 }
 
-const insertEvent = `-- name: InsertEvent :one
-INSERT INTO outbox (topic, aggregate_id, payload) VALUES ($1, $2, $3) RETURNING id
-`
-
-type InsertEventParams struct {
-	Topic       string
-	AggregateID uuid.UUID
-	Payload     []byte
-}
-
-func (q *Queries) InsertEvent(ctx context.Context, arg InsertEventParams) (int64, error) {
-	row := q.db.QueryRow(ctx, insertEvent, arg.Topic, arg.AggregateID, arg.Payload)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
-}
-
-const insertHistory = `-- name: InsertHistory :exec
-
-INSERT INTO order_status_history (order_id, from_status, to_status, payment_status, actor, note)
-VALUES ($1, $2, $3, $4, $5, $6)
-`
-
-type InsertHistoryParams struct {
-	OrderID       uuid.UUID
-	FromStatus    pgtype.Text
-	ToStatus      string
-	PaymentStatus string
-	Actor         string
-	Note          string
-}
-
-// ---------------------------------------------------------------- history and events
-func (q *Queries) InsertHistory(ctx context.Context, arg InsertHistoryParams) error {
-	_, err := q.db.Exec(ctx, insertHistory,
-		arg.OrderID,
-		arg.FromStatus,
-		arg.ToStatus,
-		arg.PaymentStatus,
-		arg.Actor,
-		arg.Note,
-	)
-	return err
-}
-
 const insertOrder = `-- name: InsertOrder :execrows
 
 INSERT INTO orders (id, user_id, idempotency_key, status, payment_status, currency, shipping_address, payment_token, saga_step)
@@ -400,6 +355,17 @@ type InsertOrderLineParams struct {
 func (q *Queries) InsertOrderLine(ctx context.Context, arg InsertOrderLineParams) error {
 	_, err := q.db.Exec(ctx, insertOrderLine, arg.OrderID, arg.ProductID, arg.Quantity)
 	return err
+}
+
+const lastEventID = `-- name: LastEventID :one
+SELECT coalesce(max(id), 0)::bigint FROM outbox
+`
+
+func (q *Queries) LastEventID(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, lastEventID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const lockCart = `-- name: LockCart :many
@@ -496,16 +462,6 @@ func (q *Queries) LockOrderWait(ctx context.Context, id uuid.UUID) (Order, error
 		&i.UpdatedAt,
 	)
 	return i, err
-}
-
-const notify = `-- name: Notify :exec
-SELECT pg_notify('order_events', $1::text)
-`
-
-// Delivered to listeners when the transaction commits, never before.
-func (q *Queries) Notify(ctx context.Context, payload string) error {
-	_, err := q.db.Exec(ctx, notify, payload)
-	return err
 }
 
 const orderByID = `-- name: OrderByID :one
@@ -678,6 +634,54 @@ func (q *Queries) OrdersByIDs(ctx context.Context, ids []uuid.UUID) ([]Order, er
 		return nil, err
 	}
 	return items, nil
+}
+
+const recordStatus = `-- name: RecordStatus :one
+
+WITH history AS (
+  INSERT INTO order_status_history (order_id, from_status, to_status, payment_status, actor, note)
+  VALUES ($2, $3, $4, $5, $6, $7)
+), event AS (
+  INSERT INTO outbox (topic, aggregate_id, payload) VALUES ($8, $2, $1) RETURNING id
+)
+SELECT event.id, pg_notify('order_events', jsonb_set($1::jsonb, '{eventId}', to_jsonb(event.id))::text) IS NOT NULL AS notified
+FROM event
+`
+
+type RecordStatusParams struct {
+	Payload       []byte
+	OrderID       uuid.UUID
+	FromStatus    pgtype.Text
+	ToStatus      string
+	PaymentStatus string
+	Actor         string
+	Note          string
+	Topic         string
+}
+
+type RecordStatusRow struct {
+	ID       int64
+	Notified interface{}
+}
+
+// ---------------------------------------------------------------- history and events
+// A status change's history entry, its outbox event and the NOTIFY of that
+// event (with its id) in one round trip; the notification is delivered
+// when the transaction commits, never before.
+func (q *Queries) RecordStatus(ctx context.Context, arg RecordStatusParams) (RecordStatusRow, error) {
+	row := q.db.QueryRow(ctx, recordStatus,
+		arg.Payload,
+		arg.OrderID,
+		arg.FromStatus,
+		arg.ToStatus,
+		arg.PaymentStatus,
+		arg.Actor,
+		arg.Note,
+		arg.Topic,
+	)
+	var i RecordStatusRow
+	err := row.Scan(&i.ID, &i.Notified)
+	return i, err
 }
 
 const removeCartLine = `-- name: RemoveCartLine :execrows

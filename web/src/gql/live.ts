@@ -1,0 +1,1 @@
+export { OrderStatusChangedDocument as liveDocument } from './graphql';
