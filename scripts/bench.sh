@@ -30,7 +30,7 @@ if [ -n "${BENCH_CURVES:-}" ]; then run curves bench-curves.sh; fi
 # --- the table ------------------------------------------------------------------
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; }
 verdict() { awk -v v="$1" -v g="$2" -v dir="$3" 'BEGIN { if (v == "" || v == "-") print "not measured"; else if ((dir == ">=" && v + 0 >= g + 0) || (dir == "<" && v + 0 < g + 0)) print "met"; else print "NOT met" }'; }
-gw() { awk -v p="$1" -v f="$2" '$1 == p {print $f}' "$out/gateway.txt"; }
+gw() { awk -v p="$1" -v f="$2" '$1 == p && NF >= 7 && $2 ~ /^[0-9]+$/ {print $f}' "$out/gateway.txt"; }
 ratio() { awk -v a="$(gw "$1" 2)" -v b="$(gw "$2" 2)" 'BEGIN { if (a && b) printf "%.1f", a / b; else print "-" }'; }
 # bench-overhead: the router's p50/p99 minus the subgraph's alone, at 1 client.
 overhead() { # overhead MODE FIELD(p50|p99)
@@ -42,7 +42,7 @@ overhead() { # overhead MODE FIELD(p50|p99)
 pgbench=$(awk '/^pgbench: [0-9]+ TPS/ {print $2}' "$out/checkout.txt")
 # The best level whose checkout p99 is under 250 ms.
 paid=$(awk '/^shoppers +PAID/ {t = 1; next} t && NF == 0 {t = 0} t && $5 + 0 < 250 && $2 + 0 > best {best = $2; at = $1} END {if (best) printf "%s (at %s shoppers)", best, at}' "$out/checkout.txt")
-browse=$(awk -F'[: ]+' '/^browse\/search\/product pages/ {print $5}' "$out/checkout.txt")
+browse=$(awk -F'[: ]+' '/^browse\/search\/product pages/ {print $3 " (p99 " $9 " ms)"}' "$out/checkout.txt")
 whole=$(awk '$1 == "whole" {print $2}' "$out/checkout.txt")
 routerRSS=$(gw router 5)
 
