@@ -70,6 +70,8 @@ type store struct {
 	issuer               *testjwt.Issuer
 	// token is a customer's access token: s.as(s.token).
 	token string
+	// sdl is the supergraph served (over the fake subgraphs).
+	sdl string
 }
 
 // customerScopes are what the user service grants the CUSTOMER role.
@@ -106,6 +108,7 @@ func newStore(t testing.TB, configure ...func(*config.Config)) *store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.sdl = sdl
 	s.server, s.router = serve(t, sdl, cfg, server.Deps{Authenticator: verifier})
 	s.token = s.issuer.Token(t, "dana", customerScopes, nil)
 	return s
