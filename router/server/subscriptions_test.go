@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,15 +14,11 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/lestrrat-go/jwx/v3/jwt"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/virtual-store/virtual-store/internal/gqltest"
 	"github.com/virtual-store/virtual-store/internal/metricstest"
 	"github.com/virtual-store/virtual-store/internal/sse"
-	"github.com/virtual-store/virtual-store/router/authn"
 	"github.com/virtual-store/virtual-store/router/config"
-	"github.com/virtual-store/virtual-store/router/internal/testjwt"
-	"github.com/virtual-store/virtual-store/router/server"
 )
 
 // The router's side of subscriptions, over a fake order subgraph that
@@ -285,74 +278,5 @@ func TestASlowSubscriberNeverHoldsUpTheOthers(t *testing.T) {
 	// read; then the connection just ends.
 	if got >= events || slow.CloseStatus != websocket.StatusPolicyViolation && slow.CloseStatus != -1 {
 		t.Errorf("the slow client read %d of %d events, then the close %d %q; want fewer, then 1008 or the connection cut", got, events, slow.CloseStatus, slow.CloseReason)
-	}
-}
-
-// On shutdown every subscription ends cleanly before Run returns: the
-// WebSocket closes with 1001 (going away: reconnect elsewhere) and the SSE
-// stream completes.
-func TestShutdownEndsEverySubscription(t *testing.T) {
-	s := newStore(t) // for its fake subgraphs and token issuer
-	f := newFeed(s)
-	cfg := config.Default()
-	cfg.Listen, cfg.AdminListen = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Auth.JWKSURL, cfg.Auth.Issuers = s.issuer.JWKSURL(), []string{testjwt.IssuerName}
-	cfg.RateLimit.Enabled, cfg.AccessLog = false, false
-	cfg.Supergraph = filepath.Join(t.TempDir(), "supergraph.graphql")
-	if err := os.WriteFile(cfg.Supergraph, []byte(s.sdl), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := authn.New(cfg.Auth, http.DefaultClient, gqltest.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan net.Addr, 1)
-	srv, err := server.New(cfg, server.Deps{Log: gqltest.Quiet(), Registry: prometheus.NewRegistry(), Authenticator: verifier,
-		OnListen: func(a net.Addr) { addr <- a }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	ran := make(chan error, 1)
-	go func() { ran <- srv.Run(ctx) }()
-	url := "http://" + (<-addr).String() + "/graphql"
-
-	tctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	ws, err := gqltest.DialWS(tctx, url, map[string]any{"Authorization": "Bearer " + s.token}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	op, err := ws.Subscribe("1", watch, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := gqltest.Client{URL: url, Header: http.Header{"Authorization": {"Bearer " + s.token}}}.Subscribe(tctx, watch, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
-	f.broadcast(t, 2, status("PAID"))
-	r, err := op.Next()
-	wantStatus(t, "graphql-ws", r, err, "PAID")
-	r, err = stream.Next()
-	wantStatus(t, "SSE", r, err, "PAID")
-
-	stop()
-	if _, err := stream.Next(); !errors.Is(err, io.EOF) {
-		t.Errorf("SSE at shutdown: %v, want complete", err)
-	}
-	if _, err := op.Next(); err == nil || ws.CloseStatus != websocket.StatusGoingAway {
-		t.Errorf("graphql-ws at shutdown: %v (close %d), want 1001", err, ws.CloseStatus)
-	}
-	select {
-	case err := <-ran:
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("Run did not return after the subscriptions ended")
 	}
 }
