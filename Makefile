@@ -46,8 +46,12 @@ build: web ## build every binary into bin/ (the storefront with the web build em
 	$(GO) build -ldflags "$(LDFLAGS)" -tags embedmongo -o $(BIN)/user ./cmd/user
 
 .PHONY: test
-test: check-generated vet lint-workflows promtool dashboards-schema vulncheck ## run every test against the real databases
+test: chromium web check-generated vet lint-workflows promtool dashboards-schema vulncheck ## run every test against the real databases (and the storefront in Chromium)
 	$(GO) test -count=1 -race ./...
+
+.PHONY: chromium
+chromium: ## make sure the browser tests have a Chromium (installs Debian's chromium if missing)
+	scripts/chromium.sh
 
 .PHONY: promtool
 promtool: ## check and unit-test the Prometheus rules and configs (installs Debian's prometheus if missing)
@@ -82,7 +86,7 @@ verify-k8s: build ## validate both Kustomize overlays with a real kube-apiserver
 	scripts/verify-k8s.sh
 
 .PHONY: test-short
-test-short: ## the tests without the race detector (faster)
+test-short: chromium web ## the tests without the race detector (faster)
 	$(GO) test -count=1 ./...
 
 .PHONY: vet

@@ -70,8 +70,10 @@ func run(m *testing.M) int {
 	if imageTag != "" {
 		return m.Run() // the services run from their images (images_test.go)
 	}
-	// Build the binaries once for the package, as `make build` would.
-	cmd := exec.Command("go", "build", "-tags", "embedmongo", "-o", dir+"/", "../cmd/user", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router", "../cmd/loadgen")
+	// Build the binaries once for the package, as `make build` would (the
+	// storefront embeds web/dist/site as `make web` left it: make test runs
+	// make web first).
+	cmd := exec.Command("go", "build", "-tags", "embedmongo", "-o", dir+"/", "../cmd/user", "../cmd/product", "../cmd/order", "../cmd/paymentgw", "../cmd/router", "../cmd/loadgen", "../cmd/storefront")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build:", err)
@@ -93,9 +95,10 @@ type proc struct {
 }
 
 // url is the service port's base URL (https://localhost:… for the
-// services, whose certificates name localhost; http:// for the router).
+// services, whose certificates name localhost; http:// for the router and
+// the storefront).
 func (p *proc) url() string {
-	if p.name == "router" {
+	if p.name == "router" || p.name == "storefront" {
 		return "http://127.0.0.1:" + strconv.Itoa(p.port)
 	}
 	return "https://localhost:" + strconv.Itoa(p.port)
@@ -126,7 +129,8 @@ func (p *proc) launch() {
 	prefix := strings.ToUpper(p.name) + "_"
 	env := []string{"LOG_LEVEL=info",
 		prefix + "HTTP_ADDR=127.0.0.1:" + strconv.Itoa(p.port), prefix + "ADMIN_ADDR=127.0.0.1:" + strconv.Itoa(p.admin),
-		"SHUTDOWN_TIMEOUT=2s", "ROUTER_LISTEN=127.0.0.1:" + strconv.Itoa(p.port), "ROUTER_ADMIN_LISTEN=127.0.0.1:" + strconv.Itoa(p.admin)}
+		"SHUTDOWN_TIMEOUT=2s", "ROUTER_LISTEN=127.0.0.1:" + strconv.Itoa(p.port), "ROUTER_ADMIN_LISTEN=127.0.0.1:" + strconv.Itoa(p.admin),
+		"STOREFRONT_LISTEN=127.0.0.1:" + strconv.Itoa(p.port), "STOREFRONT_ADMIN_LISTEN=127.0.0.1:" + strconv.Itoa(p.admin)}
 	if imageTag != "" {
 		p.cmd = containerCommand(p.name, append(env, p.env...))
 	} else {

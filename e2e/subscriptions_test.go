@@ -23,7 +23,7 @@ const watchOrder = `subscription($id: ID!) { orderStatusChanged(orderId: $id) { 
 
 // buyer is a new customer with a PAID order of a new product, through the router.
 type buyer struct {
-	token, orderID, productName string
+	token, refresh, orderID, productName string
 }
 
 func (s *storefront) paidOrder(t *testing.T, admin string) buyer {
@@ -42,7 +42,13 @@ func (s *storefront) paidOrder(t *testing.T, admin string) buyer {
 		map[string]any{"in": map[string]any{"email": email, "password": "correct horse battery", "name": "Lia"}}); err != nil || data.Dig("register", "user", "id") == nil {
 		t.Fatalf("register: %v %v", data, err)
 	}
-	b.token = s.login(t, email, "correct horse battery")
+	data, err = gql(api, "", `mutation { login(input: {email: "`+email+`", password: "correct horse battery"}) { accessToken refreshToken } }`, nil)
+	access, _ := data.Dig("login", "accessToken").(string)
+	b.refresh, _ = data.Dig("login", "refreshToken").(string)
+	if err != nil || access == "" {
+		t.Fatalf("login: %v %v", data, err)
+	}
+	b.token = "Bearer " + access
 	if _, err := gql(api, b.token, `mutation($p: ID!) { addToCart(input: {productId: $p, quantity: 1}) { cart { itemCount } } }`, map[string]any{"p": productID}); err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +66,27 @@ func (s *storefront) paidOrder(t *testing.T, admin string) buyer {
 // next is one of a subscription's results, with its transport.
 type next func() (gqltest.Response, error)
 
+// watchOverBoth subscribes to the order as the bearer of token over
+// graphql-ws and over SSE; both end with the test.
+func watchOverBoth(t *testing.T, ctx context.Context, api, token string, vars map[string]any) (map[string]next, *gqltest.WS) {
+	t.Helper()
+	ws, err := gqltest.DialWS(ctx, api+"/graphql", map[string]any{"Authorization": token}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ws.Close)
+	op, err := ws.Subscribe("1", watchOrder, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := gqltest.Client{URL: api + "/graphql", Header: http.Header{"Authorization": {token}}}.Subscribe(ctx, watchOrder, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stream.Close)
+	return map[string]next{"graphql-ws": op.Next, "SSE": stream.Next}, ws
+}
+
 // TestOrderStatusChangesLiveOverWebSocketAndSSE: both transports see the
 // order PAID, then each change an admin makes, once and in order, with the
 // product's name from the other subgraph, and the stream ends at DELIVERED.
@@ -72,21 +99,7 @@ func TestOrderStatusChangesLiveOverWebSocketAndSSE(t *testing.T) {
 	defer cancel()
 	vars := map[string]any{"id": b.orderID}
 
-	ws, err := gqltest.DialWS(ctx, api+"/graphql", map[string]any{"Authorization": b.token}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	op, err := ws.Subscribe("1", watchOrder, vars)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := gqltest.Client{URL: api + "/graphql", Header: http.Header{"Authorization": {b.token}}}.Subscribe(ctx, watchOrder, vars)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
-	transports := map[string]next{"graphql-ws": op.Next, "SSE": stream.Next}
+	transports, _ := watchOverBoth(t, ctx, api, b.token, vars)
 
 	want := func(status, payment string) {
 		t.Helper()
@@ -189,6 +202,37 @@ func TestOrderStatusSubscriptionsAreTheOwners(t *testing.T) {
 	}
 }
 
+// Signing out ends the session's live subscriptions within a heartbeat:
+// the WebSocket closes with 4403, the SSE stream says why and completes.
+func TestSignOutEndsLiveSubscriptions(t *testing.T) {
+	s := newStorefront(t, "ROUTER_REVOKED_SESSIONS_POLL=200ms", "ROUTER_SUBSCRIPTIONS_HEARTBEAT=500ms")
+	api := s.router.url()
+	admin := s.login(t, e2eAdminEmail, e2eAdminPassword)
+	b := s.paidOrder(t, admin)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	vars := map[string]any{"id": b.orderID}
+	transports, ws := watchOverBoth(t, ctx, api, b.token, vars)
+	for name, next := range transports {
+		if r, err := next(); err != nil || r.Dig("orderStatusChanged", "status") != "PAID" {
+			t.Fatalf("%s: %s %v", name, r.Raw, err)
+		}
+	}
+	if _, err := gql(api, "", `mutation($t: String!) { logout(refreshToken: $t) { ok } }`, map[string]any{"t": b.refresh}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := transports["graphql-ws"](); err == nil || ws.CloseStatus != 4403 {
+		t.Errorf("graphql-ws after signing out: %v (close %d), want 4403", err, ws.CloseStatus)
+	}
+	r, err := transports["SSE"]()
+	if err != nil || fmt.Sprint(r.Codes()) != "[UNAUTHENTICATED]" {
+		t.Errorf("SSE after signing out: %s %v, want UNAUTHENTICATED", r.Raw, err)
+	}
+	if _, err := transports["SSE"](); !errors.Is(err, io.EOF) {
+		t.Errorf("SSE after the sign-out event: %v, want complete", err)
+	}
+}
+
 // TestAThousandSubscriptionsOnOneRouter: one router holds 1,000 live
 // subscriptions (40 graphql-ws connections of 25), every one gets the next
 // change with the product's name, and the router's memory stays bounded.
@@ -198,7 +242,9 @@ func TestAThousandSubscriptionsOnOneRouter(t *testing.T) {
 		t.Skip("1,000 subscriptions: not in -short")
 	}
 	const conns, perConn = 40, 25
-	s := newStorefront(t, "ROUTER_SUBSCRIPTIONS_PER_CLIENT=2000")
+	// One address opens all 1,000: the per-client and rate limits would
+	// refuse most of them, as they should.
+	s := newStorefront(t, "ROUTER_SUBSCRIPTIONS_PER_CLIENT=2000", "ROUTER_RATE_LIMIT=false")
 	admin := s.login(t, e2eAdminEmail, e2eAdminPassword)
 	b := s.paidOrder(t, admin)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -189,8 +189,10 @@ type IPRule struct {
 type Subscriptions struct {
 	Enabled bool `yaml:"enabled" env:"ROUTER_SUBSCRIPTIONS"`
 	// Heartbeat is how often an idle connection gets a ping (WebSocket) or
-	// a comment (SSE), so proxies keep it and dead peers are found.
-	Heartbeat time.Duration `yaml:"heartbeat"`
+	// a comment (SSE), so proxies keep it and dead peers are found; the
+	// caller's token is verified again each time (a signed-out session
+	// ends).
+	Heartbeat time.Duration `yaml:"heartbeat" env:"ROUTER_SUBSCRIPTIONS_HEARTBEAT"`
 	// InitTimeout bounds the wait for a WebSocket's connection_init.
 	InitTimeout time.Duration `yaml:"init_timeout"`
 	// MaxPerConnection bounds the subscriptions on one WebSocket.
@@ -290,6 +292,10 @@ func Load(file string) (Config, error) {
 // Validate reports settings that cannot work, all at once.
 func (c *Config) Validate() error {
 	var errs []error
+	if sc := c.Subscriptions; sc.Enabled && (sc.Heartbeat <= 0 || sc.InitTimeout <= 0 || sc.StallTimeout <= 0 ||
+		sc.MaxPerConnection <= 0 || sc.MaxPerClient <= 0 || sc.MaxTotal <= 0 || sc.SendQueue <= 0) {
+		errs = append(errs, errors.New("subscriptions: heartbeat, init_timeout, stall_timeout, max_per_connection, max_per_client, max_total and send_queue must be positive (or enabled: false)"))
+	}
 	if _, err := clientip.ParseNetworks(c.allCIDRs()); err != nil {
 		errs = append(errs, err)
 	}

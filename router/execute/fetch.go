@@ -59,6 +59,9 @@ func NewTransport(timeout time.Duration, tlsConfig *tls.Config) *Transport {
 	streams := t.Clone()
 	streams.ForceAttemptHTTP2 = true
 	streams.TLSClientConfig = tlsConfig.Clone()
+	// A stream may be silent for long; pings find a connection that died
+	// without a word (a subgraph's node gone), so its subscriptions end.
+	streams.HTTP2 = &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
 	return &Transport{Client: &http.Client{Transport: t}, Streams: &http.Client{Transport: streams}, Timeout: timeout, MaxResponseBytes: 64 << 20}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/virtual-store/virtual-store/internal/errcode"
 	"github.com/virtual-store/virtual-store/internal/service"
 	"github.com/virtual-store/virtual-store/router/config"
+	"github.com/virtual-store/virtual-store/router/engine"
 	"github.com/virtual-store/virtual-store/router/persisted"
 	"github.com/virtual-store/virtual-store/router/playground"
 	"github.com/virtual-store/virtual-store/router/ratelimit"
@@ -280,6 +281,28 @@ func (g *gateway) limitCaller(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// limitOperation draws one operation on a long-lived connection (a
+// WebSocket's subscribe) from the same buckets a request draws from at the
+// edge: the client address's, the caller's and the global one.
+func (g *gateway) limitOperation(ctx context.Context, r *http.Request) *engine.RequestError {
+	if g.limiter == nil {
+		return nil
+	}
+	user := ""
+	if c, ok := auth.FromContext(ctx); ok {
+		user = c.Subject
+	}
+	ref := g.limiter.AllowClient(ctx, clientip.Bucket(g.ips.Of(r)))
+	if ref == nil {
+		ref = g.limiter.AllowCaller(ctx, user)
+	}
+	if ref == nil {
+		return nil
+	}
+	g.metrics.rateLimited.WithLabelValues(ref.Scope).Inc()
+	return engine.Refuse(errcode.RateLimited, "too many requests (%s limit); retry in %d s", ref.Scope, ref.RetryAfterSeconds())
 }
 
 func (g *gateway) rateLimited(w http.ResponseWriter, r *http.Request, ref *ratelimit.Refusal) {

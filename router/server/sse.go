@@ -32,13 +32,16 @@ func (g *gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel, expired := expiring(r.Context())
 	defer cancel()
 	client := g.clientOf(ctx, r)
+	if refused := subs.connect(client); refused != nil {
+		writeJSON(w, refusalStatus(refused.Code), &execute.Response{Errors: refusalErrors(refused)})
+		return
+	}
+	defer subs.disconnect(client)
 	if refused := subs.admit(client); refused != nil {
 		writeJSON(w, refusalStatus(refused.Code), &execute.Response{Errors: refusalErrors(refused)})
 		return
 	}
 	defer subs.release(client)
-	subs.open.Add(1)
-	defer subs.open.Done()
 	ch, refused := subs.start(ctx, r, req)
 	if refused != nil {
 		writeJSON(w, refusalStatus(refused.Code), &execute.Response{Errors: refusalErrors(refused)})
@@ -69,6 +72,12 @@ func (g *gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-heartbeat.C:
+			if !g.stillValid(r, r.Header.Get("Authorization")) {
+				// Signed out (or the token revoked) since the stream began.
+				g.sseNext(w, &execute.Response{Errors: []execute.Error{tokenRevoked}})
+				complete()
+				return
+			}
 			if sse.Comment(w, "ping") != nil {
 				return
 			}

@@ -27,9 +27,11 @@ type subscriptions struct {
 	cfg config.Subscriptions
 	gql *graphQLHandler
 
-	mu        sync.Mutex
-	total     int
-	perClient map[string]int
+	mu sync.Mutex
+	// subs are the subscriptions; conns the connections (WebSockets and
+	// SSE streams), bounded alike: an idle WebSocket costs goroutines and
+	// buffers too.
+	subs, conns quota
 	// draining is closed when the router starts shutting down: every
 	// subscription completes and every connection closes.
 	draining  chan struct{}
@@ -41,7 +43,9 @@ type subscriptions struct {
 }
 
 func newSubscriptions(cfg config.Subscriptions, gql *graphQLHandler, reg prometheus.Registerer) *subscriptions {
-	s := &subscriptions{cfg: cfg, gql: gql, perClient: map[string]int{}, draining: make(chan struct{}),
+	s := &subscriptions{cfg: cfg, gql: gql, draining: make(chan struct{}),
+		subs:   quota{what: "subscriptions", perClient: map[string]int{}},
+		conns:  quota{what: "subscription connections", perClient: map[string]int{}},
 		active: prometheus.NewGauge(prometheus.GaugeOpts{Name: "router_subscriptions_active", Help: "Subscriptions open on this router (WebSocket and SSE)."}),
 		events: prometheus.NewCounter(prometheus.CounterOpts{Name: "router_subscription_events_total", Help: "Events sent to subscribers."}),
 	}
@@ -70,8 +74,36 @@ func (s *subscriptions) background(ctx context.Context) error {
 	return nil
 }
 
-// admit reserves a subscription for client, or refuses it.
-func (s *subscriptions) admit(client string) *engine.RequestError {
+// quota counts what clients hold (subscriptions, or connections) against a
+// total and a per-client bound. The caller holds subscriptions.mu.
+type quota struct {
+	what      string
+	total     int
+	perClient map[string]int
+}
+
+func (q *quota) take(client string, maxTotal, maxPerClient int) *engine.RequestError {
+	if q.total >= maxTotal {
+		return engine.Refuse(errcode.RateLimited, "this router holds %d %s, its most", maxTotal, q.what)
+	}
+	if q.perClient[client] >= maxPerClient {
+		return engine.Refuse(errcode.RateLimited, "at most %d %s per client", maxPerClient, q.what)
+	}
+	q.total++
+	q.perClient[client]++
+	return nil
+}
+
+func (q *quota) give(client string) {
+	q.total--
+	if q.perClient[client]--; q.perClient[client] <= 0 {
+		delete(q.perClient, client)
+	}
+}
+
+// take reserves one of q for client, or refuses it; draining refuses
+// every new one, so the drain's wait never sees the count grow again.
+func (s *subscriptions) take(q *quota, client string) *engine.RequestError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	select {
@@ -79,25 +111,39 @@ func (s *subscriptions) admit(client string) *engine.RequestError {
 		return engine.Refuse(errcode.ServiceUnavailable, "the router is shutting down; subscribe again")
 	default:
 	}
-	if s.total >= s.cfg.MaxTotal {
-		return engine.Refuse(errcode.RateLimited, "this router serves %d subscriptions, its most", s.cfg.MaxTotal)
+	return q.take(client, s.cfg.MaxTotal, s.cfg.MaxPerClient)
+}
+
+// connect admits a connection of client (before a WebSocket is accepted or
+// a stream starts), or refuses it; disconnect ends it.
+func (s *subscriptions) connect(client string) *engine.RequestError {
+	if refused := s.take(&s.conns, client); refused != nil {
+		return refused
 	}
-	if s.perClient[client] >= s.cfg.MaxPerClient {
-		return engine.Refuse(errcode.RateLimited, "at most %d subscriptions per client", s.cfg.MaxPerClient)
+	s.open.Add(1)
+	return nil
+}
+
+func (s *subscriptions) disconnect(client string) {
+	s.mu.Lock()
+	s.conns.give(client)
+	s.mu.Unlock()
+	s.open.Done()
+}
+
+// admit reserves a subscription for client, or refuses it; release frees it.
+func (s *subscriptions) admit(client string) *engine.RequestError {
+	if refused := s.take(&s.subs, client); refused != nil {
+		return refused
 	}
-	s.total++
-	s.perClient[client]++
 	s.active.Inc()
 	return nil
 }
 
 func (s *subscriptions) release(client string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.total--
-	if s.perClient[client]--; s.perClient[client] <= 0 {
-		delete(s.perClient, client)
-	}
+	s.subs.give(client)
+	s.mu.Unlock()
 	s.active.Dec()
 }
 
@@ -164,6 +210,22 @@ func expiring(ctx context.Context) (_ context.Context, cancel context.CancelFunc
 // tokenExpired is the error a subscription ends with when its token does.
 var tokenExpired = execute.Error{Message: "the access token expired; subscribe again with a fresh one",
 	Extensions: map[string]any{"code": errcode.Unauthenticated}}
+
+// tokenRevoked is the error a subscription ends with when its session is
+// signed out (or its token otherwise stops verifying) while it runs.
+var tokenRevoked = execute.Error{Message: "the access token is no longer valid (signed out?); sign in again",
+	Extensions: map[string]any{"code": errcode.Unauthenticated}}
+
+// stillValid re-verifies a long-lived connection's credentials (the
+// verifier caches the signature check; the revoked sessions are the ones
+// the router polls), so a signed-out session ends within a heartbeat.
+func (g *gateway) stillValid(r *http.Request, authorization string) bool {
+	if authorization == "" {
+		return true
+	}
+	_, _, err := g.identify(r, authorization)
+	return err == nil
+}
 
 // refusalErrors is a refusal as the errors of a GraphQL response.
 func refusalErrors(e *engine.RequestError) []execute.Error {

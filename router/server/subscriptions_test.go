@@ -276,7 +276,34 @@ func TestASlowSubscriberNeverHoldsUpTheOthers(t *testing.T) {
 	}
 	// The close frame itself may be stuck behind what the client never
 	// read; then the connection just ends.
-	if got >= events || slow.CloseStatus != websocket.StatusPolicyViolation && slow.CloseStatus != -1 {
-		t.Errorf("the slow client read %d of %d events, then the close %d %q; want fewer, then 1008 or the connection cut", got, events, slow.CloseStatus, slow.CloseReason)
+	if got >= events || slow.CloseStatus != websocket.StatusTryAgainLater && slow.CloseStatus != -1 {
+		t.Errorf("the slow client read %d of %d events, then the close %d %q; want fewer, then 1013 or the connection cut", got, events, slow.CloseStatus, slow.CloseReason)
+	}
+}
+
+// Operations on one WebSocket draw from the rate limits as requests do: a
+// socket is no way around them.
+func TestOperationsOnAWebSocketDrawFromTheRateLimits(t *testing.T) {
+	s := newStore(t, func(c *config.Config) {
+		c.RateLimit.Enabled = true
+		c.RateLimit.PerIP = config.Bucket{Rate: 0.001, Burst: 3} // the upgrade and two operations
+		c.RateLimit.PerUser = config.Bucket{Rate: 1000, Burst: 1000}
+		c.RateLimit.Global = config.Bucket{Rate: 1000, Burst: 1000}
+	})
+	newFeed(s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws := s.dial(t, ctx, s.token)
+	for i, want := range []string{"", "", "RATE_LIMITED"} {
+		op, err := ws.Subscribe(fmt.Sprint(i), watch, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == "" {
+			continue // running: it has nothing to say yet
+		}
+		if r, err := op.Next(); err != nil || fmt.Sprint(r.Codes()) != "["+want+"]" {
+			t.Errorf("operation %d: %s %v, want %s", i, r.Raw, err, want)
+		}
 	}
 }

@@ -33,9 +33,12 @@ const (
 	closeDuplicateID   websocket.StatusCode = 4409
 	closeTooManyInits  websocket.StatusCode = 4429
 	closeInternalError websocket.StatusCode = 4500
-	closeTooSlow                            = websocket.StatusPolicyViolation
 	closeGoingAway                          = websocket.StatusGoingAway
 )
+
+// closeTooSlow is 1013 (try again later): graphql-ws clients reconnect
+// after it, as a browser tab that stalled should once it runs again.
+const closeTooSlow = websocket.StatusTryAgainLater
 
 type wsMessage struct {
 	Type    string          `json:"type"`
@@ -51,6 +54,12 @@ func isWebSocket(r *http.Request) bool {
 // serveWS upgrades r and serves its subscriptions until either side closes.
 func (g *gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	subs := g.subscriptions
+	client := g.clientOf(r.Context(), r)
+	if refused := subs.connect(client); refused != nil {
+		writeJSON(w, refusalStatus(refused.Code), &execute.Response{Errors: refusalErrors(refused)})
+		return
+	}
+	defer subs.disconnect(client)
 	// The server's read timeout guards request bodies; a WebSocket lives on.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	opts := &websocket.AcceptOptions{Subprotocols: []string{wsProtocol}}
@@ -59,8 +68,6 @@ func (g *gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept answered the client
 	}
-	subs.open.Add(1)
-	defer subs.open.Done()
 	if c.Subprotocol() != wsProtocol {
 		_ = c.Close(closeNotAcceptable, "Subprotocol not acceptable: use "+wsProtocol)
 		return
@@ -68,7 +75,7 @@ func (g *gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(g.cfg.Limits.MaxBodyBytes)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	s := &wsSession{g: g, r: r, c: c, ctx: ctx, cancel: cancel, out: make(chan []byte, subs.cfg.SendQueue), ops: map[string]context.CancelFunc{}}
+	s := &wsSession{g: g, r: r, c: c, ctx: ctx, cancel: cancel, out: make(chan []byte, subs.cfg.SendQueue), ops: map[string]*wsOp{}}
 	s.serve()
 }
 
@@ -97,10 +104,15 @@ type wsSession struct {
 
 	mu     sync.Mutex
 	authed context.Context // the caller's context after connection_init
+	authz  string          // the authorization it was given, checked again each heartbeat
 	client string
-	ops    map[string]context.CancelFunc
+	ops    map[string]*wsOp
 	closed bool
 }
+
+// wsOp is one running operation; its own end removes it, never a later
+// operation that reuses its id.
+type wsOp struct{ stop context.CancelFunc }
 
 func (s *wsSession) serve() {
 	subs := s.g.subscriptions
@@ -165,7 +177,8 @@ func (s *wsSession) handle(m wsMessage) <-chan time.Time {
 			s.close(closeTooManyInits, "Too many initialisation requests")
 			return nil
 		}
-		ctx, reason, err := s.g.identify(s.r, tokenOf(m.Payload, s.r.Header.Get("Authorization")))
+		authz := tokenOf(m.Payload, s.r.Header.Get("Authorization"))
+		ctx, reason, err := s.g.identify(s.r, authz)
 		if err != nil {
 			s.g.metrics.authFail.WithLabelValues(reason).Inc()
 			s.close(closeForbidden, "Forbidden: "+err.Error())
@@ -173,7 +186,7 @@ func (s *wsSession) handle(m wsMessage) <-chan time.Time {
 		}
 		ctx, _, _ = expiring(ctx)
 		s.mu.Lock()
-		s.authed, s.client = ctx, s.g.clientOf(ctx, s.r)
+		s.authed, s.authz, s.client = ctx, authz, s.g.clientOf(ctx, s.r)
 		s.mu.Unlock()
 		s.send(wsMessage{Type: "connection_ack"})
 		if d, ok := ctx.Deadline(); ok {
@@ -186,8 +199,8 @@ func (s *wsSession) handle(m wsMessage) <-chan time.Time {
 		s.subscribe(m)
 	case "complete":
 		s.mu.Lock()
-		if stop, ok := s.ops[m.ID]; ok {
-			stop()
+		if op, ok := s.ops[m.ID]; ok {
+			op.stop()
 			delete(s.ops, m.ID)
 		}
 		s.mu.Unlock()
@@ -236,6 +249,11 @@ func (s *wsSession) subscribe(m wsMessage) {
 		s.close(closeBadRequest, "Invalid subscribe message")
 		return
 	}
+	// Each operation draws from the rate limits as a request would.
+	if refused := s.g.limitOperation(ctx, s.r); refused != nil {
+		s.sendErrors(m.ID, refusalErrors(refused))
+		return
+	}
 	s.mu.Lock()
 	if _, dup := s.ops[m.ID]; dup {
 		s.mu.Unlock()
@@ -248,14 +266,17 @@ func (s *wsSession) subscribe(m wsMessage) {
 		return
 	}
 	opCtx, stop := context.WithCancel(ctx)
-	s.ops[m.ID] = stop
+	me := &wsOp{stop: stop}
+	s.ops[m.ID] = me
 	client := s.client
 	s.mu.Unlock()
 	// The operation's end, however it comes, frees its id and slot.
 	done := func() {
 		stop()
 		s.mu.Lock()
-		delete(s.ops, m.ID)
+		if s.ops[m.ID] == me {
+			delete(s.ops, m.ID)
+		}
 		s.mu.Unlock()
 	}
 	if refused := subs.admit(client); refused != nil {
@@ -296,98 +317,4 @@ func (s *wsSession) next(id string, resp *execute.Response) bool {
 func (s *wsSession) sendErrors(id string, errs []execute.Error) {
 	body, _ := json.Marshal(errs)
 	s.send(wsMessage{Type: "error", ID: id, Payload: body})
-}
-
-// send queues a message for the writer. When the queue is full the caller
-// waits (a subscription's own stream waits with it, nobody else's); a client
-// that reads nothing for the stall timeout is disconnected.
-func (s *wsSession) send(m wsMessage) bool {
-	b, _ := json.Marshal(m)
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return false
-	}
-	select {
-	case s.out <- b:
-		return true
-	default:
-	}
-	stalled := time.NewTimer(s.g.subscriptions.cfg.StallTimeout)
-	defer stalled.Stop()
-	select {
-	case s.out <- b:
-		return true
-	case <-stalled.C:
-		s.close(closeTooSlow, "too slow: messages were not read")
-	case <-s.ctx.Done():
-	}
-	return false
-}
-
-// write sends the queued messages, one at a time.
-func (s *wsSession) write() {
-	for {
-		select {
-		case b := <-s.out:
-			ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-			err := s.c.Write(ctx, websocket.MessageText, b)
-			cancel()
-			if err != nil {
-				s.cancel()
-				return
-			}
-		case <-s.ctx.Done():
-			return
-		}
-	}
-}
-
-// keepAlive pings an idle client now and then: proxies keep the
-// connection, and a dead client is found (its writes fail).
-func (s *wsSession) keepAlive() {
-	t := time.NewTicker(s.g.subscriptions.cfg.Heartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			s.send(wsMessage{Type: "ping"})
-		case <-s.ctx.Done():
-			return
-		}
-	}
-}
-
-// close ends the connection with a protocol close code.
-func (s *wsSession) close(code websocket.StatusCode, reason string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closeLocked(code, reason)
-}
-
-func (s *wsSession) closeLocked(code websocket.StatusCode, reason string) {
-	if s.closed {
-		return
-	}
-	s.closed = true
-	for _, stop := range s.ops {
-		stop()
-	}
-	go func() {
-		// Close writes the close frame and waits for the client's briefly.
-		_ = s.c.Close(code, reason)
-		s.cancel()
-	}()
-}
-
-// end stops every operation once the connection is gone.
-func (s *wsSession) end() {
-	s.mu.Lock()
-	for _, stop := range s.ops {
-		stop()
-	}
-	s.closed = true
-	s.mu.Unlock()
-	_ = s.c.CloseNow()
 }

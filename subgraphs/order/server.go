@@ -5,6 +5,7 @@ package order
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -127,7 +128,17 @@ func New(ctx context.Context, cfg Config, common service.Common, log *slog.Logge
 	r := service.Router(reg)
 	r.With(pki.Only(graph.RefuseCaller, pki.Router), auth.FromRouter(pki.Order)).Handle("/graphql", gql)
 	return &Service{
-		Handler: r, Admin: service.Admin(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)}),
+		Handler: r, Admin: service.Admin(reg, service.Check{Name: "postgres", Func: postgres.Check(pool)},
+			// Ready once subscriptions can be served: a watcher that reads an
+			// order before the feed listens would miss the changes between.
+			service.Check{Name: "order events", Func: func(context.Context) error {
+				select {
+				case <-feed.Ready():
+					return nil
+				default:
+					return errors.New("not listening to order events yet")
+				}
+			}}),
 		Pool: pool, Orders: svc, Feed: feed,
 		Background: func(ctx context.Context) error {
 			g, ctx := errgroup.WithContext(ctx)

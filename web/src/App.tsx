@@ -40,10 +40,19 @@ function CartLink() {
   const { signedIn } = useAccount();
   const { currency } = useCurrency();
   const [{ data }] = useQuery({ query: CartDocument, variables: { currency }, pause: !signedIn });
-  const count = data?.cart.itemCount ?? 0;
+  const count = signedIn ? (data?.cart.itemCount ?? 0) : 0;
+  // The link reads "Cart, 2 items" (an aria-label on the badge, a plain
+  // span, would not be read out); the screen shows "Cart" and the badge.
   return (
     <Link to="/cart">
-      Cart{signedIn && count > 0 ? <span className="badge" aria-label={`, ${count} items`}>{count}</span> : null}
+      Cart
+      {count > 0 && (
+        <span className="badge">
+          <span className="visually-hidden">, </span>
+          {count}
+          <span className="visually-hidden">{count === 1 ? ' item' : ' items'}</span>
+        </span>
+      )}
     </Link>
   );
 }

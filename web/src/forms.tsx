@@ -1,7 +1,7 @@
 // Form pieces: every control has a label, and a userError whose `field`
 // names it is shown right under it (aria-describedby, aria-invalid); the
 // errors no control claims are shown above the submit button.
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import { useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
 import type { CombinedError } from 'urql';
 import type { UserError } from './session';
 
@@ -57,6 +57,26 @@ export function Select({ label, id, children, ...select }: SelectProps) {
         {children}
       </select>
     </div>
+  );
+}
+
+type BusyButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & { busy: boolean };
+
+/**
+ * A button whose request may be running (busy): it says so (aria-disabled)
+ * and ignores presses until done, but stays focusable. A disabled button
+ * would drop the keyboard's focus to the start of the page mid-task.
+ */
+export function BusyButton({ busy, onClick, ...button }: BusyButtonProps) {
+  return (
+    <button
+      aria-disabled={busy || undefined}
+      onClick={(e) => {
+        if (busy) e.preventDefault(); // a submit button's press submits no form either
+        else onClick?.(e);
+      }}
+      {...button}
+    />
   );
 }
 

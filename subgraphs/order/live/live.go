@@ -50,7 +50,8 @@ type Feed struct {
 	seen    map[int64]struct{}
 	ring    []int64
 	maxSeen int64
-	started bool // the outbox's end was read once
+	started bool  // the outbox's end was read once
+	floor   int64 // where the outbox ended then: nothing before it is caught up
 	ready   chan struct{}
 	once    sync.Once
 }
@@ -205,7 +206,7 @@ func (f *Feed) listen(ctx context.Context) error {
 func (f *Feed) catchUp(ctx context.Context) error {
 	q := store.New(f.pool)
 	f.mu.Lock()
-	after := max(f.maxSeen-remember, 0)
+	after := max(f.maxSeen-remember, f.floor)
 	first := !f.started
 	f.mu.Unlock()
 	if first {
@@ -214,7 +215,7 @@ func (f *Feed) catchUp(ctx context.Context) error {
 			return fmt.Errorf("find the last order event: %w", err)
 		}
 		f.mu.Lock()
-		f.maxSeen, f.started = max(f.maxSeen, last), true
+		f.maxSeen, f.started, f.floor = max(f.maxSeen, last), true, last
 		f.mu.Unlock()
 		return nil
 	}

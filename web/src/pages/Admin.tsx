@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { useAccount } from '../account';
-import { Field, FormErrors, RequestError, Select, errorFor, unclaimed, type FieldError } from '../forms';
+import { BusyButton, Field, FormErrors, RequestError, Select, errorFor, unclaimed, type FieldError } from '../forms';
 import {
   AdjustStockDocument,
   AdminOrdersDocument,
@@ -44,14 +44,14 @@ function OrderRow({ order }: { order: AdminOrder }) {
       </div>
       <div className="actions">
         {order.status === 'PAID' && (
-          <button
+          <BusyButton
             type="button"
             className="secondary"
-            disabled={fulfil.fetching}
+            busy={fulfil.fetching}
             onClick={async () => setErrors((await startFulfillment({ id: order.id })).data?.startFulfillment.userErrors ?? [])}
           >
             Start packing
-          </button>
+          </BusyButton>
         )}
         {canShip && (
           <form className="inline-form" onSubmit={submitShip} noValidate>
@@ -61,20 +61,20 @@ function OrderRow({ order }: { order: AdminOrder }) {
               onChange={(e) => setTracking(e.target.value)}
               error={errorFor(errors, 'trackingNumber')}
             />
-            <button type="submit" disabled={ship.fetching}>
+            <BusyButton type="submit" busy={ship.fetching}>
               Ship
-            </button>
+            </BusyButton>
           </form>
         )}
         {order.status === 'SHIPPED' && (
-          <button
+          <BusyButton
             type="button"
             className="secondary"
-            disabled={deliver.fetching}
+            busy={deliver.fetching}
             onClick={async () => setErrors((await markDelivered({ id: order.id })).data?.markDelivered.userErrors ?? [])}
           >
             Mark delivered
-          </button>
+          </BusyButton>
         )}
       </div>
       <FormErrors errors={unclaimed(errors, ['trackingNumber'])} />
@@ -111,7 +111,7 @@ function AdminOrders() {
         ))}
       </Select>
       <RequestError error={error} />
-      {orders && <p role="status">{orders.totalCount} orders</p>}
+      {orders && <p role="status">{orders.totalCount === 1 ? '1 order' : `${orders.totalCount} orders`}</p>}
       <ul className="admin-list">
         {orders?.edges.map(({ node }) => (
           <OrderRow key={node.id} order={node} />
@@ -160,9 +160,9 @@ function StockRow({ product }: { product: StockProduct }) {
           className="qty"
         />
         <Field label={`Reason for ${product.sku}`} value={reason} onChange={(e) => setReason(e.target.value)} error={errorFor(errors, 'input.reason')} />
-        <button type="submit" disabled={adjusted.fetching}>
+        <BusyButton type="submit" busy={adjusted.fetching}>
           Restock
-        </button>
+        </BusyButton>
       </form>
       <FormErrors errors={unclaimed(errors, ['input.delta', 'input.reason'])} />
       <RequestError error={adjusted.error} />

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { useAccount } from '../account';
 import { useCurrency } from '../currency';
-import { Field, FormErrors, RequestError, errorFor, unclaimed, type FieldError } from '../forms';
+import { BusyButton, Field, FormErrors, RequestError, errorFor, unclaimed, type FieldError } from '../forms';
 import { CartDocument, RemoveFromCartDocument, UpdateCartLineDocument, type CartFieldsFragment } from '../gql/graphql';
 import { Link } from '../router';
 import { SignInFirst } from './SignInFirst';
@@ -52,12 +52,12 @@ function CartLine({ line }: { line: Line }) {
             error={errorFor(errors, 'input.quantity')}
             className="qty"
           />
-          <button type="submit" disabled={updated.fetching}>
+          <BusyButton type="submit" busy={updated.fetching}>
             Update
-          </button>
-          <button type="button" className="secondary" onClick={drop} disabled={removed.fetching} aria-label={`Remove ${p.name} from the cart`}>
+          </BusyButton>
+          <BusyButton type="button" className="secondary" onClick={drop} busy={removed.fetching} aria-label={`Remove ${p.name} from the cart`}>
             Remove
-          </button>
+          </BusyButton>
         </form>
         <FormErrors errors={unclaimed(errors, ['input.quantity'])} />
         <RequestError error={updated.error ?? removed.error} />

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { useAccount } from '../account';
 import { useCurrency } from '../currency';
-import { Field, FormErrors, RequestError, errorFor, unclaimed, type FieldError } from '../forms';
+import { BusyButton, Field, FormErrors, RequestError, errorFor, unclaimed, type FieldError } from '../forms';
 import { CartDocument, CheckoutDocument, type ShippingAddressInput } from '../gql/graphql';
 import { Link, navigate } from '../router';
 import { failureText } from './status';
@@ -87,10 +87,13 @@ export function Checkout() {
   };
 
   const order = result.data?.checkout.order;
-  // The payment gateway's own words (the note of the failing step), else the reason's.
+  // A refused card in the payment gateway's own words (the note of the
+  // failing step), else the reason's; the userError's message (written for
+  // API clients, with the reason's code) only when neither is known. That
+  // the cart was restored is said below the form.
   const note = order?.history.findLast((h) => h.to === 'PAYMENT_FAILED')?.note;
   const decline = order?.failureReason ? note || failureText(order.failureReason) : undefined;
-  const paymentError = [errorFor(errors, 'input.paymentToken'), decline].filter(Boolean).join(' ') || undefined;
+  const paymentError = decline || errorFor(errors, 'input.paymentToken');
   const claimed = ['input.paymentToken', ...addressFields.map((f) => `input.shippingAddress.${f.key}`)];
 
   return (
@@ -154,9 +157,9 @@ export function Checkout() {
               choose another card and pay again.
             </p>
           )}
-          <button type="submit" disabled={result.fetching || !cart || cart.lines.length === 0}>
+          <BusyButton type="submit" busy={result.fetching} disabled={!cart || cart.lines.length === 0}>
             {result.fetching ? 'Paying…' : `Pay ${cart?.subtotal.formatted ?? ''}`}
-          </button>
+          </BusyButton>
         </form>
       )}
     </section>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useSubscription, type TypedDocumentNode } from 'urql';
 import { useAccount } from '../account';
-import { FormErrors, RequestError } from '../forms';
+import { BusyButton, FormErrors, RequestError } from '../forms';
 import { CancelOrderDocument, OrderDocument, type OrderStatusFieldsFragment } from '../gql/graphql';
 import { liveDocument } from '../gql/live';
 import { Link } from '../router';
@@ -123,9 +123,9 @@ export function Order({ id }: { id: string }) {
       </ol>
       {cancellable && (
         <p>
-          <button type="button" className="secondary" disabled={cancelled.fetching} onClick={() => void cancel({ id: order.id, reason: 'cancelled in the storefront' })}>
+          <BusyButton type="button" className="secondary" busy={cancelled.fetching} onClick={() => void cancel({ id: order.id, reason: 'cancelled in the storefront' })}>
             Cancel this order
-          </button>
+          </BusyButton>
         </p>
       )}
       <FormErrors errors={cancelled.data?.cancelOrder.userErrors ?? []} />

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { useAccount } from '../account';
 import { useCurrency } from '../currency';
-import { Field, FormErrors, RequestError, errorFor, unclaimed, type FieldError } from '../forms';
+import { BusyButton, Field, FormErrors, RequestError, errorFor, unclaimed, type FieldError } from '../forms';
 import { AddToCartDocument, ProductDocument } from '../gql/graphql';
 import { Link } from '../router';
 
@@ -96,9 +96,9 @@ export function Product({ id }: { id: string }) {
                 />
                 <FormErrors errors={unclaimed(errors, ['input.quantity'])} />
                 <RequestError error={added.error} />
-                <button type="submit" disabled={added.fetching}>
+                <BusyButton type="submit" busy={added.fetching}>
                   {added.fetching ? 'Adding…' : 'Add to cart'}
-                </button>
+                </BusyButton>
               </form>
             ) : (
               <p>

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Field, FormErrors, errorFor, unclaimed, type FieldError } from '../forms';
+import { BusyButton, Field, FormErrors, errorFor, unclaimed, type FieldError } from '../forms';
 import { Link, navigate, useLocation } from '../router';
 import { login, register } from '../session';
 
@@ -45,9 +45,9 @@ export function SignIn() {
           error={errorFor(errors, 'input.password')}
         />
         <FormErrors errors={unclaimed(errors, fields)} />
-        <button type="submit" disabled={busy}>
+        <BusyButton type="submit" busy={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
-        </button>
+        </BusyButton>
       </form>
       <p>
         New here? <Link to={`/register?next=${encodeURIComponent(next)}`}>Create an account</Link>
@@ -95,9 +95,9 @@ export function Register() {
           error={errorFor(errors, 'input.password')}
         />
         <FormErrors errors={unclaimed(errors, fields)} />
-        <button type="submit" disabled={busy}>
+        <BusyButton type="submit" busy={busy}>
           {busy ? 'Creating your account…' : 'Create account'}
-        </button>
+        </BusyButton>
       </form>
       <p>
         Have an account? <Link to={`/signin?next=${encodeURIComponent(next)}`}>Sign in</Link>
