@@ -243,8 +243,11 @@ func TestAThousandSubscriptionsOnOneRouter(t *testing.T) {
 	}
 	const conns, perConn = 40, 25
 	// One address opens all 1,000: the per-client and rate limits would
-	// refuse most of them, as they should.
-	s := newStorefront(t, "ROUTER_SUBSCRIPTIONS_PER_CLIENT=2000", "ROUTER_RATE_LIMIT=false")
+	// refuse most of them, as they should. The order service's pool stays
+	// small: each change is read once per watcher, and the tests of other
+	// packages share the PostgreSQL server's 100 connections.
+	s := newStorefrontWith(t, extraEnv{router: []string{"ROUTER_SUBSCRIPTIONS_PER_CLIENT=2000", "ROUTER_RATE_LIMIT=false"},
+		order: []string{"ORDER_DB_MAX_CONNS=8"}})
 	admin := s.login(t, e2eAdminEmail, e2eAdminPassword)
 	b := s.paidOrder(t, admin)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -11,7 +11,8 @@ import (
 
 // admit decides, once the operation is known and before its variables are
 // read, whether this request may run it at all: introspection when it is
-// off, the request's Guard (IP allow-lists), mutations over GET.
+// off, the request's Guard (IP allow-lists), mutations over GET (a
+// subscription over GET is an EventSource's: it changes nothing).
 func (e *Engine) admit(req *Request, cp *cachedPlan) error {
 	if req.Observe != nil {
 		req.Observe(cp.opDef.Name, string(cp.opDef.Operation))
@@ -26,7 +27,7 @@ func (e *Engine) admit(req *Request, cp *cachedPlan) error {
 			return gerr
 		}
 	}
-	if req.ReadOnly && cp.opDef.Operation != ast.Query {
+	if req.ReadOnly && cp.opDef.Operation == ast.Mutation {
 		return Refuse(errcode.BadRequest, "%s operations need POST", cp.opDef.Operation)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -305,5 +306,36 @@ func TestOperationsOnAWebSocketDrawFromTheRateLimits(t *testing.T) {
 		if r, err := op.Next(); err != nil || fmt.Sprint(r.Codes()) != "["+want+"]" {
 			t.Errorf("operation %d: %s %v, want %s", i, r.Raw, err, want)
 		}
+	}
+}
+
+// EventSource subscribes with a GET: the operation in the URL, the token in
+// a header a polyfill sets (or a cookie the storefront turns into one).
+func TestASubscriptionOverGET(t *testing.T) {
+	s := newStore(t)
+	f := newFeed(s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.router.URL+"/graphql?query="+url.QueryEscape(watch), nil)
+	req.Header.Set("Accept", sse.ContentType)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != sse.ContentType {
+		raw, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET subscription: %d %s %s", resp.StatusCode, ct, raw)
+	}
+	f.broadcast(t, 1, status("SHIPPED"))
+	ev, err := sse.NewReader(resp.Body, 1<<20).Next()
+	if err != nil || ev.Name != "next" || !strings.Contains(string(ev.Data), `"SHIPPED"`) {
+		t.Errorf("first event %q %s %v", ev.Name, ev.Data, err)
+	}
+	// A mutation over GET stays refused.
+	r := s.send(t, s.as(s.token), http.MethodGet, "/graphql?query="+url.QueryEscape(`mutation { clearCart { userErrors { code } } }`))
+	if fmt.Sprint(r.Codes()) != "[BAD_REQUEST]" {
+		t.Errorf("a mutation over GET: %s", r.Raw)
 	}
 }
