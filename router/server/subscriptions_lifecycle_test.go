@@ -64,20 +64,7 @@ func TestShutdownEndsEverySubscription(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	op, err := ws.Subscribe("1", watch, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := gqltest.Client{URL: url, Header: http.Header{"Authorization": {"Bearer " + s.token}}}.Subscribe(tctx, watch, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
-	f.broadcast(t, 2, status("PAID"))
-	r, err := op.Next()
-	wantStatus(t, "graphql-ws", r, err, "PAID")
-	r, err = stream.Next()
-	wantStatus(t, "SSE", r, err, "PAID")
+	op, stream := watchBoth(t, tctx, ws, gqltest.Client{URL: url, Header: http.Header{"Authorization": {"Bearer " + s.token}}}, f)
 
 	stop()
 	if _, err := stream.Next(); !errors.Is(err, io.EOF) {

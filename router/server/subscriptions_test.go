@@ -101,6 +101,28 @@ func (s *store) dial(t *testing.T, ctx context.Context, token string) *gqltest.W
 	return ws
 }
 
+// watchBoth subscribes to watch over graphql-ws (on ws) and over SSE (as
+// c), sends both PAID, and returns them once they have seen it; the SSE
+// stream ends with the test.
+func watchBoth(t *testing.T, ctx context.Context, ws *gqltest.WS, c gqltest.Client, f *feed) (*gqltest.Operation, *gqltest.Stream) {
+	t.Helper()
+	op, err := ws.Subscribe("1", watch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := c.Subscribe(ctx, watch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stream.Close)
+	f.broadcast(t, 2, status("PAID"))
+	r, err := op.Next()
+	wantStatus(t, "graphql-ws", r, err, "PAID")
+	r, err = stream.Next()
+	wantStatus(t, "SSE", r, err, "PAID")
+	return op, stream
+}
+
 func wantStatus(t *testing.T, what string, r gqltest.Response, err error, want string) {
 	t.Helper()
 	if err != nil || r.Dig("orderStatusChanged", "status") != want {
@@ -118,26 +140,13 @@ func TestASubscriptionEndsWithItsToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	op, err := s.dial(t, ctx, short).Subscribe("1", watch, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := s.as(short).Subscribe(ctx, watch, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
-	f.broadcast(t, 2, status("PAID"))
-	r, err := op.Next()
-	wantStatus(t, "graphql-ws", r, err, "PAID")
-	r, err = stream.Next()
-	wantStatus(t, "SSE", r, err, "PAID")
+	op, stream := watchBoth(t, ctx, s.dial(t, ctx, short), s.as(short), f)
 
 	start := time.Now()
 	if r, err := op.Next(); err == nil || !strings.Contains(err.Error(), "4403") {
 		t.Errorf("graphql-ws after the token expired: %s %v, want the connection closed with 4403", r.Raw, err)
 	}
-	r, err = stream.Next()
+	r, err := stream.Next()
 	if err != nil || fmt.Sprint(r.Codes()) != "[UNAUTHENTICATED]" {
 		t.Errorf("SSE after the token expired: %s %v, want an UNAUTHENTICATED event", r.Raw, err)
 	}
