@@ -70,23 +70,13 @@ func (h *graphQLHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, ri, http.StatusServiceUnavailable, errcode.ServiceUnavailable, "the router has no supergraph yet")
 		return
 	}
-	if h.persisted != nil {
-		q, perr := h.persisted.Resolve(r.Context(), req.Query, req.Extensions)
-		if perr != nil {
-			status := http.StatusOK
-			if perr.Code == errcode.BadRequest {
-				status = http.StatusBadRequest
-			}
-			h.refuse(w, ri, status, perr.Code, perr.Message)
-			return
+	if refused := h.resolve(r, req); refused != nil {
+		status := http.StatusOK
+		if refused.Code == errcode.BadRequest {
+			status = http.StatusBadRequest
 		}
-		req.Query = q
-	} else if req.Query == "" {
-		h.refuse(w, ri, http.StatusBadRequest, errcode.BadRequest, "the request has no query")
+		h.refuse(w, ri, status, refused.Code, refused.Errors[0].Message)
 		return
-	}
-	if h.guard != nil {
-		req.Guard = func(opName string, roots []string) *engine.RequestError { return h.guard(r, opName, roots) }
 	}
 	req.Observe = func(name, kind string) { ri.operation, ri.opType = name, kind }
 	p, err := e.Prepare(r.Context(), req)
@@ -134,6 +124,25 @@ func (h *graphQLHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(ans.body)
+}
+
+// resolve turns req's persisted query (APQ hash, safelist) into its
+// document, or refuses it, and installs the operation guard (IP rules) for
+// r: what every request goes through before Prepare, over any transport.
+func (h *graphQLHandler) resolve(r *http.Request, req *engine.Request) *engine.RequestError {
+	if h.persisted != nil {
+		q, perr := h.persisted.Resolve(r.Context(), req.Query, req.Extensions)
+		if perr != nil {
+			return engine.Refuse(perr.Code, "%s", perr.Message)
+		}
+		req.Query = q
+	} else if req.Query == "" {
+		return engine.Refuse(errcode.BadRequest, "the request has no query")
+	}
+	if h.guard != nil {
+		req.Guard = func(opName string, roots []string) *engine.RequestError { return h.guard(r, opName, roots) }
+	}
+	return nil
 }
 
 // read decodes the GraphQL request of a POST (JSON body) or GET (URL).

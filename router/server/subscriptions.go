@@ -151,21 +151,12 @@ func (s *subscriptions) release(client string) {
 // query's or mutation's one response (graphql-ws carries those too). The
 // refusal of a request that never ran comes back as a RequestError.
 func (s *subscriptions) start(ctx context.Context, r *http.Request, req *engine.Request) (<-chan *execute.Response, *engine.RequestError) {
-	if s.gql.guard != nil {
-		req.Guard = func(opName string, roots []string) *engine.RequestError { return s.gql.guard(r, opName, roots) }
-	}
 	e := s.gql.current()
 	if e == nil {
 		return nil, engine.Refuse(errcode.ServiceUnavailable, "the router has no supergraph yet")
 	}
-	if s.gql.persisted != nil {
-		q, perr := s.gql.persisted.Resolve(ctx, req.Query, req.Extensions)
-		if perr != nil {
-			return nil, engine.Refuse(perr.Code, "%s", perr.Message)
-		}
-		req.Query = q
-	} else if req.Query == "" {
-		return nil, engine.Refuse(errcode.BadRequest, "the request has no query")
+	if refused := s.gql.resolve(r, req); refused != nil {
+		return nil, refused
 	}
 	p, err := e.Prepare(ctx, req)
 	var reqErr *engine.RequestError
