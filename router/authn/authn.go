@@ -34,11 +34,12 @@ import (
 
 // Verifier checks bearer tokens against a JWKS.
 type Verifier struct {
-	cfg    config.Auth
-	client *http.Client
-	algs   map[string]jwa.SignatureAlgorithm
-	now    func() time.Time
-	log    *slog.Logger
+	cfg     config.Auth
+	client  *http.Client
+	algs    map[string]jwa.SignatureAlgorithm
+	now     func() time.Time
+	started time.Time // for Ready's grace
+	log     *slog.Logger
 
 	mu          sync.Mutex
 	keys        jwk.Set
@@ -70,7 +71,7 @@ const verifiedTTL = time.Minute
 
 // New returns a verifier for cfg; it fetches keys lazily on first use.
 func New(cfg config.Auth, client *http.Client, log *slog.Logger) (*Verifier, error) {
-	v := &Verifier{cfg: cfg, client: client, algs: map[string]jwa.SignatureAlgorithm{}, now: time.Now, log: log,
+	v := &Verifier{cfg: cfg, client: client, algs: map[string]jwa.SignatureAlgorithm{}, now: time.Now, started: time.Now(), log: log,
 		verified: lru.New[verifiedToken](10_000)}
 	for _, name := range cfg.Algorithms {
 		alg, ok := jwa.LookupSignatureAlgorithm(name)
@@ -295,6 +296,24 @@ func (v *Verifier) KeepFresh(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	wg.Wait()
+	return nil
+}
+
+// readyGrace is how long Ready waits for the first read of the revoked
+// sessions before it gives up waiting.
+const readyGrace = 30 * time.Second
+
+// Ready says whether the verifier can honour a token: when it reads the
+// revoked sessions, not before it has read them once (until then every
+// token is refused, fail closed). The router's readiness waits for it, so a
+// new replica takes no signed-in traffic it would refuse while the others
+// can. Not forever: if the user service cannot answer within readyGrace of
+// the start, the router serves anyway (anonymous requests work, tokens are
+// still refused until the read), rather than every replica staying out.
+func (v *Verifier) Ready() error {
+	if v.cfg.RevokedSessions() != "" && v.revoked.Load() == nil && v.now().Sub(v.started) < readyGrace {
+		return ErrRevocationsUnknown
+	}
 	return nil
 }
 

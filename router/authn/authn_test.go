@@ -189,10 +189,48 @@ func TestUnknownRevocationsFailClosed(t *testing.T) {
 	if _, err := v.Verify(context.Background(), is.Token(t, "u1", nil, nil)); !errors.Is(err, authn.ErrRevocationsUnknown) {
 		t.Fatalf("with the revoked sessions unreadable: %v, want ErrRevocationsUnknown", err)
 	}
+	if err := v.Ready(); !errors.Is(err, authn.ErrRevocationsUnknown) {
+		t.Fatalf("Ready before the revoked sessions were read: %v, want ErrRevocationsUnknown", err)
+	}
+	// After the grace the router stops waiting for the user service (ready:
+	// anonymous requests work) and still refuses tokens.
+	later := time.Now().Add(31 * time.Second)
+	authn.SetClock(v, func() time.Time { return later })
+	if err := v.Ready(); err != nil {
+		t.Fatalf("Ready after the grace: %v", err)
+	}
+	if _, err := v.Verify(context.Background(), is.Token(t, "u1", nil, nil)); !errors.Is(err, authn.ErrRevocationsUnknown) {
+		t.Fatalf("a token after the grace, revocations still unknown: %v, want ErrRevocationsUnknown", err)
+	}
 	c.RevokedSessionsURL = "off"
 	if v, _ = authn.New(c, http.DefaultClient, slog.Default()); v != nil {
 		if _, err := v.Verify(context.Background(), is.Token(t, "u1", nil, nil)); err != nil {
 			t.Fatalf("with revocation off: %v", err)
 		}
+		if err := v.Ready(); err != nil {
+			t.Fatalf("Ready with revocation off: %v", err)
+		}
+	}
+}
+
+// Ready turns true with the first read of the revoked sessions (and stays
+// so while the user service fails: the last list is kept).
+func TestReadyOnceTheRevokedSessionsAreRead(t *testing.T) {
+	is := testjwt.New(t)
+	v, err := authn.New(cfg(is.JWKSURL()), http.DefaultClient, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Ready(); !errors.Is(err, authn.ErrRevocationsUnknown) {
+		t.Fatalf("Ready before the first read: %v, want ErrRevocationsUnknown", err)
+	}
+	v.PollRevoked(context.Background())
+	if err := v.Ready(); err != nil {
+		t.Fatalf("Ready after the first read: %v", err)
+	}
+	is.Server.Close()
+	v.PollRevoked(context.Background())
+	if err := v.Ready(); err != nil {
+		t.Fatalf("Ready with the user service gone after a read: %v", err)
 	}
 }

@@ -194,6 +194,32 @@ func TestNotReadyWithoutSupergraph(t *testing.T) {
 	}
 }
 
+// A router whose authenticator has not read the revoked sessions yet (it
+// would refuse every token) is alive but not ready, and ready once it has.
+func TestNotReadyUntilTheRevokedSessionsAreRead(t *testing.T) {
+	s := newStore(t)
+	admin := httptest.NewServer(s.server.Admin())
+	defer admin.Close()
+	status := func(path string) int {
+		resp, err := http.Get(admin.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("/healthz"); got != http.StatusOK {
+		t.Fatalf("healthz before the revoked sessions were read: %d, want 200", got)
+	}
+	if got := status("/readyz"); got != http.StatusServiceUnavailable {
+		t.Fatalf("readyz before the revoked sessions were read: %d, want 503", got)
+	}
+	s.verifier.PollRevoked(context.Background())
+	if got := status("/readyz"); got != http.StatusOK {
+		t.Fatalf("readyz once they were read: %d, want 200", got)
+	}
+}
+
 func TestMetrics(t *testing.T) {
 	s := newStore(t)
 	s.product.responses[productBySKU] = `{"data":{"product":{"name":"Lamp"}}}`

@@ -94,15 +94,26 @@ func newGateway(cfg config.Config, d Deps) (*gateway, error) {
 // admin is the handler of the router's admin port: /healthz, /readyz and
 // /metrics. Both probes wait for a supergraph: before one is loaded the
 // router can answer nothing, and restarting it would not help either.
+// Readiness also waits for the authenticator (the revoked sessions read
+// once: until then every token is refused), so a new replica takes no
+// signed-in traffic it would turn away; liveness does not (a restart would
+// not bring the user service back).
 func (g *gateway) admin() http.Handler {
-	ready := service.Readiness(service.Check{Name: "supergraph", Func: func(context.Context) error {
+	checks := []service.Check{{Name: "supergraph", Func: func(context.Context) error {
 		if g.graphQL.current() == nil {
 			return fmt.Errorf("no supergraph loaded yet")
 		}
 		return nil
-	}})
-	return service.AdminWith(ready, ready, g.reg)
+	}}}
+	live := service.Readiness(checks...)
+	if a, ok := g.authn.(readier); ok {
+		checks = append(checks, service.Check{Name: "authentication", Func: func(context.Context) error { return a.Ready() }})
+	}
+	return service.AdminWith(live, service.Readiness(checks...), g.reg)
 }
+
+// readier is an authenticator that may not be able to honour tokens yet.
+type readier interface{ Ready() error }
 
 // routes is the gateway's public HTTP handler.
 func (g *gateway) routes() http.Handler {

@@ -68,6 +68,7 @@ type store struct {
 	user, product, order *fakeSubgraph
 	productSrv           *httptest.Server
 	issuer               *testjwt.Issuer
+	verifier             *authn.Verifier
 	// token is a customer's access token: s.as(s.token).
 	token string
 	// sdl is the supergraph served (over the fake subgraphs).
@@ -108,7 +109,7 @@ func newStore(t testing.TB, configure ...func(*config.Config)) *store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.sdl = sdl
+	s.sdl, s.verifier = sdl, verifier
 	s.server, s.router = serve(t, sdl, cfg, server.Deps{Authenticator: verifier})
 	s.token = s.issuer.Token(t, "dana", customerScopes, nil)
 	return s

@@ -1,0 +1,6 @@
+package authn
+
+import "time"
+
+// SetClock sets the verifier's clock (for Ready's grace).
+func SetClock(v *Verifier, now func() time.Time) { v.now = now }
