@@ -6,6 +6,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"sort"
+	"time"
 )
 
 // The admin's back office: shipping orders, the catalog, staff roles.
@@ -192,23 +193,33 @@ func (sh *shop) loadgenCategory(ctx context.Context, token string) (string, erro
 }
 
 // staff: the admin looks a customer up and makes them an admin for a
-// moment (a colleague helping out), then takes the role back.
+// moment (a colleague helping out), then takes the role back. A role change
+// signs the customer out everywhere (the user service revokes their
+// sessions), so the account is held meanwhile and signs in again when next
+// used, as the customer would.
 func (sh *shop) staff(ctx context.Context) error {
 	token, err := sh.adminToken(ctx)
 	if err != nil {
 		return err
 	}
-	id := sh.accounts.someID()
-	if id == "" {
+	a := sh.accounts.take()
+	if a == nil || a.id == "" {
+		if a != nil {
+			sh.accounts.put(a)
+		}
 		sh.c.stats.outcome("Staff nobody to promote yet")
 		return nil
 	}
+	defer sh.accounts.put(a)
+	id := a.id
 	if err := sh.c.call(ctx, opUser, userVars(id), token, nil); err != nil {
 		return err
 	}
 	for _, op := range []operation{opGrantRole, opRevokeRole} {
 		var out map[string]userPayload
-		if err := sh.c.call(ctx, op, roleVars(id, "ADMIN"), token, &out); err != nil {
+		err := sh.c.call(ctx, op, roleVars(id, "ADMIN"), token, &out)
+		a.token, a.refresh, a.tokenAt = "", "", time.Time{} // signed out (or may be)
+		if err != nil {
 			return err
 		}
 		for _, p := range out {

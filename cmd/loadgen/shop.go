@@ -99,18 +99,6 @@ func (p *pool) put(a *account) {
 	p.mu.Unlock()
 }
 
-// someID is the user id of an idle account ("" if none).
-func (p *pool) someID() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, i := range mrand.Perm(len(p.idle)) {
-		if id := p.idle[i].id; id != "" {
-			return id
-		}
-	}
-	return ""
-}
-
 // catalog is what the shoppers know of the products (ids, stock as last seen)
 // and the categories, and words to search for.
 type catalog struct {
