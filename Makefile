@@ -85,6 +85,18 @@ k8s-dev-certs: build ## issue the dev overlay's certificates (kustomize/overlays
 verify-k8s: build ## validate both Kustomize overlays with a real kube-apiserver (built once from the Go module proxy)
 	scripts/verify-k8s.sh
 
+.PHONY: cluster-up
+cluster-up: ## start a real single-node Kubernetes cluster on this machine (root; after make images; binaries built once from the Go module proxy)
+	scripts/cluster.sh up
+
+.PHONY: verify-cluster
+verify-cluster: build ## apply the dev overlay to the cluster of make cluster-up and check the store through it (journey, Prometheus, pods deleted under load, NetworkPolicy)
+	scripts/verify-cluster.sh
+
+.PHONY: cluster-down
+cluster-down: ## stop the cluster of make cluster-up and remove its state
+	scripts/cluster.sh down
+
 .PHONY: test-short
 test-short: chromium web ## the tests without the race detector (faster)
 	$(GO) test -count=1 ./...
