@@ -75,7 +75,8 @@ until_ok() {
 }
 
 # daemon NAME COMMAND...: a process of the node's, in its network namespace,
-# logging to $dir/logs/NAME.log. No pid files: every daemon names a path
+# appending to $dir/logs/NAME.log (a restarted daemon keeps its predecessor's
+# last words). No pid files: every daemon names a path
 # under $dir in its arguments, so `pattern NAME` finds it (also after a
 # reboot lost everything else).
 daemon() {
@@ -83,7 +84,7 @@ daemon() {
   shift
   # The daemons with the usual umask: containerd's snapshots under 077
   # would make a container's / unreadable to its non-root user.
-  (umask 022 && exec nsenter --net="/var/run/netns/$netns" setsid "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null) &
+  (umask 022 && exec nsenter --net="/var/run/netns/$netns" setsid "$@" >> "$dir/logs/$name.log" 2>&1 < /dev/null) &
 }
 
 pattern() { echo "(^|/)$1 .*$dir/"; }
@@ -116,6 +117,11 @@ need_debian() {
 # host's routes to the Service and pod ranges. Forwarding and bridge
 # netfilter are switched on inside the namespace only.
 network_up() {
+  # A namespace from an `up` that stopped half-way is made again.
+  if [ -e "/var/run/netns/$netns" ] && ! in_node ip -4 addr show vs-node0 2> /dev/null | grep -q "$node_ip/"; then
+    ip netns delete "$netns"
+    ip link delete vs-host 2> /dev/null || true
+  fi
   if [ ! -e "/var/run/netns/$netns" ]; then
     ip netns add "$netns"
     ip link add vs-host type veth peer name vs-node0

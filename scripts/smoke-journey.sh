@@ -155,13 +155,17 @@ while [ "$status" = "PENDING" ] || [ "$status" = "AWAITING_PAYMENT" ]; do
   status=$(gql 'query($id: ID!) { order(id: $id) { status } }' "{\"id\": $(json_of "$order_id")}" | pick order.status)
   echo "order $order_id: $status"
 done
-[ "$status" = "PAID" ] || fail "order $order_id is $status, want PAID"
+# Paid, or already moved on by the shop (a store under load, where staff
+# fulfil paid orders as they come: make verify-cluster runs this beside it).
+paid() { case $1 in PAID | FULFILLING | SHIPPED | DELIVERED) return 0 ;; esac; return 1; }
+paid "$status" || fail "order $order_id is $status, want PAID"
 
 step "the order in my orders"
 mine=$(gql '{ me { orders(first: 1) { edges { node { id status lines { quantity product { name } } } } } } }')
 [ "$(printf '%s' "$mine" | pick me.orders.edges.0.node.id)" = "$order_id" ] || fail "my newest order is not $order_id: $mine"
-[ "$(printf '%s' "$mine" | pick me.orders.edges.0.node.status)" = "PAID" ] || fail "my order is not PAID: $mine"
+status=$(printf '%s' "$mine" | pick me.orders.edges.0.node.status)
+paid "$status" || fail "my order is not PAID: $mine"
 [ "$(printf '%s' "$mine" | pick me.orders.edges.0.node.lines.0.product.name)" = "$product_name" ] || fail "my order's line is not $product_name: $mine"
-echo "order $order_id is PAID: 1 x $product_name"
+echo "order $order_id is $status: 1 x $product_name"
 
 echo "smoke journey passed"

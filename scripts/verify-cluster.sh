@@ -99,7 +99,7 @@ echo "   ready after $((SECONDS - start)) s"
 
 step "the shopper journey through kubectl port-forward svc/router"
 port_forward router 14000 4000
-"$root/scripts/smoke-journey.sh" http://127.0.0.1:14000 | sed 's/^/   /'
+"$root/scripts/smoke-journey.sh" http://127.0.0.1:14000 2>&1 | sed 's/^/   /'
 
 step "Prometheus in the cluster scrapes every target"
 port_forward prometheus 19090 9090
@@ -145,7 +145,7 @@ victim=$(live_pod router)
 echo "   deleting pod/$victim"
 k delete pod "$victim" --wait=false > /dev/null
 echo "   the journey meanwhile, through the Service ($router_ip:4000):"
-"$root/scripts/smoke-journey.sh" "http://$router_ip:4000" | sed 's/^/     /'
+"$root/scripts/smoke-journey.sh" "http://$router_ip:4000" 2>&1 | sed 's/^/     /'
 wait "$loadgen" || true # its verdict is the error-rate gate below
 rollout 300s
 python3 - "$work/load.json" "$max_error_rate" << 'PY'
