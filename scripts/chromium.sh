@@ -20,15 +20,9 @@ find_browser() {
 if [ -n "${E2E_BROWSER:-}" ]; then
   browser=$E2E_BROWSER
 elif ! browser=$(find_browser); then
-  echo "== no Chromium on PATH: installing Debian's chromium package"
-  command -v apt-get >/dev/null 2>&1 || { echo "no apt-get here: install Chromium or Chrome yourself (or set E2E_BROWSER)" >&2; exit 1; }
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; then
-    "${sudo[@]}" apt-get update -q >/dev/null
-    "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium >/dev/null
-  fi
+  echo "== no Chromium on PATH (or set E2E_BROWSER)"
+  . "$(dirname "$0")/debian.sh"
+  debian_install --no-recommends chromium
   browser=$(find_browser) || { echo "chromium installed but not on PATH" >&2; exit 1; }
 fi
 # Debian's /usr/bin/chromium is a shell wrapper; --version runs the browser.

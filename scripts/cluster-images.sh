@@ -190,12 +190,7 @@ build_prometheus() {
   image "$1" "$d" --entrypoint '["/bin/prometheus"]' --workingdir /prometheus --user 65534
 }
 
-need() {
-  for p in "$@"; do
-    command -v "${p%%:*}" > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${p#*:}" > /dev/null; }
-  done
-}
-need redis-server:redis-server
+need_debian redis-server:redis-server
 
 # podman name (built here when missing) -> the name pods use.
 declare -A images=(

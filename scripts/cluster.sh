@@ -100,18 +100,7 @@ stop() {
   sleep 0.5
 }
 
-need_debian() {
-  local missing=()
-  for pair in etcd:etcd-server containerd:containerd runc:runc iptables:iptables ipset:ipset conntrack:conntrack \
-    /usr/lib/cni/bridge:containernetworking-plugins nsenter:util-linux ip:iproute2 openssl:openssl \
-    podman:podman buildah:buildah /bin/busybox:busybox-static; do
-    command -v "${pair%%:*}" > /dev/null 2>&1 || [ -x "${pair%%:*}" ] || missing+=("${pair#*:}")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]} (Debian)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" > /dev/null
-  fi
-}
+. "$root/scripts/debian.sh"
 
 # The network: a namespace for the node, a veth pair to the host, the
 # host's routes to the Service and pod ranges. Forwarding and bridge
@@ -332,7 +321,8 @@ addons_up() {
 
 cmd_up() {
   [ "$(id -u)" = 0 ] || die "needs root (network namespaces, containerd, the kubelet)"
-  need_debian
+  need_debian etcd:etcd-server containerd:containerd runc:runc iptables:iptables ipset:ipset conntrack:conntrack \
+    /usr/lib/cni/bridge:containernetworking-plugins nsenter:util-linux ip:iproute2 openssl:openssl
   local bin start=$SECONDS
   bin=$("$root/scripts/k8s-tools.sh" cluster)
   mkdir -p "$dir/logs" "$dir/kubeconfig" "$dir/volumes"

@@ -13,7 +13,5 @@ events_logger = "file"
 CONF
 fi
 export CONTAINERS_CONF=$conf
-if ! command -v podman > /dev/null || ! command -v buildah > /dev/null || ! command -v runc > /dev/null || [ ! -x /bin/busybox ]; then
-  echo "installing podman, buildah, runc and busybox-static (Debian packages)" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah runc busybox-static > /dev/null
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
+need_debian podman:podman buildah:buildah runc:runc /bin/busybox:busybox-static

@@ -16,15 +16,9 @@ GO=${GO:-go}
 mon=kustomize/components/monitoring
 
 if ! command -v promtool >/dev/null 2>&1; then
-  echo "== promtool is missing: installing Debian's prometheus package"
-  command -v apt-get >/dev/null 2>&1 || { echo "no apt-get here: install Prometheus' promtool (2.42 or newer) yourself" >&2; exit 1; }
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1; then
-    "${sudo[@]}" apt-get update -q >/dev/null
-    "${sudo[@]}" apt-get install -y -q --no-install-recommends prometheus >/dev/null
-  fi
+  echo "== promtool is missing (2.42 or newer)"
+  . scripts/debian.sh
+  debian_install --no-recommends prometheus
 fi
 echo "== $(promtool --version 2>&1 | head -1)"
 

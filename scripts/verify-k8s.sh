@@ -11,13 +11,8 @@ certmanager=v1.16.2
 etcd_port=${VERIFY_ETCD_PORT:-12379}
 api_port=${VERIFY_APISERVER_PORT:-16443}
 
-if ! command -v etcd > /dev/null; then
-  echo "installing etcd (Debian package etcd-server)" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server > /dev/null
-fi
-if ! command -v openssl > /dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl > /dev/null
-fi
+. "$root/scripts/debian.sh"
+need_debian etcd:etcd-server openssl:openssl
 apiserver=$("$root/scripts/k8s-tools.sh")/kube-apiserver
 
 tmp=$(mktemp -d)
