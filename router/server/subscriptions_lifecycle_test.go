@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/virtual-store/virtual-store/internal/gqltest"
-	"github.com/virtual-store/virtual-store/internal/sse"
 	"github.com/virtual-store/virtual-store/router/authn"
 	"github.com/virtual-store/virtual-store/router/config"
 	"github.com/virtual-store/virtual-store/router/internal/testjwt"
@@ -107,13 +106,7 @@ func TestIdleSubscriptionsGetHeartbeats(t *testing.T) {
 
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.router.URL+"/graphql", strings.NewReader(`{"query":`+fmt.Sprintf("%q", watch)+`}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", sse.ContentType)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := s.rawSSE(t, req)
 	buf := make([]byte, 64)
 	n, err := io.ReadAtLeast(resp.Body, buf, len(": ping\n\n"))
 	if err != nil || !strings.HasPrefix(string(buf[:n]), ": ping\n\n") {

@@ -104,6 +104,21 @@ func (s *store) dial(t *testing.T, ctx context.Context, token string) *gqltest.W
 // watchBoth subscribes to watch over graphql-ws (on ws) and over SSE (as
 // c), sends both PAID, and returns them once they have seen it; the SSE
 // stream ends with the test.
+// rawSSE sends req as the customer asking for a GraphQL over SSE stream
+// and returns the response unread (for tests of the raw stream: GET, the
+// bytes before the first event); gqltest.Client.Subscribe is the parsed one.
+func (s *store) rawSSE(t *testing.T, req *http.Request) *http.Response {
+	t.Helper()
+	req.Header.Set("Accept", sse.ContentType)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
 func watchBoth(t *testing.T, ctx context.Context, ws *gqltest.WS, c gqltest.Client, f *feed) (*gqltest.Operation, *gqltest.Stream) {
 	t.Helper()
 	op, err := ws.Subscribe("1", watch, nil)
@@ -326,13 +341,7 @@ func TestASubscriptionOverGET(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.router.URL+"/graphql?query="+url.QueryEscape(watch), nil)
-	req.Header.Set("Accept", sse.ContentType)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := s.rawSSE(t, req)
 	if ct := resp.Header.Get("Content-Type"); ct != sse.ContentType {
 		raw, _ := io.ReadAll(resp.Body)
 		t.Fatalf("GET subscription: %d %s %s", resp.StatusCode, ct, raw)
