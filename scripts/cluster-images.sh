@@ -26,6 +26,9 @@
 #   Grafana has no stand-in: its server cannot be built here.
 set -euo pipefail
 export GOTOOLCHAIN=auto
+# The images' files must be readable by their non-root users, whatever
+# umask the caller has (scripts/cluster.sh keeps its own state at 077).
+umask 022
 root=$(cd "$(dirname "$0")/.." && pwd)
 sock=$1
 tools=$2
